@@ -1,0 +1,1 @@
+"""The jaxgp command line: thin Typer commands that call the library."""
