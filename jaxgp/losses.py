@@ -1,0 +1,144 @@
+"""Named losses (the baselines) and the encoding of a list of losses for the batched trainer.
+
+Named losses that are trees are defined by their text and run through the interpreter like
+any evolved tree: `ngl` (the NGL authors' formula) and `mse`. The others need a reduction
+over classes that the tree language does not have and are JAX functions:
+
+- `ce`: Keras's `categorical_crossentropy` on probabilities: each row renormalised to sum
+  to 1, clipped to [1e-7, 1 - 1e-7], `-sum(y_true * log(p))` per example, mean over the batch.
+- `focal`: Keras's `categorical_focal_crossentropy` (alpha 0.25, gamma 2) with the same
+  renormalisation and clipping, summed over classes, mean over the batch.
+- `fpl`: the False Positive Loss `a_T * -log(p_T) + a_F * -log(1 - p_F)`, with `p_F` the
+  highest wrong-class probability, in its per-minibatch variant `a_i = (m - m_i) / m` (which
+  needs no dataset statistics); `false_positive_loss(..., class_weights=a)` takes the
+  dataset-frequency weights `a_i = (N - N_i) / N` instead.
+
+A candidate list is encoded as a `LossBatch`: a kind per candidate (0 for a tree, else the
+1-based index of a function loss) and the trees' programs. `loss_value` computes every kind
+and selects one, so a list mixing trees and named losses still runs through one compiled
+step; the named losses cost next to nothing beside a model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgp.errors import ConfigError
+from jaxgp.expr.lower import NODE_CAP, Program, encode, program_loss
+from jaxgp.expr.parse import parse
+from jaxgp.expr.primitives import LEAVES
+from jaxgp.expr.tree import Tree
+
+EPSILON = 1e-7
+"""Keras's backend epsilon, used for clipping probabilities."""
+
+
+def _normalised(y_pred: jnp.ndarray) -> jnp.ndarray:
+    y_pred = y_pred / jnp.sum(y_pred, axis=-1, keepdims=True)
+    return jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+
+
+def categorical_crossentropy(y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
+    p = _normalised(y_pred)
+    return jnp.mean(-jnp.sum(y_true * jnp.log(p), axis=-1))
+
+
+def focal_loss(
+    y_pred: jnp.ndarray, y_true: jnp.ndarray, alpha: float = 0.25, gamma: float = 2.0
+) -> jnp.ndarray:
+    p = _normalised(y_pred)
+    weight = alpha * (1.0 - p) ** gamma
+    return jnp.mean(jnp.sum(weight * -y_true * jnp.log(p), axis=-1))
+
+
+def false_positive_loss(
+    y_pred: jnp.ndarray, y_true: jnp.ndarray, class_weights: jnp.ndarray | None = None
+) -> jnp.ndarray:
+    p = _normalised(y_pred)
+    if class_weights is None:
+        m = y_true.shape[0]
+        class_weights = (m - jnp.sum(y_true, axis=0)) / m
+    wrong = jnp.where(y_true > 0.5, 0.0, p)
+    false_class = jnp.argmax(wrong, axis=-1)
+    p_true = jnp.sum(y_true * p, axis=-1)
+    p_false = jnp.take_along_axis(p, false_class[:, None], axis=-1)[:, 0]
+    a_true = jnp.sum(y_true * class_weights, axis=-1)
+    a_false = class_weights[false_class]
+    return jnp.mean(a_true * -jnp.log(p_true) + a_false * -jnp.log(1.0 - p_false))
+
+
+TREE_LOSSES: dict[str, str] = {
+    "ngl": "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))",
+    "mse": "(y_pred - y_true) * (y_pred - y_true)",
+}
+FUNCTION_LOSSES: dict[str, Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]] = {
+    "ce": categorical_crossentropy,
+    "fpl": false_positive_loss,
+    "focal": focal_loss,
+}
+NAMED_LOSSES = ("ce", "ngl", "fpl", "mse", "focal")
+_IDENTIFIER = re.compile(r"^\s*[A-Za-z_][A-Za-z_0-9]*\s*$")
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """A loss the trainer can use: a named function loss, or a tree (named or evolved)."""
+
+    label: str
+    tree: Tree | None = None
+
+    @property
+    def kind(self) -> int:
+        return 0 if self.tree is not None else 1 + list(FUNCTION_LOSSES).index(self.label)
+
+
+def resolve_loss(loss: str | Tree | LossSpec) -> LossSpec:
+    """A named loss or an expression (text or tree) as a `LossSpec`."""
+    if isinstance(loss, LossSpec):
+        return loss
+    if isinstance(loss, Tree):
+        return LossSpec(str(loss), loss)
+    name = loss.strip()
+    if name in FUNCTION_LOSSES:
+        return LossSpec(name)
+    if name in TREE_LOSSES:
+        return LossSpec(name, parse(TREE_LOSSES[name]))
+    if _IDENTIFIER.match(name) and name not in LEAVES:
+        raise ConfigError(
+            f"unknown loss {name!r}; valid named losses: {', '.join(NAMED_LOSSES)}, "
+            "or an expression over y_pred and y_true such as 'neg(y_true * log(y_pred))'"
+        )
+    tree = parse(loss)
+    return LossSpec(str(tree), tree)
+
+
+class LossBatch(NamedTuple):
+    """K losses as data: `kind` [K] and the trees' `program` (zeros for function losses)."""
+
+    kind: np.ndarray
+    program: Program
+
+
+def encode_losses(losses: Sequence[LossSpec], max_nodes: int = NODE_CAP) -> LossBatch:
+    empty = Tree.leaf(0.0)
+    programs = [encode(spec.tree or empty, max_nodes) for spec in losses]
+    program = Program(*(np.stack(field) for field in zip(*programs, strict=True)))
+    return LossBatch(np.array([spec.kind for spec in losses], np.int32), program)
+
+
+def loss_value(
+    kind: jnp.ndarray, program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray
+) -> jnp.ndarray:
+    """The loss of one candidate (kind and program without a K axis) on a batch."""
+    y_pred = jnp.asarray(y_pred, jnp.float32)
+    y_true = jnp.asarray(y_true, jnp.float32)
+    values = [program_loss(program, y_pred, y_true)]
+    values += [fn(y_pred, y_true) for fn in FUNCTION_LOSSES.values()]
+    return jax.lax.select_n(kind, *values)

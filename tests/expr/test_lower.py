@@ -1,0 +1,94 @@
+"""Both lowerings agree in value and gradient, and the interpreter compiles once."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgp import ExpressionError, lower, lower_batch, parse, random_trees
+from jaxgp.compilation import count_compilations
+from jaxgp.expr.lower import NODE_CAP, encode
+
+
+def _inputs(k, batch, classes, seed=0):
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((k, batch, classes)).astype(np.float32)
+    y_pred = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    y_true = np.eye(classes, dtype=np.float32)[rng.integers(classes, size=(k, batch))]
+    return jnp.asarray(y_pred), jnp.asarray(y_true)
+
+
+def test_lower_matches_a_numpy_evaluation_of_the_ngl_formula():
+    y_pred, y_true = _inputs(1, 16, 10)
+    p, y = np.asarray(y_pred[0], np.float64), np.asarray(y_true[0], np.float64)
+    expected = np.mean(np.exp(2.4092 - p * (1 + y)) - np.cos(np.cos(np.sin(p))))
+    tree = parse("exp(2.4092 - y_pred*(1 + y_true)) - cos(cos(sin(y_pred)))")
+    np.testing.assert_allclose(lower(tree)(y_pred[0], y_true[0]), expected, rtol=1e-5)
+    np.testing.assert_allclose(lower_batch([tree])(y_pred[0], y_true[0])[0], expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("classes", [10, 100])
+def test_lower_and_lower_batch_agree_in_value_and_gradient_on_random_trees(classes):
+    trees = random_trees(classes, 12)
+    y_pred, y_true = _inputs(len(trees), 8, classes, seed=classes)
+    batched = lower_batch(trees)
+    values = batched(y_pred, y_true)
+    grads = jax.grad(lambda p: batched(p, y_true).sum())(y_pred)
+    for i, tree in enumerate(trees):
+        single = lower(tree)
+        np.testing.assert_allclose(values[i], single(y_pred[i], y_true[i]), rtol=1e-5, atol=1e-7)
+        expected = jax.grad(single)(y_pred[i], y_true[i])
+        # Cancellations such as y_pred / y_pred leave float32 rounding noise of either
+        # sign in both lowerings; the absolute tolerance is 1e-4 of a typical element.
+        atol = 1e-4 / y_pred[i].size
+        np.testing.assert_allclose(grads[i], expected, rtol=1e-5, atol=atol)
+
+
+def test_lower_batch_accepts_a_shared_batch():
+    trees = [parse("neg(y_true * log(y_pred))"), parse("(y_pred - y_true) * (y_pred - y_true)")]
+    y_pred, y_true = _inputs(1, 8, 10)
+    shared = lower_batch(trees)(y_pred[0], y_true[0])
+    per_tree = lower_batch(trees)(jnp.stack([y_pred[0]] * 2), jnp.stack([y_true[0]] * 2))
+    np.testing.assert_allclose(shared, per_tree, rtol=1e-6)
+
+
+def test_lower_batch_on_new_trees_does_not_compile_again():
+    first, second = random_trees(1, 8), random_trees(2, 8)
+    y_pred, y_true = _inputs(8, 64, 10)
+    value_and_grad = lambda f: jax.value_and_grad(lambda p: f(p, y_true).sum())(y_pred)  # noqa: E731
+    jax.block_until_ready(value_and_grad(lower_batch(first)))
+    with count_compilations() as stats:
+        jax.block_until_ready(value_and_grad(lower_batch(second)))
+        jax.block_until_ready(lower_batch(first)(y_pred, y_true))
+        jax.block_until_ready(lower_batch(second)(y_pred, y_true))
+    # The plain forward call compiles once for its (new) transformation; new trees never do.
+    assert stats.count <= 1
+    with count_compilations() as stats:
+        for seed in range(3, 6):
+            jax.block_until_ready(value_and_grad(lower_batch(random_trees(seed, 8))))
+            jax.block_until_ready(lower_batch(random_trees(seed, 8))(y_pred, y_true))
+    assert stats.count == 0
+
+
+def test_a_tree_over_the_node_cap_is_refused_with_its_size():
+    tree = parse(" + ".join(["y_pred"] * 40))
+    with pytest.raises(
+        ExpressionError, match=f"79 nodes but the interpreter's node cap is {NODE_CAP}"
+    ):
+        encode(tree)
+
+
+def _gradient_temp_bytes(max_nodes):
+    from jaxgp.expr.lower import Program, program_loss
+
+    tree = parse("neg(y_true * log(y_pred))")
+    y_pred, y_true = _inputs(1, 64, 10)
+    program = Program(*(jnp.asarray(f) for f in encode(tree, max_nodes)))
+    grad = jax.jit(jax.grad(lambda p: program_loss(program, p, y_true[0])))
+    return grad.lower(y_pred[0]).compile().memory_analysis().temp_size_in_bytes
+
+
+def test_interpreter_gradient_memory_grows_linearly_with_the_node_cap():
+    """A register file carried through reverse mode would store it at every step: N**2."""
+    small, large = _gradient_temp_bytes(64), _gradient_temp_bytes(256)
+    assert large / small < 6  # linear: about 4; quadratic: about 16

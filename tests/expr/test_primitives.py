@@ -1,0 +1,49 @@
+"""Protected primitives: finite values and finite gradients at edge inputs."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgp.expr.primitives import PRIMITIVES
+
+EDGES = [0.0, -0.0, 1e-30, -1e-30, 1e-7, -3.5, 1.0, 1e30, -1e30, 80.0, 100.0]
+PROTECTED = ["/", "sqrt", "log", "exp", "neg", "sin", "cos"]
+
+
+@pytest.mark.parametrize("name", PROTECTED)
+def test_protected_primitive_is_finite_with_finite_gradients_at_edge_inputs(name):
+    primitive = PRIMITIVES[name]
+    args = [(x,) for x in EDGES] if primitive.arity == 1 else list(itertools.product(EDGES, EDGES))
+    for arg in args:
+        arg = tuple(jnp.float32(a) for a in arg)
+        value = primitive.fn(*arg)
+        grads = jax.grad(primitive.fn, argnums=tuple(range(len(arg))))(*arg)
+        assert np.isfinite(value), (name, arg, value)
+        assert all(np.isfinite(g) for g in grads), (name, arg, grads)
+
+
+@pytest.mark.parametrize("name", ["+", "-", "*"])
+def test_plain_arithmetic_is_finite_where_the_result_is_representable(name):
+    values = [0.0, -0.0, 1e-30, -3.5, 1e15, -1e15]
+    for a, b in itertools.product(values, values):
+        fn = PRIMITIVES[name].fn
+        assert np.isfinite(fn(jnp.float32(a), jnp.float32(b)))
+        assert all(np.isfinite(g) for g in jax.grad(fn, (0, 1))(jnp.float32(a), jnp.float32(b)))
+
+
+def test_protected_values_match_the_documented_semantics():
+    div, sqrt, log, exp = (PRIMITIVES[n].fn for n in ("/", "sqrt", "log", "exp"))
+    assert div(3.0, 0.0) == 1.0 and div(3.0, 1e-7) == 1.0 and div(3.0, 2.0) == 1.5
+    assert sqrt(-4.0) == 2.0 and sqrt(0.0) == 0.0
+    np.testing.assert_allclose(log(-np.e), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(log(0.0), np.log(np.float32(1e-7)), rtol=1e-6)
+    np.testing.assert_allclose(exp(1000.0), np.exp(np.float32(80.0)), rtol=1e-6)
+
+
+def test_single_where_would_give_nan_gradient_but_protected_log_does_not():
+    naive = lambda x: jnp.where(x > 0, jnp.log(x), 0.0)  # noqa: E731
+    assert np.isnan(jax.grad(naive)(0.0))
+    assert jax.grad(PRIMITIVES["log"].fn)(0.0) == 0.0
