@@ -8,13 +8,16 @@ children before parents (the reversed prefix order), padded at the front with un
 constants so that the root is always the last row. Because the program is data, evaluating
 any other list of trees of the same count and shapes reuses the compiled code.
 
-Forward, a `lax.scan` over the rows writes each node's [B, C] value into a buffer. The
-gradient is a custom VJP that walks the rows in reverse and accumulates cotangents into the
-children's rows. Plain reverse-mode through a scan that reads a carried register file
-would, at every step, transpose each read into an update of a zero buffer of the whole
-file, so its cost would grow with the square of `max_nodes`; here each step costs O(B*C).
-The local partial derivatives come from `jax.jvp` of the primitives' own functions, so both
-lowerings differentiate exactly the same protected semantics.
+Forward, a loop from the first real row writes each node's [B, C] value into a buffer,
+choosing the primitive with `lax.switch`. The gradient is a custom VJP: a second loop walks
+the rows in reverse and writes each child's cotangent into its row. Plain reverse mode
+through a loop that reads a carried register file would transpose every read into an
+update of a zero buffer of the whole file, so its cost would grow with the square of
+`max_nodes`; here each row costs O(B*C), and both loops skip the padding rows.
+
+K trees run either under `vmap` (the switch becomes a select that computes every primitive
+at every row, in one fused kernel for all K trees) or under `lax.map` (a real conditional
+per row that runs one primitive); see `default_strategy`.
 """
 
 from __future__ import annotations
@@ -86,8 +89,8 @@ def encode(tree: Tree, max_nodes: int = NODE_CAP) -> Program:
             f"tree has {n} nodes but the interpreter's node cap is {max_nodes}: {tree}"
         )
     opcode = np.zeros(max_nodes, np.int32)
-    lhs = np.zeros(max_nodes, np.int32)
-    rhs = np.zeros(max_nodes, np.int32)
+    lhs = np.arange(max_nodes, dtype=np.int32)  # a missing operand points at its own row
+    rhs = np.arange(max_nodes, dtype=np.int32)
     constant = np.zeros(max_nodes, np.float32)
     offset = max_nodes - n
     row = [offset + n - 1 - i for i in range(n)]  # prefix index -> row (children first)
@@ -98,7 +101,8 @@ def encode(tree: Tree, max_nodes: int = NODE_CAP) -> Program:
             kids = tree.children(i)
             if kids:
                 lhs[r] = row[kids[0]]
-                rhs[r] = row[kids[-1]]
+            if len(kids) == 2:
+                rhs[r] = row[kids[1]]
         else:
             constant[r] = node
     return Program(opcode, lhs, rhs, constant)
@@ -111,39 +115,70 @@ def encode_batch(trees: Sequence[Tree], max_nodes: int = NODE_CAP) -> Program:
 
 
 # -- the interpreter ------------------------------------------------------------------------
-def _operator_values(a: jnp.ndarray, b: jnp.ndarray) -> list[jnp.ndarray]:
-    return [p.fn(a, b) if p.arity == 2 else p.fn(a) for p in PRIMITIVES.values()]
+def _leaf_branches() -> list:
+    return [
+        lambda a, b, constant, y_pred, y_true: jnp.full_like(y_pred, constant),
+        lambda a, b, constant, y_pred, y_true: y_pred,
+        lambda a, b, constant, y_pred, y_true: y_true,
+    ]
 
 
-def _operator_partials(a: jnp.ndarray, b: jnp.ndarray) -> tuple[list, list]:
-    """d op / d a and d op / d b of every primitive, element-wise, at (a, b)."""
-    ones, zeros = jnp.ones_like(a), jnp.zeros_like(a)
-    d_lhs, d_rhs = [], []
-    for p in PRIMITIVES.values():
-        if p.arity == 2:
-            d_lhs.append(jax.jvp(p.fn, (a, b), (ones, zeros))[1])
-            d_rhs.append(jax.jvp(p.fn, (a, b), (zeros, ones))[1])
-        else:
-            d_lhs.append(jax.jvp(p.fn, (a,), (ones,))[1])
-            d_rhs.append(zeros)
-    return d_lhs, d_rhs
+def _value_branch(primitive):
+    if primitive.arity == 2:
+        return lambda a, b, constant, y_pred, y_true: primitive.fn(a, b)
+    return lambda a, b, constant, y_pred, y_true: primitive.fn(a)
+
+
+def _cotangent_branch(primitive):
+    """Row cotangent g -> (to operand a, to operand b, to y_pred, to y_true).
+
+    The local derivatives come from the primitive's own JVP, so they are exactly those of
+    the protected function that the closure differentiates.
+    """
+
+    def cotangents(g, a, b):
+        ones, zeros = jnp.ones_like(a), jnp.zeros_like(a)
+        if primitive.arity == 1:
+            return g * jax.jvp(primitive.fn, (a,), (ones,))[1], zeros, zeros, zeros
+        d_a = jax.jvp(primitive.fn, (a, b), (ones, zeros))[1]
+        d_b = jax.jvp(primitive.fn, (a, b), (zeros, ones))[1]
+        return g * d_a, g * d_b, zeros, zeros
+
+    return cotangents
+
+
+def _leaf_cotangents() -> list:
+    def zeros(g):
+        return jnp.zeros_like(g)
+
+    return [
+        lambda g, a, b: (zeros(g), zeros(g), zeros(g), zeros(g)),
+        lambda g, a, b: (zeros(g), zeros(g), g, zeros(g)),
+        lambda g, a, b: (zeros(g), zeros(g), zeros(g), g),
+    ]
+
+
+_VALUE_BRANCHES = _leaf_branches() + [_value_branch(p) for p in PRIMITIVES.values()]
+_COTANGENT_BRANCHES = _leaf_cotangents() + [_cotangent_branch(p) for p in PRIMITIVES.values()]
+
+
+def _first_row(program: Program) -> jnp.ndarray:
+    """Rows before this one are padding: the loops start here, so cost follows tree size."""
+    return jnp.argmax((program.opcode != 0) | (program.constant != 0)).astype(jnp.int32)
 
 
 def _forward(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
-    """Every row's value: [max_nodes, B, C]."""
+    """Every row's value: [max_nodes, B, C] (padding rows stay zero)."""
     max_nodes = program.opcode.shape[-1]
     buffer = jnp.zeros((max_nodes, *y_pred.shape), y_pred.dtype)
 
-    def step(buffer, row):
-        index, opcode, lhs, rhs, constant = row
-        a, b = buffer[lhs], buffer[rhs]
-        leaves = [jnp.full_like(y_pred, constant), y_pred, y_true]
-        value = jax.lax.select_n(opcode, *leaves, *_operator_values(a, b))
-        return jax.lax.dynamic_update_index_in_dim(buffer, value, index, 0), None
+    def body(row, buffer):
+        a, b = buffer[program.lhs[row]], buffer[program.rhs[row]]
+        operands = (a, b, program.constant[row], y_pred, y_true)
+        value = jax.lax.switch(program.opcode[row], _VALUE_BRANCHES, *operands)
+        return jax.lax.dynamic_update_index_in_dim(buffer, value, row, 0)
 
-    rows = (jnp.arange(max_nodes), *program)
-    buffer, _ = jax.lax.scan(step, buffer, rows)
-    return buffer
+    return jax.lax.fori_loop(_first_row(program), max_nodes, body, buffer)
 
 
 @jax.custom_vjp
@@ -160,23 +195,30 @@ def _tree_values_fwd(program, y_pred, y_true):
 def _tree_values_bwd(residuals, cotangent):
     program, buffer = residuals
     max_nodes = program.opcode.shape[-1]
+    first = _first_row(program)
     grads = jnp.zeros_like(buffer).at[-1].set(cotangent)
     zero = jnp.zeros_like(cotangent)
 
-    def step(carry, row):
+    def body(step, carry):
         grads, d_pred, d_true = carry
-        index, opcode, lhs, rhs = row
-        g = grads[index]
-        d_lhs, d_rhs = _operator_partials(buffer[lhs], buffer[rhs])
-        leaves = [zero, zero, zero]
-        grads = grads.at[lhs].add(g * jax.lax.select_n(opcode, *leaves, *d_lhs))
-        grads = grads.at[rhs].add(g * jax.lax.select_n(opcode, *leaves, *d_rhs))
-        d_pred = d_pred + jnp.where(opcode == _CODE["y_pred"], g, 0.0)
-        d_true = d_true + jnp.where(opcode == _CODE["y_true"], g, 0.0)
-        return (grads, d_pred, d_true), None
+        row = max_nodes - 1 - step
+        lhs, rhs = program.lhs[row], program.rhs[row]
+        # This row's cotangent enters the conditional as an operand, which materialises it
+        # before `grads` is written: read inside the writes, XLA would copy the whole
+        # buffer at every row to keep the old value alive.
+        operands = (grads[row], buffer[lhs], buffer[rhs])
+        g_a, g_b, g_pred, g_true = jax.lax.switch(
+            program.opcode[row], _COTANGENT_BRANCHES, *operands
+        )
+        # Every row has one parent, so its cotangent is written once, never accumulated
+        # (no read-modify-write). A missing operand points at the row itself, whose
+        # cotangent has just been read.
+        grads = jax.lax.dynamic_update_index_in_dim(grads, g_b, rhs, 0)
+        grads = jax.lax.dynamic_update_index_in_dim(grads, g_a, lhs, 0)
+        return grads, d_pred + g_pred, d_true + g_true
 
-    rows = (jnp.arange(max_nodes), program.opcode, program.lhs, program.rhs)
-    (_, d_pred, d_true), _ = jax.lax.scan(step, (grads, zero, zero), rows, reverse=True)
+    carry = (grads, zero, zero)
+    _, d_pred, d_true = jax.lax.fori_loop(0, max_nodes - first, body, carry)
     return None, d_pred, d_true
 
 
@@ -190,21 +232,61 @@ def program_loss(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray) -> 
     return jnp.mean(tree_values(program, y_pred, y_true))
 
 
-@partial(jax.jit, static_argnames="shared")
-def _batched_loss(program: Program, y_pred, y_true, shared: bool) -> jnp.ndarray:
+STRATEGIES = ("vmap", "map")
+
+
+def default_strategy() -> str:
+    """`map` on the CPU, where a per-row `switch` runs one primitive; `vmap` on accelerators.
+
+    Under `vmap` the opcode is batched, so `switch` becomes a select that computes every
+    primitive at every row: wasted arithmetic, but one fused kernel per row for all K trees.
+    On a CPU that arithmetic dominates; on a GPU a conditional per row and tree would cost a
+    kernel launch and a host round trip each.
+    """
+    return "map" if jax.default_backend() == "cpu" else "vmap"
+
+
+def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) -> Callable:
+    """`fn` mapped over a leading K axis of the arguments whose axis is 0 (None: shared)."""
+    if strategy == "vmap":
+        return jax.vmap(fn, in_axes=tuple(in_axes))
+    if strategy != "map":
+        raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
+
+    def mapped(*args):
+        per_candidate = [arg for arg, axis in zip(args, in_axes, strict=True) if axis is not None]
+
+        def one(sliced):
+            rows = iter(sliced)
+            return fn(
+                *(
+                    next(rows) if axis is not None else arg
+                    for arg, axis in zip(args, in_axes, strict=True)
+                )
+            )
+
+        return jax.lax.map(one, per_candidate)
+
+    return mapped
+
+
+@partial(jax.jit, static_argnames=("shared", "strategy"))
+def _batched_loss(program: Program, y_pred, y_true, shared: bool, strategy: str) -> jnp.ndarray:
     in_axes = (0, None, None) if shared else (0, 0, 0)
-    return jax.vmap(program_loss, in_axes=in_axes)(program, y_pred, y_true)
+    return over_candidates(program_loss, in_axes, strategy)(program, y_pred, y_true)
 
 
 def lower_batch(
-    trees: Sequence[Tree], max_nodes: int = NODE_CAP
+    trees: Sequence[Tree], max_nodes: int = NODE_CAP, strategy: str | None = None
 ) -> Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]:
     """`f(y_pred, y_true) -> [K]`: the K trees' losses through one compiled interpreter.
 
     `y_pred` and `y_true` are either shared, of shape [B, C], or one per tree, [K, B, C].
+    `strategy` is how the K trees are run (`default_strategy()` when None).
     """
     program = Program(*(jnp.asarray(field) for field in encode_batch(trees, max_nodes)))
     k = len(trees)
+    strategy = strategy or default_strategy()
 
     def loss(y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
         y_pred, y_true = jnp.asarray(y_pred), jnp.asarray(y_true)
@@ -213,6 +295,6 @@ def lower_batch(
             raise ValueError(f"y_pred has {y_pred.shape[0]} rows for {k} trees")
         if y_true.ndim != y_pred.ndim:
             y_true = jnp.broadcast_to(y_true, y_pred.shape)
-        return _batched_loss(program, y_pred, y_true, shared)
+        return _batched_loss(program, y_pred, y_true, shared, strategy)
 
     return loss
