@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgp.errors import ConfigError
-from jaxgp.expr.lower import NODE_CAP, Program, encode, program_loss
+from jaxgp.expr.lower import NODE_CAP, Program, encode, tree_values
 from jaxgp.expr.parse import parse
 from jaxgp.expr.primitives import LEAVES
 from jaxgp.expr.tree import Tree
@@ -45,40 +45,56 @@ def _normalised(y_pred: jnp.ndarray) -> jnp.ndarray:
     return jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
 
 
-def categorical_crossentropy(y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
+def _mean(per_example: jnp.ndarray, weights: jnp.ndarray | None) -> jnp.ndarray:
+    if weights is None:
+        return jnp.mean(per_example)
+    return jnp.sum(weights * per_example) / jnp.maximum(jnp.sum(weights), 1.0)
+
+
+def categorical_crossentropy(
+    y_pred: jnp.ndarray, y_true: jnp.ndarray, weights: jnp.ndarray | None = None
+) -> jnp.ndarray:
     p = _normalised(y_pred)
-    return jnp.mean(-jnp.sum(y_true * jnp.log(p), axis=-1))
+    return _mean(-jnp.sum(y_true * jnp.log(p), axis=-1), weights)
 
 
 def focal_loss(
-    y_pred: jnp.ndarray, y_true: jnp.ndarray, alpha: float = 0.25, gamma: float = 2.0
+    y_pred: jnp.ndarray,
+    y_true: jnp.ndarray,
+    weights: jnp.ndarray | None = None,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
 ) -> jnp.ndarray:
     p = _normalised(y_pred)
     weight = alpha * (1.0 - p) ** gamma
-    return jnp.mean(jnp.sum(weight * -y_true * jnp.log(p), axis=-1))
+    return _mean(jnp.sum(weight * -y_true * jnp.log(p), axis=-1), weights)
 
 
 def false_positive_loss(
-    y_pred: jnp.ndarray, y_true: jnp.ndarray, class_weights: jnp.ndarray | None = None
+    y_pred: jnp.ndarray,
+    y_true: jnp.ndarray,
+    weights: jnp.ndarray | None = None,
+    class_weights: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
     p = _normalised(y_pred)
     if class_weights is None:
-        m = y_true.shape[0]
-        class_weights = (m - jnp.sum(y_true, axis=0)) / m
+        counted = y_true if weights is None else y_true * weights[:, None]
+        m = jnp.sum(counted)
+        class_weights = (m - jnp.sum(counted, axis=0)) / m
     wrong = jnp.where(y_true > 0.5, 0.0, p)
     false_class = jnp.argmax(wrong, axis=-1)
     p_true = jnp.sum(y_true * p, axis=-1)
     p_false = jnp.take_along_axis(p, false_class[:, None], axis=-1)[:, 0]
     a_true = jnp.sum(y_true * class_weights, axis=-1)
     a_false = class_weights[false_class]
-    return jnp.mean(a_true * -jnp.log(p_true) + a_false * -jnp.log(1.0 - p_false))
+    return _mean(a_true * -jnp.log(p_true) + a_false * -jnp.log(1.0 - p_false), weights)
 
 
 TREE_LOSSES: dict[str, str] = {
     "ngl": "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))",
     "mse": "(y_pred - y_true) * (y_pred - y_true)",
 }
-FUNCTION_LOSSES: dict[str, Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]] = {
+FUNCTION_LOSSES: dict[str, Callable[..., jnp.ndarray]] = {
     "ce": categorical_crossentropy,
     "fpl": false_positive_loss,
     "focal": focal_loss,
@@ -134,11 +150,20 @@ def encode_losses(losses: Sequence[LossSpec], max_nodes: int = NODE_CAP) -> Loss
 
 
 def loss_value(
-    kind: jnp.ndarray, program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray
+    kind: jnp.ndarray,
+    program: Program,
+    y_pred: jnp.ndarray,
+    y_true: jnp.ndarray,
+    weights: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
-    """The loss of one candidate (kind and program without a K axis) on a batch."""
+    """The loss of one candidate (kind and program without a K axis) on a batch.
+
+    `weights` [B] (0 for padding examples) makes it the weighted mean over examples; a
+    tree's mean over all elements is the mean over examples of its mean over classes.
+    """
     y_pred = jnp.asarray(y_pred, jnp.float32)
     y_true = jnp.asarray(y_true, jnp.float32)
-    values = [program_loss(program, y_pred, y_true)]
-    values += [fn(y_pred, y_true) for fn in FUNCTION_LOSSES.values()]
+    per_example = jnp.mean(tree_values(program, y_pred, y_true), axis=-1)
+    values = [_mean(per_example, weights)]
+    values += [fn(y_pred, y_true, weights) for fn in FUNCTION_LOSSES.values()]
     return jax.lax.select_n(kind, *values)

@@ -62,7 +62,9 @@ def test_fpl_matches_a_per_example_numpy_loop():
             for i, t in enumerate(labels)
         ]
     )
-    np.testing.assert_allclose(false_positive_loss(p, y, jnp.asarray(weights)), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        false_positive_loss(p, y, class_weights=jnp.asarray(weights)), expected, rtol=1e-5
+    )
 
 
 def test_focal_matches_numpy():
@@ -100,3 +102,14 @@ def test_resolve_loss_names_the_valid_choices_for_an_unknown_name():
     with pytest.raises(ExpressionError):
         resolve_loss("y_pred ** 2")
     assert resolve_loss("y_pred*y_true").label == "y_pred * y_true"
+
+
+@pytest.mark.parametrize("name", ["ce", "ngl", "fpl", "mse", "focal"])
+def test_zero_weight_examples_do_not_change_the_loss(name):
+    p, y = _inputs(batch=12, seed=6)
+    batch = encode_losses([resolve_loss(name)])
+    kind, program = batch.kind[0], jax.tree.map(lambda x: x[0], batch.program)
+    plain = loss_value(kind, program, p[:8], y[:8])
+    padded = np.concatenate([p[:8], np.full((4, 10), 0.1, np.float32)])
+    weights = jnp.asarray([1.0] * 8 + [0.0] * 4)
+    np.testing.assert_allclose(loss_value(kind, program, padded, y, weights), plain, rtol=1e-5)

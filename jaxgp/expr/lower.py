@@ -169,6 +169,7 @@ def _first_row(program: Program) -> jnp.ndarray:
 
 def _forward(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
     """Every row's value: [max_nodes, B, C] (padding rows stay zero)."""
+    program = Program(*(jnp.asarray(field) for field in program))
     max_nodes = program.opcode.shape[-1]
     buffer = jnp.zeros((max_nodes, *y_pred.shape), y_pred.dtype)
 
@@ -194,6 +195,7 @@ def _tree_values_fwd(program, y_pred, y_true):
 
 def _tree_values_bwd(residuals, cotangent):
     program, buffer = residuals
+    program = Program(*(jnp.asarray(field) for field in program))
     max_nodes = program.opcode.shape[-1]
     first = _first_row(program)
     grads = jnp.zeros_like(buffer).at[-1].set(cotangent)
