@@ -1,3 +1,9 @@
 """Imports every command module so that each registers its commands on the app."""
 
-from jaxgp.cli import data_commands, expr_commands, model_commands  # noqa: F401
+from jaxgp.cli import (  # noqa: F401
+    data_commands,
+    evolve_commands,
+    expr_commands,
+    model_commands,
+    train_commands,  # noqa: F401
+)

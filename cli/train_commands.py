@@ -1,0 +1,92 @@
+"""`jaxgp train`: train one or more losses (batched) on one or more datasets."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from jaxgp.cli.main import app
+from jaxgp.cli.options import candidates_per_batch, split_names
+
+
+@app.command()
+def train(
+    loss: Annotated[
+        list[str],
+        typer.Option(
+            "--loss",
+            help="A named loss (ce, ngl, fpl, mse, focal) or an expression; repeat for several.",
+        ),
+    ],
+    data: Annotated[str, typer.Option(help="Dataset name(s), comma-separated.")] = "digits",
+    model: Annotated[str, typer.Option(help="inception_v3 or small_cnn.")] = "small_cnn",
+    epochs: Annotated[int, typer.Option(min=1)] = 1,
+    seed: Annotated[int, typer.Option()] = 0,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    input_size: Annotated[
+        int | None,
+        typer.Option(
+            help="inception_v3: resize inputs to this side (>= 75) instead of 8x upsampling."
+        ),
+    ] = None,
+    dtype: Annotated[str, typer.Option(help="Compute dtype: float32 or bfloat16.")] = "float32",
+    candidates: Annotated[
+        str, typer.Option("--candidates-per-batch", help="K: 'auto' or a number.")
+    ] = "auto",
+    data_dir: Annotated[str | None, typer.Option(help="tensorflow-datasets directory.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+) -> None:
+    """Train each LOSS from scratch on each dataset and print validation and test metrics."""
+    from jaxgp.data import get_spec, load_dataset
+    from jaxgp.losses import resolve_loss
+    from jaxgp.models.registry import build_model
+    from jaxgp.train import TrainConfig, train_candidates
+    from jaxgp.train.progress import training_progress
+
+    specs = [resolve_loss(text) for text in loss]
+    names = split_names(data)
+    for name in names:
+        spec = get_spec(name)
+        build_model(model, num_classes=spec.num_classes, input_shape=spec.image_shape,
+                    input_size=input_size)  # fmt: skip
+    config = TrainConfig(
+        model=model, epochs=epochs, seed=seed, batch_size=batch_size, input_size=input_size,
+        compute_dtype=dtype, candidates_per_batch=candidates_per_batch(candidates),
+    )  # fmt: skip
+    results = []
+    for name in names:
+        dataset = load_dataset(name, data_dir=data_dir, seed=seed)
+        with training_progress(label=f"{name} ") as progress:
+            report = train_candidates(specs, dataset, config, progress=progress)
+        results += report.results
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        _print_table(results)
+
+
+def _print_table(results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="jaxgp train")
+    for column in (
+        "loss",
+        "dataset",
+        "status",
+        "val acc",
+        "val loss",
+        "test acc",
+        "test loss",
+        "s",
+    ):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        status = r.status if not r.failed else f"failed (epoch {r.failed_epoch})"
+        table.add_row(
+            r.label, r.dataset, status, f"{r.val_accuracy:.4f}", f"{r.val_loss:.4g}",
+            f"{r.test_accuracy:.4f}", f"{r.test_loss:.4g}", f"{r.seconds:.1f}",
+        )  # fmt: skip
+    Console().print(table)

@@ -1,0 +1,57 @@
+"""What training returns: per-epoch history and final metrics for each candidate."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Metrics of one epoch of one candidate (losses are the candidate's own loss)."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    learning_rate: float
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    """One candidate trained on one dataset.
+
+    `status` is `trained`, or `failed` when its loss or gradients turned non-finite; a
+    failed candidate's parameters were frozen at `failed_epoch` (1-based) and its metrics
+    are those of the frozen model. `seconds` is its share of the wall time of the batch of
+    candidates it was trained with.
+    """
+
+    label: str
+    dataset: str
+    status: str
+    val_loss: float
+    val_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+    failed_epoch: int | None = None
+    history: list[EpochRecord] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """A call of `train_candidates`: the results in input order and what it cost."""
+
+    results: list[CandidateResult]
+    candidates_per_batch: int
+    compilations: int
+    compile_seconds: float
+    seconds: float

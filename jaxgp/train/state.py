@@ -1,0 +1,45 @@
+"""Per-candidate training state and the optimizer, as pure data with a leading K axis."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class CandidateState(NamedTuple):
+    """One model's parameters, BatchNorm statistics and Adam state (K of them when batched).
+
+    `alive` turns False, and stays so, at the first step whose loss or gradients are not
+    finite; from then on the candidate's state is frozen.
+    """
+
+    params: Any
+    batch_stats: Any
+    opt_state: Any
+    alive: jnp.ndarray
+
+
+def optimizer(learning_rate: float) -> optax.GradientTransformation:
+    """Adam whose learning rate lives in its state, so reduce-on-plateau changes data only."""
+    return optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
+
+
+def learning_rates(state: CandidateState) -> jnp.ndarray:
+    return state.opt_state.hyperparams["learning_rate"]
+
+
+def with_learning_rates(state: CandidateState, rates: jnp.ndarray) -> CandidateState:
+    """`state` with each candidate's learning rate replaced (same dtype and sharding)."""
+    old = learning_rates(state)
+    rates = jax.device_put(jnp.asarray(rates, old.dtype), old.sharding)
+    hyperparams = {**state.opt_state.hyperparams, "learning_rate": rates}
+    return state._replace(opt_state=state.opt_state._replace(hyperparams=hyperparams))
+
+
+def all_finite(tree: Any) -> jnp.ndarray:
+    """True when every element of every leaf is finite."""
+    leaves = jax.tree.leaves(tree)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))

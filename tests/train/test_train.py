@@ -1,0 +1,97 @@
+"""The batched trainer: independence of candidates, failures, compilation and determinism."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from jaxgp.compilation import count_compilations
+from jaxgp.train import TrainConfig, train_candidates
+from jaxgp.train.plateau import Plateau
+
+LOSSES = ["ce", "ngl", "neg(y_true * log(y_pred)) + 0.1 * (y_pred - y_true) * (y_pred - y_true)"]
+DIVERGING = "exp(y_pred * 1000) * exp(y_pred * 1000) * y_true"
+
+
+def _metrics(result):
+    return [result.val_loss, result.val_accuracy, result.test_loss, result.test_accuracy] + [
+        value for record in result.history for value in dataclasses.astuple(record)
+    ]
+
+
+def test_three_candidates_batched_match_three_single_runs(digits, quick):
+    batched = train_candidates(LOSSES, digits, quick).results
+    single = dataclasses.replace(quick, candidates_per_batch=1)
+    for loss, together in zip(LOSSES, batched, strict=True):
+        alone = train_candidates([loss], digits, single).results[0]
+        assert together.label == alone.label
+        np.testing.assert_allclose(_metrics(together), _metrics(alone), rtol=2e-4, atol=1e-5)
+
+
+def test_candidates_learn_and_keep_their_input_order(digits, quick):
+    results = train_candidates(LOSSES, digits, quick).results
+    assert [r.label for r in results][:2] == ["ce", "ngl"]
+    assert all(r.status == "trained" and r.failed_epoch is None for r in results)
+    assert all(len(r.history) == quick.epochs for r in results)
+    ce = results[0].history
+    assert ce[1].train_loss < ce[0].train_loss
+    assert ce[1].train_accuracy > ce[0].train_accuracy
+
+
+def test_a_diverging_candidate_is_frozen_without_disturbing_the_others(digits, quick):
+    clean = train_candidates(LOSSES, digits, quick).results
+    mixed = train_candidates([LOSSES[0], DIVERGING, LOSSES[2]], digits, quick).results
+    assert mixed[1].status == "failed" and mixed[1].failed_epoch == 1
+    for i in (0, 2):
+        assert mixed[i].status == "trained"
+        np.testing.assert_array_equal(_metrics(mixed[i]), _metrics(clean[i]))
+
+
+def test_a_second_list_of_candidates_does_not_compile_again(digits, quick):
+    train_candidates(LOSSES, digits, quick)
+    with count_compilations() as stats:
+        report = train_candidates(["mse", "fpl", "sin(y_pred) - y_true * y_pred"], digits, quick)
+    assert stats.count == 0
+    assert report.compilations == 0
+
+
+def test_the_same_seed_gives_the_same_results_and_another_seed_does_not(digits, quick):
+    first = train_candidates(LOSSES[:1], digits, quick, seeds=[3]).results[0]
+    again = train_candidates(LOSSES[:1], digits, quick, seeds=[3]).results[0]
+    other = train_candidates(LOSSES[:1], digits, quick, seeds=[4]).results[0]
+    assert _metrics(first) == _metrics(again)
+    assert _metrics(first) != _metrics(other)
+
+
+def test_longer_lists_are_trained_in_chunks_of_k(digits, quick):
+    losses = LOSSES + ["mse", "focal"]
+    report = train_candidates(losses, digits, quick)
+    assert report.candidates_per_batch == 3
+    assert [r.label for r in report.results][:2] == ["ce", "ngl"]
+    assert len(report.results) == 5
+
+
+def test_auto_k_fits_the_candidate_count(digits):
+    config = TrainConfig(epochs=1, candidates_per_batch="auto", max_auto_candidates=4)
+    assert train_candidates(LOSSES[:2], digits, config).candidates_per_batch == 2
+
+
+@pytest.mark.parametrize(
+    ("accuracies", "expected"),
+    [
+        ([0.5, 0.5, 0.5], [1e-3, 1e-3, 2e-4]),  # no improvement for 2 epochs, patience 2
+        ([0.5, 0.6, 0.7], [1e-3, 1e-3, 1e-3]),
+        ([0.5, 0.50005, 0.5], [1e-3, 1e-3, 2e-4]),  # below min_delta is no improvement
+    ],
+)
+def test_reduce_on_plateau_follows_keras(accuracies, expected):
+    plateau = Plateau(np.array([1e-3]), factor=0.2, patience=2, min_lr=1e-4, min_delta=1e-4)
+    rates = [float(plateau.update(np.array([a]))[0]) for a in accuracies]
+    np.testing.assert_allclose(rates, expected)
+
+
+def test_reduce_on_plateau_never_goes_below_the_minimum():
+    plateau = Plateau(np.array([2e-4]), factor=0.2, patience=1, min_lr=1e-4, min_delta=1e-4)
+    for _ in range(4):
+        rates = plateau.update(np.array([0.5]))
+    assert rates[0] == pytest.approx(1e-4)

@@ -1,0 +1,69 @@
+"""The trainer on the paper's model, on a mocked tfds dataset, and sharded over devices."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from jaxgp.data import load_dataset
+from jaxgp.train import TrainConfig, train_candidates
+
+
+def test_one_real_inception_v3_training_step_runs_on_the_cpu():
+    dataset = load_dataset("synthetic:cifar10", seed=0, num_train=24, num_test=4).head(2, 2, 2)
+    config = TrainConfig(
+        model="inception_v3", input_size=75, epochs=1, batch_size=2, eval_batch_size=2,
+        candidates_per_batch=2,
+    )  # fmt: skip
+    report = train_candidates(["ce", "ngl"], dataset, config)
+    assert [r.status for r in report.results] == ["trained", "trained"]
+    assert all(np.isfinite(r.history[0].train_loss) for r in report.results)
+
+
+def test_training_reads_a_tfds_dataset_under_mock_data():
+    config = TrainConfig(epochs=1, batch_size=16, candidates_per_batch=2)
+    with tfds.testing.mock_data(num_examples=40):
+        dataset = load_dataset("cifar10", seed=0)
+    report = train_candidates(["ce", "ngl"], dataset, config)
+    assert dataset.image_shape == (32, 32, 3)
+    assert [r.dataset for r in report.results] == ["cifar10", "cifar10"]
+    assert all(r.status == "trained" for r in report.results)
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax
+    from jaxgp.data import load_dataset
+    from jaxgp.train import TrainConfig, train_candidates
+    digits = load_dataset("digits", seed=0).head(train=128, val=64, test=64)
+    config = TrainConfig(epochs=1, candidates_per_batch=int(sys.argv[1]))
+    report = train_candidates(["ce", "ngl", "mse"], digits, config)
+    print(json.dumps({"devices": jax.local_device_count(), "k": report.candidates_per_batch,
+                      "results": [[r.val_loss, r.val_accuracy, r.test_loss, r.test_accuracy]
+                                  for r in report.results]}))
+    """
+)
+
+
+def _run(devices: int, k: int) -> dict:
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(k)], env=env, capture_output=True, text=True,
+        check=True, timeout=600,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="virtual CPU devices")
+def test_sharding_candidates_over_four_devices_gives_the_one_device_results():
+    one = _run(1, 4)
+    four = _run(4, 4)
+    assert (one["devices"], four["devices"]) == (1, 4)
+    assert four["k"] == 4  # 3 candidates padded to K = 4, a multiple of the device count
+    np.testing.assert_allclose(four["results"], one["results"], rtol=1e-4, atol=1e-6)
