@@ -1,0 +1,168 @@
+"""Benchmark: training throughput of K candidates at once, against K = 1.
+
+For each K it builds the trainer's compiled epoch, runs one warm-up epoch (compilation
+included, timed separately), then times `--epochs` epochs and reports candidate-images per
+second (K * images per epoch / seconds), the speed-up over K = 1, compile seconds and the
+compiled epoch's memory per candidate (XLA's memory analysis; on a GPU also the allocator's
+peak). Data are synthetic images of the chosen dataset's shape, on the device.
+
+    python benchmarks/throughput.py                        # small_cnn on cifar10-shaped data
+    python benchmarks/throughput.py --model inception_v3 --data synthetic:cifar10 \\
+        --ks 1,2,4,8,auto --dtypes float32,bfloat16       # the paper setting, on a GPU
+    python benchmarks/throughput.py --smoke                # seconds, on a CPU (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import subprocess
+import time
+from datetime import UTC, datetime
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgp.compilation import count_compilations
+from jaxgp.data import load_dataset, train_batch_indices
+from jaxgp.losses import encode_losses, resolve_loss
+from jaxgp.train import DeviceDataset, TrainConfig
+from jaxgp.train.capacity import choose_candidates_per_batch, epoch_footprint_bytes
+from jaxgp.train.step import build_functions
+
+LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
+
+
+def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:
+    functions = build_functions(data.num_classes, data.image_shape, config)
+    batch = encode_losses([resolve_loss(LOSS)] * k, config.max_nodes)
+    losses = (jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program))
+    keys = jnp.stack([jax.random.PRNGKey(i) for i in range(k)])
+    data_key = jax.random.PRNGKey(1)
+    state = functions.init(keys)
+
+    def epoch(state, number):
+        indices = train_batch_indices(0, number, data.train.size, config.batch_size)
+        state, metrics = functions.train_epoch(
+            state, *losses, data.train.images, data.train.labels, data_key, keys, indices,
+            jnp.int32(number),
+        )  # fmt: skip
+        jax.block_until_ready(metrics)
+        return state, int(indices.size)
+
+    with count_compilations() as compiled:
+        start = time.perf_counter()
+        state, _ = epoch(state, 0)
+        warmup = time.perf_counter() - start
+    start = time.perf_counter()
+    images = 0
+    for number in range(1, epochs + 1):
+        state, seen = epoch(state, number)
+        images += seen
+    seconds = time.perf_counter() - start
+    footprint = epoch_footprint_bytes(functions, data, config, k)
+    stats = jax.local_devices()[0].memory_stats() or {}
+    return {
+        "k": k,
+        "dtype": config.compute_dtype,
+        "candidate_images_per_s": k * images / seconds,
+        "step_ms": seconds / (images / config.batch_size) * 1e3,
+        "compile_s": compiled.seconds,
+        "compilations": compiled.count,
+        "first_epoch_s": warmup,
+        "memory_per_candidate_mb": footprint / k / 2**20,
+        "peak_device_memory_mb": stats.get("peak_bytes_in_use", 0) / 2**20 or None,
+    }
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], text=True).strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        f"{report['model']} on {report['data']} {report['image_shape']}, batch "
+        f"{report['batch_size']}, {report['device']}, {report['date']}, commit {report['commit']}",
+        "",
+        "| dtype | K | cand-img/s | vs K=1 | step ms | compile s | MB/cand (XLA) | peak MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["rows"]:
+        lines.append(
+            f"| {row['dtype']} | {row['k']} | {row['candidate_images_per_s']:.1f} | "
+            f"{row['speedup_vs_k1']:.2f}x | {row['step_ms']:.1f} | {row['compile_s']:.1f} | "
+            f"{row['memory_per_candidate_mb']:.1f} | {row['peak_device_memory_mb'] or '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="small_cnn")
+    parser.add_argument("--data", default="synthetic:cifar10")
+    parser.add_argument("--train-images", type=int, default=2048)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--input-size", type=int)
+    parser.add_argument("--ks", default="1,2,4,8,auto")
+    parser.add_argument("--dtypes", default="float32")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--model-strategy", default="vmap", choices=["vmap", "map"])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
+    parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--markdown", dest="markdown_path")
+    args = parser.parse_args()
+    if args.smoke:
+        args.train_images, args.ks, args.epochs, args.batch_size = 128, "1,2", 1, 32
+
+    dataset = load_dataset(args.data, seed=0, num_train=args.train_images, num_test=64)
+    data = DeviceDataset.from_dataset(dataset)
+    rows = []
+    for dtype in args.dtypes.split(","):
+        base = TrainConfig(
+            model=args.model, batch_size=args.batch_size, input_size=args.input_size,
+            compute_dtype=dtype, model_strategy=args.model_strategy,
+        )  # fmt: skip
+        for text in args.ks.split(","):
+            config = dataclasses.replace(
+                base, candidates_per_batch=text if text == "auto" else int(text)
+            )
+            functions = build_functions(data.num_classes, data.image_shape, config)
+            k = choose_candidates_per_batch(64, data, config, functions)
+            row = measure(data, config, k, args.epochs)
+            row["requested"] = text
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        k1 = next((r for r in rows if r["k"] == 1 and r["dtype"] == dtype), None)
+        for row in rows:
+            if row["dtype"] == dtype:
+                k1_rate = k1["candidate_images_per_s"] if k1 else np.nan
+                row["speedup_vs_k1"] = row["candidate_images_per_s"] / k1_rate
+    report = {
+        "model": args.model,
+        "data": args.data,
+        "image_shape": list(data.image_shape),
+        "batch_size": args.batch_size,
+        "model_strategy": args.model_strategy,
+        "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "rows": rows,
+    }
+    text = markdown(report)
+    print(text)
+    if args.json_path:
+        with open(args.json_path, "w") as out:
+            json.dump(report, out, indent=2)
+    if args.markdown_path:
+        with open(args.markdown_path, "w") as out:
+            out.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
