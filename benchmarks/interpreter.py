@@ -2,7 +2,8 @@
 
 Measures, for K trees near the node cap on a batch of 64 with 10 and 100 classes:
 - milliseconds per call of value and gradient with respect to y_pred, after compilation,
-  for the interpreter (`lower_batch`, K trees in one call) and for K closures (`lower`);
+  for the interpreter (`lower_batch`, K trees in one call, under `vmap` and under
+  `lax.map`) and for K closures (`lower`, one call each);
 - compile seconds to evaluate 100 distinct trees each way (the interpreter compiles once).
 
     python benchmarks/interpreter.py [--k 8] [--trees 100] [--repeats 20] [--json out.json]
@@ -21,6 +22,7 @@ import numpy as np
 
 from jaxgp.compilation import count_compilations
 from jaxgp.expr import NODE_CAP, TreeConfig, lower, lower_batch, random_tree
+from jaxgp.expr.lower import STRATEGIES, default_strategy
 
 
 def trees_near_cap(count: int, seed: int, low: int = NODE_CAP - 12) -> list:
@@ -54,18 +56,17 @@ def time_calls(fn, repeats: int) -> float:
 def per_call(trees, classes: int, batch: int, repeats: int) -> dict:
     k = len(trees)
     y_pred, y_true = inputs(k, batch, classes)
-    batched = lower_batch(trees)
-    batched_step = jax.jit(jax.value_and_grad(lambda p, y: batched(p, y).sum()))
     closures = [jax.jit(jax.value_and_grad(lower(tree))) for tree in trees]
 
     def all_closures():
         return [f(y_pred[i], y_true[i]) for i, f in enumerate(closures)]
 
-    return {
-        "classes": classes,
-        "interpreter_ms": time_calls(lambda: batched_step(y_pred, y_true), repeats),
-        "closures_ms": time_calls(all_closures, repeats),
-    }
+    row = {"classes": classes, "closures_ms": time_calls(all_closures, repeats)}
+    for strategy in STRATEGIES:
+        batched = lower_batch(trees, strategy=strategy)
+        step = jax.jit(jax.value_and_grad(lambda p, y, f=batched: f(p, y).sum()))
+        row[f"interpreter_{strategy}_ms"] = time_calls(lambda f=step: f(y_pred, y_true), repeats)
+    return row
 
 
 def compile_cost(trees, k: int, classes: int, batch: int) -> dict:
@@ -103,6 +104,7 @@ def main() -> None:
         "k": args.k,
         "batch": args.batch,
         "node_cap": NODE_CAP,
+        "default_strategy": default_strategy(),
         "tree_sizes": sizes,
         "per_call": [
             per_call(trees[: args.k], classes, args.batch, args.repeats) for classes in (10, 100)

@@ -1,0 +1,220 @@
+"""`jaxgp evolve` and `jaxgp compare`: thin commands over `jaxgp.search` (open_run, execute).
+
+Options left out come from the scale (`--scale`, default tiny), or, with `--resume DIR`, from
+the run's stored configuration. Progress goes to stderr (rich bars per generation and per
+candidate batch, and a live line with the best expression); the results table to stdout.
+Ctrl-C stops cleanly and prints the command that resumes the run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from jaxgp.cli.main import app
+from jaxgp.cli.options import split_names
+from jaxgp.search.reporting import Reporter
+
+Scale = Annotated[str | None, typer.Option("--scale", help="tiny | small | large (default tiny)")]
+Population = Annotated[int | None, typer.Option("--population", "-P", help="population P")]
+Generations = Annotated[int | None, typer.Option("--generations", "-T", help="generations T")]
+SampleSize = Annotated[int | None, typer.Option("--sample-size", help="tournament sample G")]
+TopN = Annotated[int | None, typer.Option("--top-n", help="tournament top N")]
+Epochs = Annotated[int | None, typer.Option("--epochs", help="training epochs per candidate")]
+Data = Annotated[str | None, typer.Option("--data", help="dataset(s), comma-separated")]
+Model = Annotated[str | None, typer.Option("--model", help="small_cnn | inception_v3")]
+Fitness = Annotated[str | None, typer.Option("--fitness", help="accuracy (default) | loss")]
+Seed = Annotated[int | None, typer.Option("--seed", help="random seed (default 0)")]
+Out = Annotated[str | None, typer.Option("--out", help="run directory (default runs/<time>)")]
+Resume = Annotated[str | None, typer.Option("--resume", help="continue the run in DIR")]
+Force = Annotated[bool, typer.Option("--force", help="resume even if the settings changed")]
+DataDir = Annotated[str | None, typer.Option("--data-dir", help="tensorflow-datasets dir")]
+PerBatch = Annotated[
+    str | None, typer.Option("--candidates-per-batch", help="auto | K candidates trained at once")
+]
+
+
+class RichReporter(Reporter):
+    """Bars for generations, candidate batches, epochs and steps, plus a best-so-far line."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.best_line = Text("best: -", no_wrap=True, overflow="ellipsis")
+        self.live = Live(Group(self.progress, self.best_line), console=console)
+        self.generations: Any = None
+        self.training: dict[str, Any] = {}
+        self.prefix = "  "
+
+    def __enter__(self) -> RichReporter:
+        self.live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.live.stop()
+
+    def phase(self, name: str, generations: int) -> None:
+        if generations:
+            self.generations = self.progress.add_task(f"{name}: generations", total=generations)
+        else:
+            self.console.print(f"[bold]{name}[/]")
+
+    def generation(self, algorithm: str, generation: int, total: int) -> None:
+        if self.generations is not None:
+            self.progress.update(
+                self.generations,
+                completed=generation - 1,
+                description=f"{algorithm}: generation {generation}/{total}",
+            )
+
+    def training_started(self, algorithm: str, generation: int, dataset: str, count: int) -> None:
+        for task in self.training.values():
+            self.progress.remove_task(task)
+        self.training = {}
+        self.prefix = f"  {algorithm} g{generation} {dataset} ({count} candidates): "
+
+    def training_progress(self, what: str, done: int, total: int) -> None:
+        label = {"chunk": "candidate batches"}.get(what, what + "s")
+        if what not in self.training:
+            self.training[what] = self.progress.add_task(self.prefix + label, total=total)
+        self.progress.update(self.training[what], completed=done, total=total)
+
+    def best(self, algorithm: str, individual: Any) -> None:
+        if self.generations is not None:
+            self.progress.advance(self.generations)
+        fitness = individual.fitness
+        self.best_line.plain = (
+            f"best ({algorithm}): {individual.expression}  wins={fitness.wins} "
+            f"improvement={fitness.average_improvement}"
+        )
+
+    def warning(self, text: str) -> None:
+        self.console.print(f"[yellow]warning:[/] {text}")
+
+
+def _improvement(value: float | None) -> str:
+    return "failed" if value is None else f"{value:+.2f} %"
+
+
+def _print_summary(summary: dict) -> None:
+    console = Console(soft_wrap=True)
+    metric = summary["fitness_metric"]
+    initial = summary["initial"].get("evaluations", 0)
+    for name, row in summary["algorithms"].items():
+        best = row["best"]
+        console.print(f"[bold]{name}[/]: best [cyan]{best['expression']}[/]")
+        gain = _improvement(best["average_improvement"])
+        console.print(
+            f"  wins {best['wins']}, average improvement {gain}"
+            f" ({metric}); evaluations {row['evaluations']} (+{initial} initial): trained "
+            f"{row['trained']}, cached {row['cached']}, failed {row['failed']}, replayed "
+            f"{row['replayed']}; {row['wall_seconds']:.1f} s, {row['compilations']} compilations"
+        )
+        for dataset, scores in best["datasets"].items():
+            ce = summary["baselines"][dataset]
+            console.print(
+                f"  {dataset}: val acc {scores['val_accuracy']:.4f} (CE {ce['val_accuracy']:.4f})"
+                f", val loss {scores['val_loss']:.4g} (CE {ce['val_loss']:.4g}), test acc "
+                f"{scores['test_accuracy']:.4f} (CE {ce['test_accuracy']:.4f})"
+            )
+    console.print(
+        f"best overall ({summary['best']['algorithm']}): {summary['best']['expression']}\n"
+        f"{summary['evaluations']} evaluations, {summary['cache_hits']} cache hits, "
+        f"{summary['compilations']} XLA compilations ({summary['compile_seconds']:.1f} s), "
+        f"{summary['wall_seconds']:.1f} s; summary: {summary['run_dir']}/summary.json"
+    )
+    if summary["command"] == "compare":
+        console.print(f"timing: {summary['timing']}")
+
+
+def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
+    from jaxgp.search.session import execute, open_run
+
+    if options.get("datasets") is not None:
+        options["datasets"] = split_names(options["datasets"])
+    run, settings, resumed = open_run(command, out=out, resume=resume, force=force, **options)
+    console = Console(stderr=True, soft_wrap=True)
+    console.print(
+        f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale {settings.scale},"
+        f" P={settings.search.population} T={settings.search.generations}"
+        f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
+        f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
+    )
+    try:
+        with RichReporter(console) as reporter:
+            summary = execute(run, settings, resumed=resumed, reporter=reporter)
+    except KeyboardInterrupt:
+        console.print(
+            f"\ninterrupted: every finished evaluation is in {run.path}/ledger.jsonl.\n"
+            f"resume with: jaxgp {command} --resume {run.path}"
+        )
+        raise typer.Exit(130) from None
+    _print_summary(summary)
+
+
+@app.command("evolve")
+def evolve(
+    algorithm: Annotated[
+        str | None, typer.Option("--algorithm", help="tournament (default) | ngl")
+    ] = None,
+    scale: Scale = None,
+    population: Population = None,
+    generations: Generations = None,
+    sample_size: SampleSize = None,
+    top_n: TopN = None,
+    epochs: Epochs = None,
+    data: Data = None,
+    model: Model = None,
+    fitness: Fitness = None,
+    seed: Seed = None,
+    out: Out = None,
+    resume: Resume = None,
+    force: Force = False,
+    data_dir: DataDir = None,
+    candidates_per_batch: PerBatch = None,
+) -> None:
+    """Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."""
+    _run(
+        "evolve", resume, out, force, algorithm=algorithm, scale=scale, population=population,
+        generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
+        datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
+        candidates_per_batch=candidates_per_batch,
+    )  # fmt: skip
+
+
+@app.command("compare")
+def compare(
+    scale: Scale = None,
+    population: Population = None,
+    generations: Generations = None,
+    sample_size: SampleSize = None,
+    top_n: TopN = None,
+    epochs: Epochs = None,
+    data: Data = None,
+    model: Model = None,
+    fitness: Fitness = None,
+    seed: Seed = None,
+    out: Out = None,
+    resume: Resume = None,
+    force: Force = False,
+    data_dir: DataDir = None,
+    candidates_per_batch: PerBatch = None,
+) -> None:
+    """Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed."""
+    _run(
+        "compare", resume, out, force, scale=scale, population=population,
+        generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
+        datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
+        candidates_per_batch=candidates_per_batch,
+    )  # fmt: skip

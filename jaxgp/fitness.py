@@ -1,0 +1,139 @@
+"""Fitness: the thesis's "Average Improvement" (Algorithm 3) against cross-entropy baselines.
+
+A candidate is trained on every dataset of the suite; on each dataset its result is compared
+with a CE model trained with the same recipe and seed.
+
+- `accuracy` (the default): validation accuracy, HIGHER is better. The candidate beats CE
+  when `acc > ce_acc`; improvement = `(acc - ce_acc) / ce_acc * 100`.
+- `loss` (the thesis's exact metric): the final validation loss value (the candidate's own
+  loss) against CE's, LOWER is better. The candidate beats CE when `loss < ce_loss`;
+  improvement = `(ce_loss - loss) / |ce_loss| * 100`, so a positive improvement always
+  means "better than CE" whichever metric drives selection. (This metric rewards losses
+  whose values are merely small; see DESIGN.md section 2.)
+
+A zero baseline leaves the relative difference undefined: the denominator is then 1, i.e. the
+improvement is the signed difference times 100 (percentage points for accuracy). An equal
+value is a tie: improvement 0 and not a win.
+
+wins = number of datasets where the candidate beats CE. If there are no wins the fitness is
+the average of all (negative or zero) improvements, otherwise the average over the won
+datasets. Ranking: wins first, then average improvement, failed candidates last (a candidate
+is failed when training failed or a metric is not finite on any dataset); equal keys keep
+their input order (`rank` is a stable sort).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from jaxgp.errors import ConfigError
+
+METRICS = ("accuracy", "loss")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One model trained on one dataset: final validation and test loss and accuracy."""
+
+    val_loss: float
+    val_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    failed: bool = False
+
+    @property
+    def usable(self) -> bool:
+        values = (self.val_loss, self.val_accuracy, self.test_loss, self.test_accuracy)
+        return not self.failed and all(math.isfinite(v) for v in values)
+
+
+def check_metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise ConfigError(f"unknown fitness metric {metric!r}; valid: {', '.join(METRICS)}")
+    return metric
+
+
+def metric_value(scores: Scores, metric: str) -> float:
+    """The validation value that `metric` compares."""
+    return scores.val_accuracy if check_metric(metric) == "accuracy" else scores.val_loss
+
+
+def improvement(value: float, baseline: float, metric: str) -> float:
+    """Relative difference from CE in percent; positive means better than CE."""
+    gain = value - baseline if check_metric(metric) == "accuracy" else baseline - value
+    denominator = abs(baseline) if baseline != 0 else 1.0
+    return gain / denominator * 100.0
+
+
+def beats(value: float, baseline: float, metric: str) -> bool:
+    """Whether `value` is strictly better than the CE `baseline` under `metric`."""
+    return improvement(value, baseline, metric) > 0
+
+
+@dataclass(frozen=True)
+class Fitness:
+    """Wins against CE and average improvement under one metric.
+
+    `average_improvement` is None for a failed candidate. `improvements` holds the
+    per-dataset improvements in suite order (empty when failed).
+    """
+
+    metric: str
+    wins: int
+    average_improvement: float | None
+    improvements: tuple[tuple[str, float], ...] = ()
+    failed: bool = False
+
+    @property
+    def sort_key(self) -> tuple[int, int, float]:
+        """Larger is better: (not failed, wins, average improvement)."""
+        if self.failed or self.average_improvement is None:
+            return (0, 0, 0.0)
+        return (1, self.wins, self.average_improvement)
+
+    def to_dict(self) -> dict:
+        return {
+            "metric": self.metric,
+            "wins": self.wins,
+            "average_improvement": self.average_improvement,
+            "improvements": dict(self.improvements),
+            "failed": self.failed,
+        }
+
+
+def failed_fitness(metric: str) -> Fitness:
+    return Fitness(check_metric(metric), 0, None, (), True)
+
+
+def compute_fitness(
+    scores: Mapping[str, Scores], baselines: Mapping[str, Scores], metric: str
+) -> Fitness:
+    """Algorithm 3 over the datasets of `baselines` (the suite, in its order)."""
+    check_metric(metric)
+    missing = [name for name in baselines if name not in scores]
+    if missing:
+        raise ValueError(f"no scores for datasets {missing}")
+    if any(not scores[name].usable for name in baselines):
+        return failed_fitness(metric)
+    per_dataset = tuple(
+        (
+            name,
+            improvement(
+                metric_value(scores[name], metric), metric_value(baselines[name], metric), metric
+            ),
+        )
+        for name in baselines
+    )
+    won = [value for _, value in per_dataset if value > 0]
+    chosen = won if won else [value for _, value in per_dataset]
+    average = sum(chosen) / len(chosen) if chosen else 0.0
+    return Fitness(metric, len(won), average, per_dataset)
+
+
+def rank(items: Iterable[T], fitness: Callable[[T], Fitness]) -> list[T]:
+    """`items` best first (wins, then average improvement; failed last); stable on ties."""
+    return sorted(items, key=lambda item: fitness(item).sort_key, reverse=True)

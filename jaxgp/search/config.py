@@ -1,0 +1,85 @@
+"""Search parameters (thesis Algorithm 1) and the scales of thesis Table 4.1.
+
+`SearchConfig` defaults: G = floor(3P/4) and N = floor(G/2) (each at least 1), Cr = 0.5,
+Mst = 0.3, Mn = 0.1; at P = 8 that is G = 6 and N = 3. Every value can be set; a
+configuration where they do not fit (P < 2, T < 0, N < 1, N > G, G > P, a rate outside
+[0, 1]) raises `ConfigError`.
+
+Scales: `small` (population 8, 4 generations, 6 epochs) and `large` (8, 12, 10) train
+inception_v3 on cifar10, fashion_mnist and cifar100 as in the thesis; `tiny` (8, 2, 1) trains
+small_cnn on the bundled digits and runs offline in minutes on a CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from jaxgp.errors import ConfigError
+from jaxgp.expr.generate import DEFAULT_TREE_CONFIG, TreeConfig
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """P, T, G, N and the variation probabilities; `None` for G or N means the default."""
+
+    population: int = 8
+    generations: int = 4
+    sample_size: int | None = None
+    top_n: int | None = None
+    crossover_rate: float = 0.5
+    subtree_rate: float = 0.3
+    point_rate: float = 0.1
+    tree: TreeConfig = field(default_factory=lambda: DEFAULT_TREE_CONFIG)
+
+    def __post_init__(self) -> None:
+        p, t = self.population, self.generations
+        if not isinstance(p, int) or p < 2:
+            raise ConfigError(f"population must be at least 2, got {p}")
+        if not isinstance(t, int) or t < 0:
+            raise ConfigError(f"generations must be 0 or more, got {t}")
+        g = max(1, 3 * p // 4) if self.sample_size is None else self.sample_size
+        n = max(1, g // 2) if self.top_n is None else self.top_n
+        object.__setattr__(self, "sample_size", g)
+        object.__setattr__(self, "top_n", n)
+        if not 1 <= g <= p:
+            raise ConfigError(f"sample size G must be between 1 and the population {p}, got {g}")
+        if not 1 <= n <= g:
+            raise ConfigError(f"top N must be between 1 and the sample size G={g}, got {n}")
+        for name in ("crossover_rate", "subtree_rate", "point_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ConfigError(f"{name} must be in [0, 1], got {value}")
+
+    @property
+    def G(self) -> int:  # noqa: N802  (the thesis's name)
+        return int(self.sample_size)  # type: ignore[arg-type]
+
+    @property
+    def N(self) -> int:  # noqa: N802
+        return int(self.top_n)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A preset: search size, training epochs, dataset suite and model."""
+
+    population: int
+    generations: int
+    epochs: int
+    datasets: tuple[str, ...]
+    model: str
+
+
+THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")
+SCALES: dict[str, Scale] = {
+    "tiny": Scale(8, 2, 1, ("digits",), "small_cnn"),
+    "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3"),
+    "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3"),
+}
+DEFAULT_SCALE = "tiny"
+
+
+def get_scale(name: str) -> Scale:
+    if name not in SCALES:
+        raise ConfigError(f"unknown scale {name!r}; valid scales: {', '.join(SCALES)}")
+    return SCALES[name]

@@ -1,0 +1,30 @@
+"""Progress hooks of a run; the base class ignores everything (the CLI draws rich bars)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Reporter:
+    """Called by the run as it goes; override what you want to show."""
+
+    def phase(self, name: str, generations: int) -> None:
+        """A phase begins: `baselines`, `initial`, or an algorithm with its generations."""
+
+    def generation(self, algorithm: str, generation: int, total: int) -> None:
+        """Generation `generation` of `total` of `algorithm` begins."""
+
+    def training_started(self, algorithm: str, generation: int, dataset: str, count: int) -> None:
+        """`count` candidates go to the trainer on `dataset`."""
+
+    def training_progress(self, what: str, done: int, total: int) -> None:
+        """The trainer's `progress(what, done, total)` callback (chunk, epoch, step)."""
+
+    def evaluated(self, algorithm: str, generation: int, individual: Any) -> None:
+        """One evaluation finished (trained, cached, failed or replayed from the ledger)."""
+
+    def best(self, algorithm: str, individual: Any) -> None:
+        """The best individual of `algorithm` after a generation."""
+
+    def warning(self, text: str) -> None:
+        """Something the user should know that does not stop the run."""

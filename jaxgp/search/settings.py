@@ -1,0 +1,205 @@
+"""Everything that defines a run (`RunSettings`), built from a scale plus overrides.
+
+`build_settings` is what the CLI calls: options left as `None` come from `base` (the stored
+configuration when resuming) or else from the scale. `settings_to_dict` / `settings_from_dict`
+are the `config.json` form; `differences` lists what changed between two configurations,
+ignoring the settings that cannot change results (`ENVIRONMENT_KEYS`: the data directory and
+how candidates are batched on the device). `evaluation_key` hashes what a training result
+depends on (suite, model, recipe, seed), so that the fitness cache and the CE baselines are
+only reused under the same training settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+from jaxgp.data.augment import AugmentConfig
+from jaxgp.data.registry import get_spec
+from jaxgp.errors import ConfigError
+from jaxgp.expr.generate import TreeConfig
+from jaxgp.fitness import check_metric
+from jaxgp.search.config import DEFAULT_SCALE, SearchConfig, get_scale
+from jaxgp.train.config import TrainConfig
+
+COMMANDS = ("evolve", "compare")
+ENVIRONMENT_KEYS = (
+    "data_dir",
+    "train.candidates_per_batch",
+    "train.max_auto_candidates",
+    "train.memory_margin",
+    "train.model_strategy",
+    "train.loss_strategy",
+)
+#: Compare runs both algorithms in the thesis's order (Algorithm 2: NGL first).
+COMPARE_ALGORITHMS = ("ngl", "tournament")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    command: str
+    algorithms: tuple[str, ...]
+    scale: str
+    search: SearchConfig
+    train: TrainConfig
+    datasets: tuple[str, ...]
+    fitness: str = "accuracy"
+    seed: int = 0
+    data_dir: str | None = None
+
+
+def _model_names() -> list[str]:
+    from jaxgp.models.registry import MODELS
+
+    return sorted(MODELS)
+
+
+def parse_candidates_per_batch(value: str | int | None) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        k = int(value)
+    except ValueError:
+        k = 0
+    if k < 1:
+        raise ConfigError(f"candidates per batch must be 'auto' or a positive integer, got {value}")
+    return k
+
+
+def build_settings(
+    command: str,
+    *,
+    base: RunSettings | None = None,
+    algorithm: str | None = None,
+    scale: str | None = None,
+    population: int | None = None,
+    generations: int | None = None,
+    sample_size: int | None = None,
+    top_n: int | None = None,
+    epochs: int | None = None,
+    datasets: list[str] | None = None,
+    model: str | None = None,
+    fitness: str | None = None,
+    seed: int | None = None,
+    data_dir: str | None = None,
+    candidates_per_batch: str | int | None = None,
+) -> RunSettings:
+    """Validated settings; a `None` option keeps `base`'s value, or the scale's default."""
+    from jaxgp.search.algorithms import ALGORITHMS
+
+    if command not in COMMANDS:
+        raise ConfigError(f"unknown command {command!r}")
+    scale_name = scale or (base.scale if base else DEFAULT_SCALE)
+    preset = get_scale(scale_name)
+    # Values a scale sets come from `base` only while the scale stays the same.
+    sb = base if base is not None and scale_name == base.scale else None
+    if command == "compare":
+        algorithms = COMPARE_ALGORITHMS
+    else:
+        name = _pick(algorithm, base.algorithms[0] if base else None, "tournament")
+        if name not in ALGORITHMS:
+            raise ConfigError(f"unknown algorithm {name!r}; valid: {', '.join(ALGORITHMS)}")
+        algorithms = (name,)
+    p = _pick(population, sb.search.population if sb else None, preset.population)
+    kept = sb.search if sb is not None and p == sb.search.population else None
+    search = SearchConfig(
+        population=p,
+        generations=_pick(generations, sb.search.generations if sb else None, preset.generations),
+        sample_size=_pick(sample_size, kept.sample_size if kept else None, None),
+        top_n=_pick(top_n, kept.top_n if kept else None, None),
+        tree=base.search.tree if base else TreeConfig(),
+    )
+    names = tuple(datasets) if datasets else (sb.datasets if sb else preset.datasets)
+    for name in names:
+        get_spec(name)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a dataset is listed twice: {', '.join(names)}")
+    model_name = _pick(model, sb.train.model if sb else None, preset.model)
+    if model_name not in _model_names():
+        raise ConfigError(
+            f"unknown model {model_name!r}; valid models: {', '.join(_model_names())}"
+        )
+    run_seed = _pick(seed, base.seed if base else None, 0)
+    if run_seed < 0:
+        raise ConfigError(f"seed must be 0 or more, got {run_seed}")
+    k = parse_candidates_per_batch(candidates_per_batch)
+    train = dataclasses.replace(
+        base.train if base else TrainConfig(),
+        model=model_name,
+        epochs=_pick(epochs, sb.train.epochs if sb else None, preset.epochs),
+        seed=run_seed,
+        candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, "auto"),
+    )
+    return RunSettings(
+        command=command,
+        algorithms=algorithms,
+        scale=scale_name,
+        search=search,
+        train=train,
+        datasets=names,
+        fitness=check_metric(_pick(fitness, base.fitness if base else None, "accuracy")),
+        seed=run_seed,
+        data_dir=_pick(data_dir, base.data_dir if base else None, None),
+    )
+
+
+def _pick(value, previous, default):
+    if value is not None:
+        return value
+    return previous if previous is not None else default
+
+
+def settings_to_dict(settings: RunSettings) -> dict:
+    data = dataclasses.asdict(settings)
+    data["algorithms"] = list(settings.algorithms)
+    data["datasets"] = list(settings.datasets)
+    return data
+
+
+def settings_from_dict(data: dict) -> RunSettings:
+    try:
+        search = dict(data["search"])
+        search["tree"] = TreeConfig(**search["tree"])
+        train = dict(data["train"])
+        train["augment"] = AugmentConfig(**train["augment"])
+        return RunSettings(
+            command=data["command"],
+            algorithms=tuple(data["algorithms"]),
+            scale=data["scale"],
+            search=SearchConfig(**search),
+            train=TrainConfig(**train),
+            datasets=tuple(data["datasets"]),
+            fitness=data["fitness"],
+            seed=int(data["seed"]),
+            data_dir=data.get("data_dir"),
+        )
+    except (KeyError, TypeError) as error:
+        raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
+
+
+def _flatten(data: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def differences(old: RunSettings, new: RunSettings) -> list[str]:
+    """`key: old -> new` for every result-relevant setting that differs."""
+    a, b = _flatten(settings_to_dict(old)), _flatten(settings_to_dict(new))
+    keys = sorted((set(a) | set(b)) - set(ENVIRONMENT_KEYS))
+    return [f"{key}: {a.get(key)!r} -> {b.get(key)!r}" for key in keys if a.get(key) != b.get(key)]
+
+
+def evaluation_key(settings: RunSettings) -> str:
+    """A short hash of what one training result depends on."""
+    train = _flatten(dataclasses.asdict(settings.train), "train.")
+    relevant = {k: v for k, v in train.items() if k not in ENVIRONMENT_KEYS}
+    relevant["datasets"] = list(settings.datasets)
+    text = json.dumps(relevant, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -1,0 +1,40 @@
+"""A run with the fake trainer, as a script (the SIGKILL test runs it in a subprocess).
+
+python -m tests.search.fake_run OUT [--resume] [--sleep S] [--log FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from jaxgp.search.session import execute, open_run
+from tests.search.fake_trainer import FakeTrainer, fake_load
+
+#: The settings of the fake runs of the resume tests.
+OPTIONS = dict(population=8, generations=3, datasets=["digits"], candidates_per_batch=1, seed=3)
+
+
+def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, reporter=None):
+    trainer = trainer or FakeTrainer()
+    if resume:
+        run_dir, settings, resumed = open_run("evolve", resume=str(out))
+    else:
+        run_dir, settings, resumed = open_run("evolve", out=str(out), **OPTIONS)
+    return execute(
+        run_dir, settings, resumed=resumed, train_fn=trainer, load_fn=fake_load, reporter=reporter
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--sleep", type=float, default=0.0)
+    parser.add_argument("--log", type=Path, default=None)
+    args = parser.parse_args()
+    run(args.out, resume=args.resume, trainer=FakeTrainer(sleep=args.sleep, log=args.log))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""A fake `train_candidates`: deterministic pseudo-results from a hash of the loss text.
+
+Fast and JAX-free, so the search tests need no training. Results depend only on (loss,
+dataset, epochs, seed), like the real trainer's. About 1 candidate in 12 "diverges"
+(status `failed`, NaN losses). Every trained label is appended to `calls` (and, when
+`log` is set, to that file), so tests can check that nothing is trained twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+from jaxgp.losses import resolve_loss
+from jaxgp.train.results import CandidateResult, TrainReport
+
+CE_ACCURACY = 0.5
+CE_LOSS = 1.0
+
+
+def _unit(*parts: object) -> list[float]:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return [int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in range(0, 20, 4)]
+
+
+def fake_result(label: str, dataset: str, epochs: int, seed: int) -> CandidateResult:
+    if label == "ce":
+        acc, loss, failed = CE_ACCURACY, CE_LOSS, False
+    else:
+        u = _unit(label, dataset, epochs, seed)
+        acc, loss, failed = 0.2 + 0.6 * u[0], 0.1 + 2.0 * u[1], u[2] < 1 / 12
+    nan = float("nan")
+    return CandidateResult(
+        label=label,
+        dataset=dataset,
+        status="failed" if failed else "trained",
+        val_loss=nan if failed else loss,
+        val_accuracy=0.1 if failed else acc,
+        test_loss=nan if failed else loss * 1.1,
+        test_accuracy=0.1 if failed else acc - 0.01,
+        seconds=0.001,
+        failed_epoch=1 if failed else None,
+    )
+
+
+@dataclass
+class FakeTrainer:
+    """Callable like `train_candidates`; `sleep` seconds per candidate."""
+
+    sleep: float = 0.0
+    log: Path | None = None
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(self, losses, dataset, config, *, progress=None) -> TrainReport:
+        labels = [resolve_loss(loss).label for loss in losses]
+        results = []
+        for number, label in enumerate(labels, start=1):
+            time.sleep(self.sleep)
+            results.append(fake_result(label, dataset.name, config.epochs, config.seed))
+            if progress is not None:
+                progress("chunk", number, len(labels))
+        self.calls.extend(labels)
+        if self.log is not None:
+            with open(self.log, "a", encoding="utf-8") as handle:
+                handle.writelines(f"{dataset.name}\t{label}\n" for label in labels)
+        return TrainReport(results, len(labels), 0, 0.0, 0.0)
+
+    def trained(self) -> list[str]:
+        """Labels trained so far, without the CE baselines."""
+        return [label for label in self.calls if label != "ce"]
+
+
+def fake_load(name: str, **_: object) -> SimpleNamespace:
+    """A stand-in for `load_dataset`: the evaluator only needs the name."""
+    return SimpleNamespace(name=name)

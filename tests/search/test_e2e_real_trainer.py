@@ -1,0 +1,43 @@
+"""End to end with the real trainer: digits, small_cnn, P=4, one generation, one epoch."""
+
+import json
+
+import numpy as np
+import pytest
+
+from jaxgp.data.dataset import Dataset
+from jaxgp.runs import RunDir
+from jaxgp.search import execute, open_run
+
+pytest.importorskip("jaxgp.train.loop")
+
+
+def small_digits(name, **kwargs):
+    from jaxgp.data.load import load_dataset
+
+    full = load_dataset(name, **kwargs)
+    keep = lambda split, n: split.take(np.arange(min(n, len(split))))  # noqa: E731
+    return Dataset(
+        full.name, full.num_classes, full.image_shape,
+        keep(full.train, 256), keep(full.val, 64), keep(full.test, 64),
+    )  # fmt: skip
+
+
+def test_tiny_evolve_with_the_real_trainer(tmp_path):
+    out = tmp_path / "run"
+    run, settings, _ = open_run(
+        "evolve", out=str(out), population=4, generations=1, epochs=1, datasets=["digits"],
+        model="small_cnn",
+    )  # fmt: skip
+    summary = execute(run, settings, load_fn=small_digits)
+    ledger, warnings = RunDir.open(out).read_ledger()
+    assert warnings == [] and len(ledger) == 4 + 1  # P + T*N with N = 1 at P = 4
+    assert summary["evaluations"] == 5
+    baselines = json.loads((out / "baselines.json").read_text())["datasets"]["digits"]
+    assert 0.0 <= baselines["val_accuracy"] <= 1.0
+    for record in ledger:
+        assert record["status"] in ("trained", "cached", "failed")
+        if record["status"] != "failed":
+            assert 0.0 <= record["datasets"]["digits"]["val_accuracy"] <= 1.0
+    assert len(summary["algorithms"]["tournament"]["final_population"]) == 4
+    assert summary["algorithms"]["tournament"]["compilations"] >= 0

@@ -1,0 +1,147 @@
+"""Whole runs with the fake trainer: evaluation counts, files, compare, resume, refusals."""
+
+import dataclasses
+import json
+from collections import Counter
+
+import pytest
+
+from jaxgp.errors import ConfigError
+from jaxgp.runs import RunDir
+from jaxgp.search import ALGORITHMS, Reporter, execute, open_run
+from tests.search import fake_run
+from tests.search.fake_trainer import FakeTrainer, fake_load
+
+TINY = dict(population=8, generations=2, datasets=["digits"])
+
+
+def run_evolve(out, trainer=None, **options):
+    run, settings, resumed = open_run("evolve", out=str(out), **{**TINY, **options})
+    trainer = trainer or FakeTrainer()
+    summary = execute(run, settings, resumed=resumed, train_fn=trainer, load_fn=fake_load)
+    return summary, trainer, RunDir.open(out).read_ledger()[0]
+
+
+def final_state(out):
+    summary = json.loads((out / "summary.json").read_text())
+    (name,) = summary["algorithms"]
+    return summary["best"], summary["algorithms"][name]["final_population"]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """An uninterrupted fake run with the settings of the resume tests."""
+    out = tmp_path_factory.mktemp("reference") / "run"
+    fake_run.run(out)
+    return out
+
+
+@pytest.mark.parametrize("name, per_generation", [("tournament", 3), ("ngl", 8)])
+def test_evaluation_counts_from_the_ledger(tmp_path, name, per_generation):
+    summary, trainer, ledger = run_evolve(tmp_path / "run", algorithm=name)
+    assert len(ledger) == 8 + 2 * per_generation  # P + T*N and P + T*P
+    by_label = Counter(record["algorithm"] for record in ledger)
+    assert by_label == {"initial": 8, name: 2 * per_generation}
+    assert summary["evaluations"] == len(ledger)
+    assert summary["algorithms"][name]["evaluations"] == 2 * per_generation
+    assert Counter(trainer.trained()).most_common(1)[0][1] == 1  # nothing trained twice
+    statuses = Counter(record["status"] for record in ledger)
+    assert statuses["trained"] + statuses["failed"] == len(set(trainer.trained()))
+    assert summary["cache_hits"] == statuses["cached"]
+
+
+def test_run_directory_files(tmp_path):
+    summary, _, _ = run_evolve(tmp_path / "run", fitness="loss")
+    out = tmp_path / "run"
+    names = sorted(p.name for p in (out / "generations").iterdir())
+    assert names == ["initial_0.json", "tournament_1.json", "tournament_2.json"]
+    baselines = json.loads((out / "baselines.json").read_text())
+    assert set(baselines["datasets"]) == {"digits"}
+    assert summary["fitness_metric"] == "loss"
+    for key in ("wall_seconds", "compilations", "compile_seconds", "cache_hits", "timing"):
+        assert key in summary
+    assert set(summary["best"]["datasets"]["digits"]) >= {"val_accuracy", "test_loss"}
+    population = summary["algorithms"]["tournament"]["final_population"]
+    assert len(population) == 8
+    assert (
+        population
+        == json.loads((out / "generations" / "tournament_2.json").read_text())["population"]
+    )
+
+
+def test_compare_gives_both_algorithms_the_same_initial_population(tmp_path, monkeypatch):
+    received = {}
+    for name, algorithm in list(ALGORITHMS.items()):
+
+        def spy(initial, *args, _run=algorithm.run, _name=name):
+            received[_name] = [individual.expression for individual in initial]
+            return _run(initial, *args)
+
+        monkeypatch.setitem(ALGORITHMS, name, dataclasses.replace(algorithm, run=spy))
+    run, settings, _ = open_run("compare", out=str(tmp_path / "run"), **TINY)
+    summary = execute(run, settings, train_fn=FakeTrainer(), load_fn=fake_load)
+    assert list(received) == ["ngl", "tournament"]
+    assert received["ngl"] == received["tournament"] and len(received["ngl"]) == 8
+    ledger, _ = run.read_ledger()
+    assert Counter(r["algorithm"] for r in ledger) == {"initial": 8, "ngl": 16, "tournament": 6}
+    for name in ("ngl", "tournament"):
+        assert summary["algorithms"][name]["wall_seconds"] > 0
+    assert "excluded" in summary["timing"]
+
+
+def test_a_finished_run_resumes_without_training(reference):
+    best, population = final_state(reference)
+    lines = reference.joinpath("ledger.jsonl").read_text()
+    trainer = FakeTrainer()
+    summary = fake_run.run(reference, resume=True, trainer=trainer)
+    assert trainer.calls == []
+    assert reference.joinpath("ledger.jsonl").read_text() == lines
+    assert (summary["best"], summary["algorithms"]["tournament"]["final_population"]) == (
+        best,
+        population,
+    )
+
+
+@pytest.mark.parametrize("keep", [3, 9, 12])
+def test_a_cut_ledger_resumes_to_the_same_result(reference, tmp_path, keep):
+    out = tmp_path / "run"
+    out.mkdir()
+    for name in ("config.json", "baselines.json"):
+        out.joinpath(name).write_text(reference.joinpath(name).read_text())
+    lines = reference.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
+    out.joinpath("ledger.jsonl").write_text("".join(lines[:keep]) + lines[keep][:25])
+    warnings = []
+
+    class Collect(Reporter):
+        def warning(self, text):
+            warnings.append(text)
+
+    trainer = FakeTrainer()
+    fake_run.run(out, resume=True, trainer=trainer, reporter=Collect())
+    assert len(warnings) == 1 and "truncated" in warnings[0]
+    done = {json.loads(line)["expression"] for line in lines[:keep]}
+    assert not done & set(trainer.trained())
+    assert final_state(out) == final_state(reference)
+    assert len(RunDir.open(out).read_ledger()[0]) == len(lines)
+
+
+def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_path):
+    with pytest.raises(ConfigError, match="population: 8 -> 6.*--force"):
+        open_run("evolve", resume=str(reference), population=6)
+    with pytest.raises(ConfigError, match="jaxgp evolve --resume"):
+        open_run("compare", resume=str(reference))
+    with pytest.raises(ConfigError, match="not a jaxgp run"):
+        open_run("evolve", resume=str(tmp_path))
+    with pytest.raises(ConfigError, match="already holds a run"):
+        open_run("evolve", out=str(reference))
+    out = tmp_path / "forced"
+    out.mkdir()
+    for name in ("config.json", "baselines.json", "ledger.jsonl"):
+        out.joinpath(name).write_text(reference.joinpath(name).read_text())
+    run, settings, resumed = open_run("evolve", resume=str(out), generations=4, force=True)
+    assert resumed and settings.search.generations == 4
+    trainer = FakeTrainer()
+    execute(run, settings, resumed=True, train_fn=trainer, load_fn=fake_load)
+    ledger = [json.loads(line) for line in reference.joinpath("ledger.jsonl").open()]
+    assert not {r["expression"] for r in ledger} & set(trainer.trained())
+    assert len(trainer.trained()) <= 3  # only generation 4 is new

@@ -1,0 +1,71 @@
+"""Settings: scales, defaults G = 3P/4 and N = G/2, and every kind of bad input."""
+
+import pytest
+
+from jaxgp.errors import ConfigError
+from jaxgp.search import SCALES, SearchConfig, build_settings
+from jaxgp.search.settings import differences, evaluation_key, settings_from_dict, settings_to_dict
+
+
+def test_thesis_defaults():
+    config = SearchConfig(population=8)
+    assert (config.G, config.N) == (6, 3)
+    assert (config.crossover_rate, config.subtree_rate, config.point_rate) == (0.5, 0.3, 0.1)
+
+
+@pytest.mark.parametrize(
+    "scale, p, t, epochs, model",
+    [("tiny", 8, 2, 1, "small_cnn"), ("small", 8, 4, 6, "inception_v3"),
+     ("large", 8, 12, 10, "inception_v3")],
+)  # fmt: skip
+def test_scales_follow_table_4_1(scale, p, t, epochs, model):
+    settings = build_settings("evolve", scale=scale)
+    assert (settings.search.population, settings.search.generations) == (p, t)
+    assert (settings.train.epochs, settings.train.model) == (epochs, model)
+    if scale != "tiny":
+        assert settings.datasets == ("cifar10", "fashion_mnist", "cifar100")
+    assert SCALES[scale].population == p
+
+
+BAD = [
+    ({"population": 1}, "population"),
+    ({"population": 0}, "population"),
+    ({"generations": -1}, "generations"),
+    ({"top_n": 4, "sample_size": 3}, "top N"),
+    ({"sample_size": 9}, "sample size"),
+    ({"top_n": 0}, "top N"),
+    ({"sample_size": 0}, "sample size"),
+    ({"datasets": ["imagenet"]}, "unknown dataset"),
+    ({"datasets": ["digits", "digits"]}, "twice"),
+    ({"model": "resnet"}, "unknown model"),
+    ({"fitness": "f1"}, "fitness metric"),
+    ({"algorithm": "random"}, "unknown algorithm"),
+    ({"scale": "huge"}, "unknown scale"),
+    ({"seed": -1}, "seed"),
+    ({"epochs": 0}, "epochs"),
+    ({"candidates_per_batch": "0"}, "candidates per batch"),
+    ({"candidates_per_batch": "many"}, "candidates per batch"),
+]
+
+
+@pytest.mark.parametrize("options, message", BAD, ids=[m for _, m in BAD])
+def test_bad_input_is_one_config_error(options, message):
+    with pytest.raises(ConfigError, match=message):
+        build_settings("evolve", **options)
+
+
+def test_round_trip_and_differences():
+    settings = build_settings("compare", population=6, datasets=["digits", "synthetic"])
+    assert settings.algorithms == ("ngl", "tournament")
+    assert settings_from_dict(settings_to_dict(settings)) == settings
+    other = build_settings("compare", base=settings, generations=5, candidates_per_batch="3")
+    assert differences(settings, other) == ["search.generations: 2 -> 5"]
+    assert evaluation_key(settings) == evaluation_key(other)
+    assert evaluation_key(build_settings("compare", base=settings, epochs=2)) != evaluation_key(
+        settings
+    )
+
+
+def test_options_default_to_the_stored_settings_on_resume():
+    stored = build_settings("evolve", algorithm="ngl", population=4, seed=9, fitness="loss")
+    assert build_settings("evolve", base=stored) == stored

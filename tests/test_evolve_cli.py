@@ -1,0 +1,101 @@
+"""`jaxgp evolve` / `jaxgp compare`: bad input exits 2 with one line; runs, Ctrl-C, resume."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from jaxgp.cli.main import main
+from jaxgp.search import session
+from tests.search.fake_trainer import FakeTrainer
+
+
+def jaxgp(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+BAD = [
+    ["evolve", "--population", "1"],
+    ["evolve", "--generations", "-1"],
+    ["evolve", "--sample-size", "3", "--top-n", "4"],
+    ["evolve", "--sample-size", "9"],
+    ["evolve", "--top-n", "0"],
+    ["evolve", "--data", "imagenet"],
+    ["evolve", "--data", ","],
+    ["evolve", "--model", "resnet50"],
+    ["evolve", "--fitness", "f1"],
+    ["evolve", "--algorithm", "random"],
+    ["evolve", "--scale", "huge"],
+    ["evolve", "--candidates-per-batch", "0"],
+    ["evolve", "--epochs", "0"],
+    ["compare", "--population", "1"],
+]
+
+
+@pytest.mark.parametrize("args", BAD, ids=[" ".join(a[1:]) for a in BAD])
+def test_bad_input_is_one_line_and_exit_2(monkeypatch, capsys, tmp_path, args):
+    code, _, err = jaxgp(monkeypatch, capsys, *args, "--out", str(tmp_path / "run"))
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_of_a_directory_that_is_not_a_run(monkeypatch, capsys, tmp_path):
+    code, _, err = jaxgp(monkeypatch, capsys, "evolve", "--resume", str(tmp_path))
+    assert code == 2 and "not a jaxgp run directory" in err
+
+
+def test_bad_input_through_the_console_script(tmp_path):
+    process = subprocess.run(
+        ["jaxgp", "evolve", "--population", "1", "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert process.returncode == 2
+    assert process.stderr.startswith("error: population must be at least 2")
+
+
+class Interrupting(FakeTrainer):
+    """Raises KeyboardInterrupt (as Ctrl-C would) at its `stop`-th call."""
+
+    def __init__(self, stop):
+        super().__init__()
+        self.stop = stop
+
+    def __call__(self, *args, **kwargs):
+        if len(self.calls) + 1 == self.stop:
+            raise KeyboardInterrupt
+        self.calls.append("*")
+        return super().__call__(*args, **kwargs)
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "run"
+    options = ["--population", "4", "--generations", "1", "--out", str(out)]
+    monkeypatch.setattr(session, "default_train_fn", lambda: Interrupting(stop=3))
+    code, _, err = jaxgp(monkeypatch, capsys, "evolve", *options)
+    assert code == 130
+    assert f"jaxgp evolve --resume {out}" in err and "Traceback" not in err
+
+    code, _, _ = jaxgp(monkeypatch, capsys, "evolve", "--resume", str(out), "--population", "6")
+    assert code == 2  # other settings: refused
+
+    monkeypatch.setattr(session, "default_train_fn", lambda: FakeTrainer())
+    code, stdout, _ = jaxgp(monkeypatch, capsys, "evolve", "--resume", str(out))
+    assert code == 0 and "best overall" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["resumed"] and summary["evaluations"] == 4 + 1
+
+
+def test_compare_prints_both_algorithms_and_the_timing(monkeypatch, capsys, tmp_path):
+    monkeypatch.setattr(session, "default_train_fn", lambda: FakeTrainer())
+    args = ["compare", "--population", "4", "--generations", "1", "--out", str(tmp_path / "r")]
+    code, stdout, _ = jaxgp(monkeypatch, capsys, *args)
+    assert code == 0
+    assert "ngl" in stdout and "tournament" in stdout and "timing:" in stdout

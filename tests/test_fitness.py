@@ -1,0 +1,101 @@
+"""Algorithm 3: wins against CE, average improvement, both metrics, ranking."""
+
+import math
+
+import pytest
+
+from jaxgp.errors import ConfigError
+from jaxgp.fitness import Fitness, Scores, compute_fitness, improvement, rank
+
+NAN = float("nan")
+
+
+def acc(*values, failed=False):
+    return [Scores(1.0, v, 1.0, v, failed) for v in values]
+
+
+def loss(*values):
+    return [Scores(v, 0.5, v, 0.5) for v in values]
+
+
+def table(candidate, baseline):
+    names = [f"d{i}" for i in range(len(baseline))]
+    return dict(zip(names, candidate, strict=True)), dict(zip(names, baseline, strict=True))
+
+
+# (candidate, CE baselines, metric, wins, average improvement or None when failed)
+CASES = [
+    ("one win", acc(0.6, 0.4), acc(0.5, 0.5), "accuracy", 1, 20.0),
+    ("all win", acc(0.6, 0.75), acc(0.5, 0.5), "accuracy", 2, 35.0),
+    ("all lose: mean of all", acc(0.4, 0.25), acc(0.5, 0.5), "accuracy", 0, -35.0),
+    ("tie is not a win", acc(0.5, 0.6), acc(0.5, 0.5), "accuracy", 1, 20.0),
+    ("all ties", acc(0.5, 0.5), acc(0.5, 0.5), "accuracy", 0, 0.0),
+    ("lose and tie", acc(0.4, 0.5), acc(0.5, 0.5), "accuracy", 0, -10.0),
+    ("zero CE accuracy: points", acc(0.1, 0.5), acc(0.0, 0.5), "accuracy", 1, 10.0),
+    ("zero CE and zero", acc(0.0), acc(0.0), "accuracy", 0, 0.0),
+    ("lower loss wins", loss(0.5, 2.0), loss(1.0, 1.0), "loss", 1, 50.0),
+    ("all losses higher", loss(2.0, 1.5), loss(1.0, 1.0), "loss", 0, -75.0),
+    ("negative CE loss", loss(-3.0), loss(-2.0), "loss", 1, 50.0),
+    ("zero CE loss", loss(-0.2), loss(0.0), "loss", 1, 20.0),
+    ("failed on one dataset", acc(0.9) + acc(0.9, failed=True), acc(0.5, 0.5), "accuracy", 0, None),
+    ("non-finite value", loss(NAN, 0.5), loss(1.0, 1.0), "loss", 0, None),
+    ("non-finite accuracy", acc(NAN), acc(0.5), "accuracy", 0, None),
+]
+
+
+@pytest.mark.parametrize(
+    "candidate, baseline, metric, wins, average", [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_fitness_table(candidate, baseline, metric, wins, average):
+    scores, baselines = table(candidate, baseline)
+    fitness = compute_fitness(scores, baselines, metric)
+    assert fitness.wins == wins
+    if average is None:
+        assert fitness.failed and fitness.average_improvement is None
+    else:
+        assert not fitness.failed
+        assert fitness.average_improvement == pytest.approx(average)
+        assert len(fitness.improvements) == len(baseline)
+
+
+def test_positive_improvement_means_better_under_both_metrics():
+    assert improvement(0.6, 0.5, "accuracy") > 0
+    assert improvement(0.4, 0.5, "loss") > 0
+    assert improvement(0.6, 0.5, "loss") < 0
+
+
+def test_both_metrics_can_disagree():
+    scores, baselines = table([Scores(0.01, 0.1, 0.01, 0.1)], [Scores(1.0, 0.5, 1.0, 0.5)])
+    assert compute_fitness(scores, baselines, "loss").wins == 1
+    assert compute_fitness(scores, baselines, "accuracy").wins == 0
+
+
+def test_unknown_metric_is_a_config_error():
+    with pytest.raises(ConfigError, match="fitness metric"):
+        compute_fitness({}, {}, "f1")
+
+
+def fit(wins, average, failed=False):
+    return Fitness("accuracy", wins, None if failed else average, (), failed)
+
+
+def test_rank_wins_first_then_improvement_failed_last_ties_stable():
+    items = [
+        ("failed", fit(0, 0.0, failed=True)),
+        ("lose", fit(0, -3.0)),
+        ("one win big", fit(1, 50.0)),
+        ("two wins small", fit(2, 1.0)),
+        ("lose badly", fit(0, -1e9)),
+        ("tie a", fit(1, 5.0)),
+        ("tie b", fit(1, 5.0)),
+    ]
+    order = [name for name, _ in rank(items, lambda item: item[1])]
+    assert order == ["two wins small", "one win big", "tie a", "tie b", "lose", "lose badly",
+                     "failed"]  # fmt: skip
+
+
+def test_fitness_dict_is_json_friendly():
+    scores, baselines = table(acc(0.6), acc(0.5))
+    data = compute_fitness(scores, baselines, "accuracy").to_dict()
+    assert data["wins"] == 1 and math.isclose(data["average_improvement"], 20.0)
+    assert data["improvements"] == {"d0": pytest.approx(20.0)}
