@@ -28,6 +28,7 @@ import numpy as np
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import load_dataset, train_batch_indices
+from jaxgp.expr.lower import default_strategy
 from jaxgp.losses import encode_losses, resolve_loss
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.capacity import choose_candidates_per_batch, epoch_footprint_bytes
@@ -112,7 +113,7 @@ def main() -> None:
     parser.add_argument("--ks", default="1,2,4,8,auto")
     parser.add_argument("--dtypes", default="float32")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--model-strategy", default="vmap", choices=["vmap", "map"])
+    parser.add_argument("--model-strategy", choices=["vmap", "map"], help="default: the backend's")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
     parser.add_argument("--json", dest="json_path")
     parser.add_argument("--markdown", dest="markdown_path")
@@ -148,7 +149,7 @@ def main() -> None:
         "data": args.data,
         "image_shape": list(data.image_shape),
         "batch_size": args.batch_size,
-        "model_strategy": args.model_strategy,
+        "model_strategy": args.model_strategy or default_strategy(),
         "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_commit(),

@@ -238,12 +238,15 @@ STRATEGIES = ("vmap", "map")
 
 
 def default_strategy() -> str:
-    """`map` on the CPU, where a per-row `switch` runs one primitive; `vmap` on accelerators.
+    """How to run K candidates: `map` on a CPU, `vmap` on accelerators.
 
-    Under `vmap` the opcode is batched, so `switch` becomes a select that computes every
-    primitive at every row: wasted arithmetic, but one fused kernel per row for all K trees.
-    On a CPU that arithmetic dominates; on a GPU a conditional per row and tree would cost a
-    kernel launch and a host round trip each.
+    Losses: under `vmap` the opcode is batched, so `switch` becomes a select that computes
+    every primitive at every row: wasted arithmetic, but one fused kernel per row for all K
+    trees. On a CPU that arithmetic dominates; on a GPU a conditional per row and tree
+    would cost a kernel launch and a host round trip each.
+    Models: under `vmap` convolutions become grouped convolutions, which XLA's CPU backend
+    runs as dense ones K times wider, so a step costs K**2 (measured, benchmarks/
+    throughput.py); whether `vmap` pays on a GPU is a measurement still to make there.
     """
     return "map" if jax.default_backend() == "cpu" else "vmap"
 

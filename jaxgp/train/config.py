@@ -20,8 +20,10 @@ class TrainConfig:
     augmentation. `candidates_per_batch` is K, the number of candidates trained at once
     ("auto": the largest K whose compiled epoch fits in device memory with `memory_margin`
     to spare). `model_strategy` and `loss_strategy` say how the K candidates run: `vmap`
-    (one batched computation) or `map` (one after another inside the compiled step); the
-    loss strategy defaults to the backend's best (see `jaxgp.expr.lower.default_strategy`).
+    (one batched computation) or `map` (one after another inside the compiled step); both
+    default to the backend's best (see `jaxgp.expr.lower.default_strategy`): `map` on a
+    CPU, where vmapped models become grouped convolutions whose cost grows with K**2
+    (measured: benchmarks/throughput.py), `vmap` on accelerators.
     """
 
     model: str = "small_cnn"
@@ -39,7 +41,7 @@ class TrainConfig:
     candidates_per_batch: int | str = "auto"
     max_auto_candidates: int = 32
     memory_margin: float = 0.2
-    model_strategy: str = "vmap"
+    model_strategy: str | None = None
     loss_strategy: str | None = None
     max_nodes: int = NODE_CAP
     seed: int = 0

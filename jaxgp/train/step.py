@@ -73,7 +73,7 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         dtype=dtype,
     )
     tx = optimizer(config.learning_rate)
-    model_strategy = config.model_strategy
+    model_strategy = config.model_strategy or default_strategy()
     loss_strategy = config.loss_strategy or default_strategy()
 
     def init_one(key):
