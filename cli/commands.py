@@ -5,5 +5,6 @@ from jaxgp.cli import (  # noqa: F401
     evolve_commands,
     expr_commands,
     model_commands,
+    report_commands,
     train_commands,  # noqa: F401
 )

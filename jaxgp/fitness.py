@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from jaxgp.errors import ConfigError
@@ -44,6 +44,7 @@ class Scores:
     test_loss: float
     test_accuracy: float
     failed: bool = False
+    history: tuple = field(default=(), compare=False)  # per-epoch records, as dicts
 
     @property
     def usable(self) -> bool:

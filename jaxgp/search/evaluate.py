@@ -17,6 +17,7 @@ trained by `train_baselines` with the same function and settings.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -45,18 +46,25 @@ def _float(value: Any) -> float:
 def scores_from_result(result: Any) -> Scores:
     """`Scores` of a `CandidateResult`."""
     values = {name: float(getattr(result, name)) for name in SCORE_FIELDS}
-    return Scores(**values, failed=result.status == "failed")
+    history = tuple(
+        record if isinstance(record, dict) else dataclasses.asdict(record)
+        for record in getattr(result, "history", ())
+    )
+    return Scores(**values, failed=result.status == "failed", history=history)
 
 
 def scores_to_dict(scores: Scores) -> dict:
     data: dict[str, Any] = {name: getattr(scores, name) for name in SCORE_FIELDS}
     data["status"] = "failed" if not scores.usable else "trained"
+    if scores.history:
+        data["history"] = list(scores.history)
     return data
 
 
 def scores_from_dict(data: dict) -> Scores:
     values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
-    return Scores(**values, failed=data.get("status") == "failed")
+    history = tuple(data.get("history", ()))
+    return Scores(**values, failed=data.get("status") == "failed", history=history)
 
 
 def train_baselines(

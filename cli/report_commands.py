@@ -1,0 +1,65 @@
+"""`jaxgp report`, `jaxgp export` and `jaxgp show`: results people can read and use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jaxgp.cli.main import app
+
+
+@app.command("report")
+def report(
+    run_dir: Annotated[str, typer.Argument(help="a run directory (finished or in progress)")],
+    out: Annotated[
+        str | None, typer.Option("--out", help="output directory (default RUN_DIR/report)")
+    ] = None,
+) -> None:
+    """Write report.md with tables and PNG figures for the run in RUN_DIR."""
+    from jaxgp.report import write_report
+
+    path = write_report(run_dir, out)
+    figures = sorted(p.name for p in path.parent.glob("*.png"))
+    typer.echo(f"wrote {path} ({', '.join(figures)})")
+
+
+@app.command("export")
+def export(
+    target: Annotated[
+        str, typer.Argument(help="a run directory (its best loss) or a loss expression")
+    ],
+    framework: Annotated[
+        str, typer.Option("--framework", "-f", help="jax | torch | keras")
+    ] = "jax",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="write the module here (default stdout)")
+    ] = None,
+) -> None:
+    """Write a standalone Python module defining the loss for JAX, PyTorch or Keras."""
+    from jaxgp.errors import ConfigError
+    from jaxgp.export import export as export_loss
+
+    source, text = export_loss(target, framework)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise ConfigError(f"-o {path} is a directory; give a file name such as loss.py")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror}") from None
+    typer.echo(f"wrote {path}: {framework} loss {source.tree}", err=True)
+
+
+@app.command("show")
+def show(
+    expression: Annotated[str, typer.Argument(help="a loss expression over y_pred and y_true")],
+) -> None:
+    """Print EXPRESSION as a tree, its size and height, validity and probe values."""
+    from jaxgp.show import describe, render
+
+    typer.echo(render(describe(expression)))

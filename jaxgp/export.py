@@ -1,0 +1,380 @@
+"""Export a loss as a short standalone Python module for JAX, PyTorch or Keras 3.
+
+The generated module needs only its framework (not jaxgp) and computes exactly jaxgp's
+loss: the protected operators of `jaxgp.expr.primitives` with the same thresholds, guards
+written so that gradients stay finite, and the mean over every batch and class element.
+The guards use this form in every framework (equal in value and gradient to jaxgp's):
+
+    a / b    -> ok = |b| > 1e-6;  where(ok, a / where(ok, b, 1), 1)
+    sqrt(a)  -> ok = |a| > 1e-12; where(ok, sqrt(where(ok, |a|, 1)), 0)
+    log(a)   -> log(where(|a| > 1e-7, |a|, 1e-7))
+    exp(a)   -> exp(where(a < 80, a, 80))
+
+Argument order follows each framework's habit: `loss(y_pred, y_true)` for JAX (as
+`jaxgp.lower` and optax) and PyTorch (as `torch.nn.functional` losses: input, target),
+`loss(y_true, y_pred)` for Keras. JAX and PyTorch return the mean as a scalar; Keras returns
+one value per sample (the mean over classes), which Keras's default reduction averages over
+the batch, so a compiled Keras model minimises the same mean.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jaxgp.errors import ConfigError, ExpressionError
+from jaxgp.expr.parse import parse
+from jaxgp.expr.primitives import DIV_EPS, EXP_MAX, LEAVES, LOG_EPS, PRIMITIVES, SQRT_EPS
+from jaxgp.expr.tree import Tree
+
+FRAMEWORKS = ("jax", "torch", "keras")
+_HELPERS = {"/": "div", "sqrt": "sqrt", "log": "log", "exp": "exp"}
+_CONSTANTS = {
+    "div": ("DIV_EPS", DIV_EPS),
+    "sqrt": ("SQRT_EPS", SQRT_EPS),
+    "log": ("LOG_EPS", LOG_EPS),
+    "exp": ("EXP_MAX", EXP_MAX),
+}
+_ATOM, _UNARY = 4, 3  # precedence of atoms and calls, and of unary minus
+
+
+@dataclass(frozen=True)
+class Framework:
+    """How one framework spells the loss."""
+
+    name: str
+    title: str
+    imports: str
+    ns: str  # the namespace of where/abs/sqrt/log/exp/sin/cos
+    to_tensor: Callable[[str], str]  # a constant-only argument of a call, as a tensor
+    signature: str
+    prologue: str
+    reduce: str
+    returns: str
+    usage: str
+
+
+FRAMEWORK_SPECS = {
+    "jax": Framework(
+        name="jax",
+        title="JAX",
+        imports="import jax.numpy as jnp",
+        ns="jnp",
+        to_tensor=lambda code: code,  # jnp functions take Python floats
+        signature="loss(y_pred, y_true)",
+        prologue=(
+            "y_pred = jnp.asarray(y_pred, jnp.float32)\ny_true = jnp.asarray(y_true, jnp.float32)"
+        ),
+        reduce="jnp.mean(jnp.broadcast_to(value, y_pred.shape))",
+        returns="a scalar: the mean over every batch and class element",
+        usage=(
+            "import jax\n"
+            "grads = jax.grad(lambda p: loss(jax.nn.softmax(model(p, x)), y_onehot))(params)"
+        ),
+    ),
+    "torch": Framework(
+        name="torch",
+        title="PyTorch",
+        imports="import torch",
+        ns="torch",
+        to_tensor=lambda code: f"torch.tensor({code})",
+        signature="loss(y_pred, y_true)",
+        prologue=(
+            "if y_true.dim() == y_pred.dim() - 1:  # class indices -> one-hot\n"
+            "    y_true = torch.nn.functional.one_hot(y_true.long(), y_pred.shape[-1])\n"
+            "y_true = y_true.to(y_pred.dtype)"
+        ),
+        reduce="torch.mean(torch.broadcast_to(value, y_pred.shape))",
+        returns="a scalar tensor: the mean over every batch and class element",
+        usage=(
+            "value = loss(torch.softmax(model(x), dim=-1), labels)\nvalue.backward()"
+        ),  # fmt: skip
+    ),
+    "keras": Framework(
+        name="keras",
+        title="Keras 3",
+        imports="from keras import ops",
+        ns="ops",
+        to_tensor=lambda code: f"ops.convert_to_tensor({code})",
+        signature="loss(y_true, y_pred)",
+        prologue="y_pred = ops.convert_to_tensor(y_pred)\ny_true = ops.cast(y_true, y_pred.dtype)",
+        reduce="ops.mean(ops.broadcast_to(value, ops.shape(y_pred)), axis=-1)",
+        returns=(
+            "one value per sample (the mean over classes); Keras's default reduction "
+            "averages them over the batch, i.e. the mean over every batch and class element"
+        ),
+        usage=(
+            'model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])\n'
+            "# reloading a saved model: keras.models.load_model(path, "
+            'custom_objects={"loss": loss})'
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class LossSource:
+    """A tree to export and a sentence on where it came from."""
+
+    tree: Tree
+    origin: str
+
+
+def _helper_source(framework: Framework, helper: str) -> str:
+    ns = framework.ns
+    bodies = {
+        "div": (
+            "a / b where |b| > DIV_EPS, else 1 (gradient 0 there).",
+            f"ok = {ns}.abs(b) > DIV_EPS\n"
+            f"safe_b = {ns}.where(ok, b, 1.0)\n"
+            f"return {ns}.where(ok, a / safe_b, 1.0)",
+            "a, b",
+        ),
+        "sqrt": (
+            "sqrt(|a|) where |a| > SQRT_EPS, else 0 (gradient 0 there).",
+            f"magnitude = {ns}.abs(a)\n"
+            "ok = magnitude > SQRT_EPS\n"
+            f"safe = {ns}.where(ok, magnitude, 1.0)\n"
+            f"return {ns}.where(ok, {ns}.sqrt(safe), 0.0)",
+            "a",
+        ),
+        "log": (
+            "log(max(|a|, LOG_EPS)) (gradient 0 where clamped).",
+            f"magnitude = {ns}.abs(a)\n"
+            f"return {ns}.log({ns}.where(magnitude > LOG_EPS, magnitude, LOG_EPS))",
+            "a",
+        ),
+        "exp": (
+            "exp(min(a, EXP_MAX)) (gradient 0 where clamped).",
+            f"return {ns}.exp({ns}.where(a < EXP_MAX, a, EXP_MAX))",
+            "a",
+        ),
+    }
+    doc, body, args = bodies[helper]
+    return f'def _{helper}({args}):\n    """{doc}"""\n' + textwrap.indent(body, "    ")
+
+
+@dataclass(frozen=True)
+class _Code:
+    text: str
+    precedence: int
+    array: bool  # a framework array (else a Python float: a constant expression)
+
+
+def _emit(tree: Tree, index: int, framework: Framework) -> _Code:
+    node = tree.nodes[index]
+    if not isinstance(node, str):
+        text = repr(float(node))
+        return _Code(text, _UNARY if text.startswith("-") else _ATOM, False)
+    if node in LEAVES:
+        return _Code(node, _ATOM, True)
+    primitive = PRIMITIVES[node]
+    kids = [_emit(tree, k, framework) for k in tree.children(index)]
+    array = any(kid.array for kid in kids)
+    if node in ("+", "-", "*"):
+        left, right = kids
+        left_text = f"({left.text})" if left.precedence < primitive.precedence else left.text
+        wrap = right.precedence <= primitive.precedence or right.text.startswith("-")
+        right_text = f"({right.text})" if wrap else right.text
+        return _Code(f"{left_text} {node} {right_text}", primitive.precedence, array)
+    if node == "neg":
+        (kid,) = kids
+        inner = f"({kid.text})" if kid.precedence <= _UNARY else kid.text
+        return _Code(f"-{inner}", _UNARY, array)
+    # a call: a protected helper or the framework's sin / cos, on arrays
+    args = [kid.text if kid.array else framework.to_tensor(kid.text) for kid in kids]
+    name = f"_{_HELPERS[node]}" if node in _HELPERS else f"{framework.ns}.{node}"
+    return _Code(f"{name}({', '.join(args)})", _ATOM, True)
+
+
+def _top_level_terms(code: str) -> list[str]:
+    """`a + b - c` split before each `+` / `-` outside parentheses: ['a', '+ b', '- c']."""
+    terms, depth, start = [], 0, 0
+    for i, char in enumerate(code):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif depth == 0 and code[i : i + 3] in (" + ", " - "):
+            terms.append(code[start:i].strip())
+            start = i + 1
+    terms.append(code[start:].strip())
+    return terms
+
+
+def _wrap(code: str, indent: str, width: int = 88) -> str:
+    """`value = code`; a long one on several lines inside parentheses, one top-level term
+    per line, and a term still too long broken between tokens."""
+    if len(indent) + len("value = ") + len(code) <= width:
+        return f"{indent}value = {code}"
+    inner = indent + "    "
+    lines = []
+    for term in _top_level_terms(code):
+        pieces = textwrap.wrap(
+            term, width=width - len(inner), break_long_words=False, break_on_hyphens=False
+        )
+        lines += [inner + pieces[0], *(inner + "    " + piece for piece in pieces[1:])]
+    return f"{indent}value = (\n" + "\n".join(lines) + f"\n{indent})"
+
+
+def _paragraph(text: str, indent: str = "", width: int = 88, hanging: str = "") -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent + hanging,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def used_helpers(tree: Tree) -> list[str]:
+    """The protected helpers the tree needs, in a fixed order."""
+    used = {_HELPERS[n] for n in tree.nodes if isinstance(n, str) and n in _HELPERS}
+    return [h for h in ("div", "sqrt", "log", "exp") if h in used]
+
+
+SEMANTICS = """\
+Protected operators (jaxgp's; gradients are 0 where a guard applies):
+    a / b    = a / b if |b| > 1e-6, else 1
+    sqrt(a)  = sqrt(|a|) if |a| > 1e-12, else 0
+    log(a)   = log(max(|a|, 1e-7))
+    exp(a)   = exp(min(a, 80))
+The loss is the mean of the expression over every batch and class element."""
+
+
+def export_source(tree: Tree, framework: str, origin: str = "given on the command line") -> str:
+    """The text of a standalone module defining `loss` for `framework`."""
+    if framework not in FRAMEWORK_SPECS:
+        raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(FRAMEWORKS)}")
+    spec = FRAMEWORK_SPECS[framework]
+    helpers = used_helpers(tree)
+    expression = str(tree)
+    y_pred_doc = "predicted probabilities (softmax outputs), shape [batch, classes]"
+    y_true_doc = "one-hot labels, shape [batch, classes]"
+    if framework == "torch":
+        y_true_doc += ", or integer class indices, shape [batch]"
+    args = "y_true, y_pred" if framework == "keras" else "y_pred, y_true"
+    arg_docs = (
+        [f"y_true: {y_true_doc}.", f"y_pred: {y_pred_doc}."]
+        if framework == "keras"
+        else [f"y_pred: {y_pred_doc}.", f"y_true: {y_true_doc}."]
+    )
+    lines = [
+        '"""A loss function found by jaxgp, for ' + spec.title + ".",
+        "",
+        *_paragraph("loss = " + expression, indent="    ", hanging="    "),
+        "",
+        *_paragraph(f"Source: {origin}."),
+        f"Tree: {tree.size} nodes, height {tree.height}.",
+        "",
+        SEMANTICS,
+        "",
+        f"Argument order: {spec.signature}. Usage:",
+        "",
+        textwrap.indent(spec.usage, "    "),
+        "",
+        f"Generated by `jaxgp export --framework {framework}`; needs only {spec.title}.",
+        '"""',
+        "",
+        spec.imports,
+    ]
+    if helpers:
+        lines.append("")
+        lines += [f"{name} = {value!r}" for name, value in map(_CONSTANTS.get, helpers)]
+    for helper in helpers:
+        lines += ["", "", _helper_source(spec, helper)]
+    lines += [
+        "",
+        "",
+        f"def loss({args}):",
+        *_paragraph(f'"""{expression}', indent="    ", hanging="    "),
+        "",
+        *(line for doc in arg_docs for line in _paragraph(doc, indent="    ", hanging="    ")),
+        *_paragraph(f"Returns {spec.returns}.", indent="    ", hanging="    "),
+        '    """',
+        textwrap.indent(spec.prologue, "    "),
+        _wrap(_emit(tree, 0, spec).text, "    "),
+        f"    return {spec.reduce}",
+    ]
+    text = "\n".join(lines) + "\n"
+    compile(text, f"<jaxgp export {framework}>", "exec")  # a bug here must not ship
+    return text
+
+
+def _run_origin(path: Path) -> LossSource:
+    from jaxgp.report.run import load_run
+
+    run = load_run(path)
+    best = run.best_overall()
+    if best is None:
+        raise ConfigError(f"{path} has no evaluations in its ledger yet: nothing to export")
+    algorithm, record = best
+    try:
+        tree = parse(record["expression"])
+    except (KeyError, ExpressionError) as error:
+        raise ConfigError(f"{path}: the best record has no readable expression ({error})") from None
+    if record.get("status") == "failed" or record.get("average_improvement") is None:
+        fitness = "its training failed"
+    else:
+        fitness = (
+            f"{record.get('wins', 0)} win(s) against CE, average improvement "
+            f"{float(record['average_improvement']):+.2f} % ({run.metric})"
+        )
+    per_dataset = []
+    for dataset, scores in (record.get("datasets") or {}).items():
+        ce = run.baselines.get(dataset, {})
+        per_dataset.append(
+            f"{dataset} val accuracy {_acc(scores.get('val_accuracy'))} "
+            f"(CE {_acc(ce.get('val_accuracy'))}), test accuracy "
+            f"{_acc(scores.get('test_accuracy'))} (CE {_acc(ce.get('test_accuracy'))})"
+        )
+    state = (
+        "finished run"
+        if run.finished
+        else f"run in progress, best of {len(run.records)} evaluations so far"
+    )
+    origin = (
+        f"the best loss of the jaxgp run {run.path.resolve()} (`jaxgp {run.command}`, {state}), "
+        f"found by {algorithm}: {fitness}"
+    )
+    if per_dataset:
+        origin += "; " + "; ".join(per_dataset)
+    return LossSource(tree, origin)
+
+
+def _acc(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) else "n/a"
+
+
+def resolve_target(target: str) -> LossSource:
+    """A run directory (its best loss), a tree-named loss (`ngl`, `mse`) or an expression."""
+    from jaxgp.losses import TREE_LOSSES
+
+    path = Path(target)
+    if path.is_dir():
+        return _run_origin(path)
+    name = target.strip()
+    if name in TREE_LOSSES:
+        return LossSource(parse(TREE_LOSSES[name]), f"jaxgp's named loss {name!r}")
+    try:
+        tree = parse(target)
+    except ExpressionError as error:
+        if path.exists():
+            raise ConfigError(f"{target} is a file, not a run directory or an expression") from None
+        if any(sep in target for sep in ("/", "\\")) and " " not in target:
+            raise ExpressionError(
+                f"{target!r} is neither a run directory nor a loss expression: {error}"
+            ) from None
+        raise
+    return LossSource(tree, "given on the command line")
+
+
+def export(target: str, framework: str) -> tuple[LossSource, str]:
+    """(what was exported, the module text) for a run directory or an expression."""
+    if framework not in FRAMEWORK_SPECS:
+        raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(FRAMEWORKS)}")
+    source = resolve_target(target)
+    return source, export_source(source.tree, framework, source.origin)

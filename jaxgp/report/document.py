@@ -1,0 +1,189 @@
+"""`write_report`: `report.md` and its PNG figures for one run directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jaxgp.errors import ConfigError
+from jaxgp.report import figures, tables
+from jaxgp.report.run import RunData, load_run
+
+FITNESS_PNG = "fitness.png"
+BEST_PNG = "best.png"
+REPORT_MD = "report.md"
+
+MISSING_HISTORY = (
+    "Not available: this run directory stores only the final validation and test loss and "
+    "accuracy of each model (in `ledger.jsonl` and `baselines.json`), not the per-epoch "
+    "history the trainer computes (`CandidateResult.history`), so the validation-accuracy "
+    "curves of the best losses against CE cannot be drawn. The final accuracies are in the "
+    "accuracy table above."
+)
+
+
+def _settings_line(run: RunData) -> str:
+    search = run.settings.get("search", {})
+    train = run.settings.get("train", {})
+    parts = [
+        f"`jaxgp {run.command}`",
+        f"scale {run.settings.get('scale', '?')}",
+        f"P={search.get('population', '?')}, T={search.get('generations', '?')}",
+    ]
+    if "tournament" in run.algorithms:
+        parts.append(f"tournament G={search.get('sample_size')}, N={search.get('top_n')}")
+    parts += [
+        f"model {train.get('model', '?')}, {train.get('epochs', '?')} epoch(s)",
+        f"datasets {', '.join(run.datasets)}",
+        f"fitness {run.metric}",
+        f"seed {run.settings.get('seed', '?')}",
+    ]
+    return "; ".join(parts)
+
+
+def _status_line(run: RunData) -> str:
+    counts = run.counts()
+    if run.finished:
+        resumed = " (resumed)" if run.summary and run.summary.get("resumed") else ""
+        return f"finished{resumed}: {counts['evaluations']} evaluations in the ledger."
+    done = ", ".join(
+        f"{algorithm} {run.generations_done(algorithm)}/{run.generations}"
+        for algorithm in run.algorithms
+    )
+    return (
+        f"**in progress** (no `summary.json` yet): {counts['evaluations']} evaluations in "
+        f"the ledger so far; generations ended: {done}. Wall times and compilation counts "
+        "are written at the end of the run."
+    )
+
+
+def _time_text(run: RunData) -> str:
+    change = tables.time_reduction(run)
+    if not {"ngl", "tournament"} <= set(run.algorithms):
+        return ""
+    lines = []
+    if change["wall"] is not None:
+        lines.append(
+            f"Tournament against NGL: {tables.fmt_percent(change['wall'])} wall time, "
+            f"{tables.fmt_percent(change['wall_excluding_compilation'])} excluding "
+            "compilation (negative: the tournament took less time; the thesis's Table 4.4 "
+            "reports -64.0 % at the small scale and -57.9 % at the large one)."
+        )
+    else:
+        lines.append("The wall-time comparison is available when the run has finished.")
+    lines.append(
+        f"Summed training time in the ledger: {tables.fmt_percent(change['training'])}; "
+        f"expected evaluations (T*N against T*P): "
+        f"{tables.fmt_percent(change['expected_evaluations'])}."
+    )
+    return "\n\n".join(lines)
+
+
+def _compile_text(run: RunData) -> str:
+    if run.summary is None:
+        return "XLA compilation counts are recorded in `summary.json` at the end of the run."
+    s = run.summary
+    return (
+        f"XLA compilations: {s.get('compilations', '?')} in the whole run "
+        f"({tables.fmt_seconds(s.get('compile_seconds'))} s), including the CE baselines."
+    )
+
+
+def render(run: RunData, out: Path) -> str:
+    """Draw the figures into `out` and return the Markdown text of the report."""
+    md: list[str] = [f"# jaxgp report: {run.path.name}", ""]
+    md += [f"Run directory: `{run.path}`", "", _settings_line(run) + ".", "", _status_line(run)]
+    best = run.best_overall()
+    if best is not None:
+        name, record = best
+        md += [
+            "",
+            f"**Best loss** ({name}): `{record['expression']}`: "
+            f"{record.get('wins', 0)} win(s) against CE, average improvement "
+            f"{tables.fmt_improvement(record)} ({run.metric}).",
+        ]
+    md += ["", "## Best loss of each algorithm", "", tables.best_losses(run).markdown()]
+    md += [
+        "",
+        "## Accuracy of the best losses against CE (thesis Tables 4.2 and 4.3)",
+        "",
+        "Validation and test accuracy of each algorithm's best loss, trained with the run's "
+        "recipe, next to cross-entropy's.",
+        "",
+        tables.accuracy(run).markdown(),
+    ]
+    md += [
+        "",
+        "## Execution time (thesis Table 4.4)",
+        "",
+        tables.execution_time(run).markdown(),
+    ]
+    text = _time_text(run)
+    if text:
+        md += ["", text]
+    if run.summary is not None and run.summary.get("timing"):
+        md += ["", f"How the phases are timed: {run.summary['timing']}"]
+    md += [
+        "",
+        "## Evaluations, cache hits, failed candidates, compilations",
+        "",
+        "From the ledger (one line per evaluation). `expected` is what a finished run has: "
+        "P for the initial population, T*N children for the tournament, T*P for NGL. A cache "
+        "hit is a tree already trained under the same settings, not trained again; a failed "
+        "candidate's loss or gradients turned non-finite.",
+        "",
+        tables.evaluations(run).markdown(),
+        "",
+        _compile_text(run),
+    ]
+    figures.fitness_figure(run, out / FITNESS_PNG)
+    md += [
+        "",
+        "## Fitness of every individual per generation (thesis Figures 4.1 to 4.4)",
+        "",
+        f"![fitness per generation]({FITNESS_PNG})",
+        "",
+        "Each point is one individual of the population after a generation (generation 0: "
+        "the initial population"
+        + (", shared by both algorithms" if len(run.algorithms) > 1 else "")
+        + "). Top: average improvement against CE; bottom: wins. Individuals are ranked by "
+        "wins first, so a population's best can have a lower average improvement than "
+        "another individual with fewer wins."
+        + (" Algorithms are offset slightly along x." if len(run.algorithms) > 1 else ""),
+    ]
+    figures.best_figure(run, out / BEST_PNG)
+    md += [
+        "",
+        "## Best individual per generation (thesis Figures 4.5 and 4.6)",
+        "",
+        f"![best per generation]({BEST_PNG})",
+        "",
+        tables.best_per_generation(run).markdown(),
+    ]
+    md += ["", "## Validation accuracy per epoch: best losses against CE", ""]
+    drawn = []
+    if run.has_history:
+        for dataset in run.datasets:
+            name = f"history_{dataset.replace(':', '_').replace('/', '_')}.png"
+            if figures.history_figure(run, dataset, out / name) is not None:
+                drawn.append(f"![validation accuracy per epoch on {dataset}]({name})")
+    md += drawn or [MISSING_HISTORY]
+    md += ["", "## Best distinct losses in the ledger", "", tables.top_losses(run).markdown()]
+    if run.warnings:
+        md += ["", "## Notes", "", *(f"- {warning}" for warning in run.warnings)]
+    md += ["", "_Written by `jaxgp report`._", ""]
+    return "\n".join(md)
+
+
+def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
+    """Write `report.md` and the figures for the run in `run_dir` into `out` (default
+    `run_dir/report`); returns the path of `report.md`. Raises `ConfigError` when `run_dir`
+    is not a run directory or its ledger is empty."""
+    run = load_run(run_dir)
+    target = Path(out) if out is not None else run.path / "report"
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"--out {target} exists and is not a directory")
+    target.mkdir(parents=True, exist_ok=True)
+    text = render(run, target)
+    path = target / REPORT_MD
+    path.write_text(text, encoding="utf-8")
+    return path

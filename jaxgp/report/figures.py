@@ -1,0 +1,228 @@
+"""The report's figures, drawn on `matplotlib.figure.Figure` objects and saved with the Agg
+canvas: no display and no pyplot state, so the caller's backend is left alone.
+
+- `fitness_figure`: every individual of every generation's population, average improvement
+  (top) and wins (bottom), as the thesis's Figures 4.1-4.4; each algorithm is drawn with a
+  small x offset and equal points of one generation are spread apart so none hide another.
+  Children of a generation still in progress (no population snapshot yet) are drawn hollow.
+- `best_figure`: the best individual per generation of each algorithm on one plot
+  (Figures 4.5 and 4.6).
+- `history_figure`: validation accuracy per epoch of the best losses against CE on one
+  dataset, when the run stored per-epoch history.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from jaxgp.report.run import RunData, fitness_key, is_failed
+
+COLORS = {"initial": "#7f7f7f", "ngl": "#d62728", "tournament": "#1f77b4"}
+_EXTRA = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2")
+DPI = 110
+
+
+def color(label: str, labels: list[str]) -> str:
+    if label in COLORS:
+        return COLORS[label]
+    return _EXTRA[labels.index(label) % len(_EXTRA)] if label in labels else "#000000"
+
+
+def offsets(algorithms: list[str], width: float = 0.36) -> dict[str, float]:
+    """x offset of each algorithm within a generation (0 for a single algorithm)."""
+    if len(algorithms) <= 1:
+        return dict.fromkeys(algorithms, 0.0)
+    step = width / (len(algorithms) - 1)
+    return {name: -width / 2 + i * step for i, name in enumerate(algorithms)}
+
+
+def spread(center: float, values: list[float], step: float = 0.03) -> list[float]:
+    """x positions around `center` that put equal values side by side, not on one another."""
+    counts = Counter(values)
+    seen: Counter = Counter()
+    xs = []
+    for value in values:
+        n = counts[value]
+        width = min(step, 0.16 / max(n - 1, 1))
+        xs.append(center + (seen[value] - (n - 1) / 2) * width)
+        seen[value] += 1
+    return xs
+
+
+def _groups(run: RunData) -> list[tuple[str, int, list[dict], bool]]:
+    """(label, generation, individuals, complete): each generation's population from its
+    snapshot, or the children evaluated so far from the ledger (complete False)."""
+    groups: list[tuple[str, int, list[dict], bool]] = []
+    initial = run.snapshots.get("initial", {}).get(0)
+    if initial:
+        groups.append(("initial", 0, initial, True))
+    elif run.records_of("initial"):
+        groups.append(("initial", 0, run.records_of("initial"), False))
+    for algorithm in run.algorithms:
+        snapshots = run.snapshots.get(algorithm, {})
+        ledger_generations = sorted(
+            {int(r.get("generation", 0)) for r in run.records_of(algorithm)}
+        )
+        for generation in sorted(set(snapshots) | set(ledger_generations)):
+            if generation == 0:
+                continue
+            if generation in snapshots:
+                groups.append((algorithm, generation, snapshots[generation], True))
+            else:
+                children = [
+                    r for r in run.records_of(algorithm) if r.get("generation") == generation
+                ]
+                groups.append((algorithm, generation, children, False))
+    return groups
+
+
+def _generation_axis(ax, run: RunData) -> None:
+    last = max(run.generations, 1)
+    ax.set_xticks(range(0, last + 1))
+    ax.set_xlim(-0.5, last + 0.5)
+    ax.grid(True, axis="y", alpha=0.3)
+
+
+def _legend(ax, handles: list) -> None:
+    """One row of legend entries above the plot, where it cannot hide a point."""
+    if handles:
+        ax.legend(
+            handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(handles),
+            fontsize=8, frameon=False,
+        )  # fmt: skip
+
+
+def fitness_figure(run: RunData, path: Path) -> Path:
+    """Average improvement and wins of every individual per generation."""
+    labels = ["initial", *run.algorithms]
+    shift = offsets(run.algorithms)
+    fig = Figure(figsize=(7.5, 6.2), dpi=DPI)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    failed = 0
+    in_progress = False
+    for label, generation, individuals, complete in _groups(run):
+        usable = [i for i in individuals if not is_failed(i)]
+        failed += len(individuals) - len(usable)
+        if not usable:
+            continue
+        center = generation + shift.get(label, 0.0)
+        improvements = [float(i["average_improvement"]) for i in usable]
+        wins = [float(i.get("wins", 0)) for i in usable]
+        style = dict(
+            s=26 if complete else 30,
+            color=color(label, labels),
+            edgecolors=color(label, labels),
+            linewidths=1.0,
+            zorder=3,
+        )
+        if not complete:
+            style["facecolors"] = "none"
+            in_progress = True
+        top.scatter(spread(center, improvements), improvements, **style)
+        bottom.scatter(spread(center, wins), wins, **style)
+    top.axhline(0.0, color="black", linewidth=0.8, alpha=0.6)
+    top.set_ylabel(f"average improvement vs CE (%)\n({run.metric})")
+    bottom.set_ylabel("wins against CE")
+    bottom.set_xlabel("generation")
+    n_datasets = max(len(run.datasets), 1)
+    bottom.set_yticks(range(0, n_datasets + 1))
+    bottom.set_ylim(-0.5, n_datasets + 0.5)
+    _generation_axis(top, run)
+    _generation_axis(bottom, run)
+    handles = [
+        Line2D([], [], marker="o", linestyle="", color=color(label, labels), label=label)
+        for label in labels
+        if label == "initial" or label in run.algorithms
+    ]
+    if in_progress:
+        handles.append(
+            Line2D(
+                [], [], marker="o", linestyle="", markerfacecolor="none", color="black",
+                label="evaluated so far (generation in progress)",
+            )
+        )  # fmt: skip
+    _legend(top, handles)
+    title = f"Fitness of every individual per generation ({run.path.name})"
+    if failed:
+        title += f"; {failed} failed individual(s) not drawn"
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def best_series(run: RunData, algorithm: str) -> list[tuple[int, dict]]:
+    """(generation, best individual) from generation 0 (the shared initial population)
+    to the last generation with a snapshot."""
+    series = []
+    initial = run.snapshots.get("initial", {}).get(0)
+    if initial:
+        series.append((0, sorted(initial, key=fitness_key, reverse=True)[0]))
+    for generation, population in sorted(run.snapshots.get(algorithm, {}).items()):
+        if generation > 0 and population:
+            series.append((generation, sorted(population, key=fitness_key, reverse=True)[0]))
+    return series
+
+
+def best_figure(run: RunData, path: Path) -> Path:
+    """The best individual of each generation, every algorithm on one plot."""
+    labels = ["initial", *run.algorithms]
+    shift = offsets(run.algorithms, width=0.12)
+    fig = Figure(figsize=(7.5, 5.6), dpi=DPI)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for algorithm in run.algorithms:
+        series = [(g, b) for g, b in best_series(run, algorithm) if not is_failed(b)]
+        if not series:
+            continue
+        xs = [g + shift.get(algorithm, 0.0) for g, _ in series]
+        style = dict(color=color(algorithm, labels), marker="o", label=algorithm)
+        top.plot(xs, [float(b["average_improvement"]) for _, b in series], **style)
+        bottom.plot(xs, [int(b.get("wins", 0)) for _, b in series], **style)
+    top.axhline(0.0, color="black", linewidth=0.8, alpha=0.6)
+    top.set_ylabel(f"best average improvement (%)\n({run.metric})")
+    bottom.set_ylabel("wins of the best")
+    bottom.set_xlabel("generation (0: the shared initial population)")
+    n_datasets = max(len(run.datasets), 1)
+    bottom.set_yticks(range(0, n_datasets + 1))
+    bottom.set_ylim(-0.5, n_datasets + 0.5)
+    _generation_axis(top, run)
+    _generation_axis(bottom, run)
+    _legend(top, top.get_legend_handles_labels()[0])
+    fig.suptitle(f"Best individual per generation ({run.path.name})", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def history_figure(run: RunData, dataset: str, path: Path) -> Path | None:
+    """Validation accuracy per epoch of each algorithm's best loss and of CE on `dataset`;
+    None when the run holds no history for it."""
+    labels = ["initial", *run.algorithms]
+    curves = []
+    ce = run.baselines.get(dataset, {}).get("history")
+    if ce:
+        curves.append(("CE", ce, "black"))
+    for algorithm in run.algorithms:
+        history = run.history(run.best(algorithm), dataset)
+        if history:
+            curves.append((f"{algorithm} best", history, color(algorithm, labels)))
+    if not any(name != "CE" for name, _, _ in curves):
+        return None
+    fig = Figure(figsize=(6.5, 4.0), dpi=DPI)
+    ax = fig.subplots()
+    for name, history, line_color in curves:
+        epochs = [int(e.get("epoch", i + 1)) for i, e in enumerate(history)]
+        values = [e.get("val_accuracy") for e in history]
+        ax.plot(epochs, values, marker="o", color=line_color, label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"Validation accuracy per epoch on {dataset}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path

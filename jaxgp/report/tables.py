@@ -1,0 +1,275 @@
+"""The report's tables, each built as rows of cells and rendered as a Markdown table.
+
+- `best_losses`: each algorithm's best loss (expression, wins, average improvement);
+- `accuracy`: validation and test accuracy of each algorithm's best loss per dataset against
+  CE (thesis Tables 4.2 and 4.3);
+- `execution_time`: each phase's wall time and compilations (Table 4.4), and
+  `time_reduction`, the tournament's reduction against NGL in percent;
+- `evaluations`: evaluations, cache hits and failed candidates per phase, from the ledger;
+- `best_per_generation`: the best individual of every generation (Figures 4.5 and 4.6);
+- `top_losses`: the best distinct losses of the whole ledger.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jaxgp.report.run import RunData, fitness_key, is_failed
+
+DASH = "–"
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def markdown(self) -> str:
+        def line(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+        columns = range(len(self.headers))
+        numeric = [i > 0 and all(_numeric(row[i]) for row in self.rows) for i in columns]
+        separator = "|" + "|".join(" ---: " if right else " --- " for right in numeric) + "|"
+        return "\n".join([line(self.headers), separator, *(line(r) for r in self.rows)])
+
+    def column(self, header: str) -> list[str]:
+        index = self.headers.index(header)
+        return [row[index] for row in self.rows]
+
+
+def _numeric(cell: str) -> bool:
+    text = cell.removesuffix(" %").strip()
+    if text in (DASH, "failed"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    number = _number(value)
+    return DASH if number is None else f"{number:.{digits}f}"
+
+
+def fmt_seconds(value: Any) -> str:
+    number = _number(value)
+    return DASH if number is None else f"{number:.1f}"
+
+
+def fmt_improvement(record: dict | None) -> str:
+    if record is None:
+        return DASH
+    if is_failed(record):
+        return "failed"
+    return f"{float(record['average_improvement']):+.2f} %"
+
+
+def fmt_percent(value: float | None) -> str:
+    return DASH if value is None else f"{value:+.1f} %"
+
+
+def code(text: str) -> str:
+    return f"`{text}`"
+
+
+def best_losses(run: RunData) -> Table:
+    rows = []
+    for algorithm in run.algorithms:
+        best = run.best(algorithm)
+        if best is None:
+            rows.append((algorithm, DASH, DASH, DASH))
+            continue
+        rows.append(
+            (algorithm, code(best["expression"]), str(best.get("wins", 0)), fmt_improvement(best))
+        )
+    return Table(("algorithm", "best loss", "wins", "average improvement"), tuple(rows))
+
+
+def accuracy(run: RunData) -> Table:
+    """Per dataset: CE's val / test accuracy, then each algorithm's best loss's."""
+    headers = ["dataset", "CE val", "CE test"]
+    for algorithm in run.algorithms:
+        headers += [f"{algorithm} val", f"{algorithm} test"]
+    bests = {algorithm: run.best(algorithm) for algorithm in run.algorithms}
+    rows = []
+    for dataset in run.datasets:
+        ce = run.baselines.get(dataset, {})
+        row = [dataset, fmt(ce.get("val_accuracy")), fmt(ce.get("test_accuracy"))]
+        for algorithm in run.algorithms:
+            scores = ((bests[algorithm] or {}).get("datasets") or {}).get(dataset, {})
+            row += [fmt(scores.get("val_accuracy")), fmt(scores.get("test_accuracy"))]
+        rows.append(tuple(row))
+    return Table(tuple(headers), tuple(rows))
+
+
+def _phase(run: RunData, label: str) -> dict:
+    if run.summary is None:
+        return {}
+    if label == "initial":
+        return run.summary.get("initial", {})
+    return run.summary.get("algorithms", {}).get(label, {})
+
+
+def execution_time(run: RunData) -> Table:
+    """Wall time, compilations and summed training time per phase (Table 4.4)."""
+    headers = (
+        "phase",
+        "wall s",
+        "wall s excl. compilation",
+        "compilations",
+        "compile s",
+        "training s (ledger)",
+    )
+    rows = []
+    for label in run.labels:
+        phase = _phase(run, label)
+        if not phase and not run.records_of(label):
+            continue
+        rows.append(
+            (
+                label,
+                fmt_seconds(phase.get("wall_seconds")),
+                fmt_seconds(phase.get("wall_seconds_excluding_compilation")),
+                str(phase["compilations"]) if "compilations" in phase else DASH,
+                fmt_seconds(phase.get("compile_seconds")),
+                fmt_seconds(run.training_seconds(label)),
+            )
+        )
+    if run.summary is not None:
+        s = run.summary
+        rows.append(
+            (
+                "whole run",
+                fmt_seconds(s.get("wall_seconds")),
+                fmt_seconds(_excluding(s.get("wall_seconds"), s.get("compile_seconds"))),
+                str(s.get("compilations", DASH)),
+                fmt_seconds(s.get("compile_seconds")),
+                fmt_seconds(sum(float(r.get("seconds") or 0.0) for r in run.records)),
+            )
+        )
+    return Table(headers, tuple(rows))
+
+
+def _excluding(wall: Any, compile_seconds: Any) -> float | None:
+    wall, compile_seconds = _number(wall), _number(compile_seconds)
+    if wall is None or compile_seconds is None:
+        return None
+    return max(0.0, wall - compile_seconds)
+
+
+def change_percent(ngl: Any, tournament: Any) -> float | None:
+    """Change of the tournament against NGL in percent (negative: the tournament is faster)."""
+    ngl, tournament = _number(ngl), _number(tournament)
+    if ngl is None or tournament is None or ngl == 0:
+        return None
+    return (tournament - ngl) / ngl * 100.0
+
+
+def time_reduction(run: RunData) -> dict[str, float | None]:
+    """The tournament's change against NGL, in percent, by wall time (with and without
+    compilation), by summed training time in the ledger and by evaluation count."""
+    ngl, tournament = _phase(run, "ngl"), _phase(run, "tournament")
+    key = "wall_seconds_excluding_compilation"
+    return {
+        "wall": change_percent(ngl.get("wall_seconds"), tournament.get("wall_seconds")),
+        "wall_excluding_compilation": change_percent(ngl.get(key), tournament.get(key)),
+        "training": change_percent(run.training_seconds("ngl"), run.training_seconds("tournament")),
+        "expected_evaluations": change_percent(
+            run.expected_evaluations("ngl"), run.expected_evaluations("tournament")
+        ),
+    }
+
+
+def evaluations(run: RunData) -> Table:
+    headers = ("phase", "evaluations", "expected", "trained", "cache hits", "failed")
+    rows = []
+    for label in run.labels:
+        counts = run.counts(label)
+        if not counts["evaluations"] and label not in ("initial", *run.algorithms):
+            continue
+        expected = run.expected_evaluations(label) if label in ("initial", *run.algorithms) else 0
+        rows.append(
+            (
+                label,
+                str(counts["evaluations"]),
+                str(expected) if expected else DASH,
+                str(counts["trained"]),
+                str(counts["cached"]),
+                str(counts["failed"]),
+            )
+        )
+    total = run.counts()
+    expected_total = sum(run.expected_evaluations(x) for x in ("initial", *run.algorithms))
+    rows.append(
+        (
+            "total",
+            str(total["evaluations"]),
+            str(expected_total),
+            str(total["trained"]),
+            str(total["cached"]),
+            str(total["failed"]),
+        )
+    )
+    return Table(headers, tuple(rows))
+
+
+def best_per_generation(run: RunData) -> Table:
+    """Generation by generation, the best individual of each algorithm's population."""
+    headers = ["generation"]
+    for algorithm in run.algorithms:
+        headers += [f"{algorithm} best", f"{algorithm} wins", f"{algorithm} improvement"]
+    initial = run.snapshots.get("initial", {}).get(0)
+    rows = []
+    for generation in range(0, run.generations + 1):
+        row = [str(generation)]
+        found = False
+        for algorithm in run.algorithms:
+            population = initial if generation == 0 else None
+            if generation > 0:
+                population = run.snapshots.get(algorithm, {}).get(generation)
+            if population:
+                best = sorted(population, key=fitness_key, reverse=True)[0]
+                row += [code(best["expression"]), str(best.get("wins", 0)), fmt_improvement(best)]
+                found = True
+            else:
+                row += [DASH, DASH, DASH]
+        if found:
+            rows.append(tuple(row))
+    return Table(tuple(headers), tuple(rows))
+
+
+def top_losses(run: RunData, limit: int = 10) -> Table:
+    """The best distinct expressions of the ledger, with who found them first."""
+    first: dict[str, dict] = {}
+    for record in run.records:
+        first.setdefault(record["expression"], record)
+    ordered = sorted(first.values(), key=fitness_key, reverse=True)[:limit]
+    headers = ["#", "loss", "found by", "wins", "average improvement"]
+    headers += [f"{dataset} val acc" for dataset in run.datasets]
+    rows = []
+    for number, record in enumerate(ordered, start=1):
+        found = f"{record.get('algorithm', '?')} g{record.get('generation', '?')}"
+        row = [
+            str(number),
+            code(record["expression"]),
+            found,
+            str(record.get("wins", 0)),
+            fmt_improvement(record),
+        ]
+        for dataset in run.datasets:
+            scores = (record.get("datasets") or {}).get(dataset, {})
+            row.append(fmt(scores.get("val_accuracy")))
+        rows.append(tuple(row))
+    return Table(tuple(headers), tuple(rows))

@@ -1,0 +1,109 @@
+"""`jaxgp show`: a loss expression as an indented tree, with its size, height, the validity
+filter's verdict and its value and gradient on the filter's probe inputs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from jaxgp.expr.parse import parse
+from jaxgp.expr.tree import Tree
+from jaxgp.expr.validity import PROBE_BATCH, PROBE_CLASSES, Verdict, check_validity, probes
+
+
+def _label(node: object) -> str:
+    return repr(node) if isinstance(node, float) else str(node)
+
+
+def diagram(tree: Tree) -> str:
+    """The tree drawn one node per line, children below their parent."""
+    lines = [_label(tree.nodes[0])]
+
+    def walk(index: int, prefix: str) -> None:
+        kids = tree.children(index)
+        for number, kid in enumerate(kids):
+            last = number == len(kids) - 1
+            lines.append(prefix + ("└── " if last else "├── ") + _label(tree.nodes[kid]))
+            walk(kid, prefix + ("    " if last else "│   "))
+
+    walk(0, "")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ProbeValue:
+    """The mean loss and its gradient with respect to `y_pred` on one probe."""
+
+    classes: int
+    loss: float
+    gradient_finite: bool
+    gradient_max: float  # max |d loss / d y_pred|
+
+
+def probe_values(tree: Tree) -> list[ProbeValue]:
+    """The tree's loss on each of the validity filter's probes (10 and 100 classes)."""
+    import jax
+    import numpy as np
+
+    from jaxgp.expr.lower import lower
+
+    value_and_grad = jax.value_and_grad(lower(tree))
+    results = []
+    for classes, (y_pred, y_true) in zip(PROBE_CLASSES, probes(), strict=True):
+        value, grad = value_and_grad(y_pred, y_true)
+        grad = np.asarray(grad)
+        finite = bool(np.all(np.isfinite(grad)))
+        largest = float(np.max(np.abs(grad))) if finite else float("nan")
+        results.append(ProbeValue(classes, float(value), finite, largest))
+    return results
+
+
+@dataclass(frozen=True)
+class Description:
+    tree: Tree
+    verdict: Verdict
+    probes: list[ProbeValue]
+
+    def to_dict(self) -> dict:
+        return {
+            "expression": str(self.tree),
+            "size": self.tree.size,
+            "height": self.tree.height,
+            "valid": self.verdict.ok,
+            "reason": self.verdict.reason,
+            "probes": [vars(p) for p in self.probes],
+        }
+
+
+def describe(tree: Tree | str) -> Description:
+    """Parse (when text), judge and probe a tree; raises `ExpressionError` on bad text."""
+    tree = parse(tree) if isinstance(tree, str) else tree
+    return Description(tree, check_validity(tree), probe_values(tree))
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}" if math.isfinite(value) else str(value)
+
+
+def render(description: Description) -> str:
+    """The text `jaxgp show` prints."""
+    tree, verdict = description.tree, description.verdict
+    lines = [str(tree), "", diagram(tree), ""]
+    lines.append(f"size {tree.size} nodes, height {tree.height}")
+    if verdict.ok:
+        lines.append("validity: valid (passes the filter every evolved tree must pass)")
+    else:
+        lines.append(f"validity: invalid: {verdict.reason}")
+    lines += [
+        "",
+        f"on the validity probes (softmax of standard-normal logits, batch {PROBE_BATCH}, "
+        "random one-hot labels):",
+    ]
+    for probe in description.probes:
+        gradient = (
+            f"max |d loss / d y_pred| {_number(probe.gradient_max)}"
+            if probe.gradient_finite
+            else "gradient not finite"
+        )
+        lines.append(f"  {probe.classes:>3} classes: loss {_number(probe.loss)}, {gradient}")
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""`jaxgp report` on a finished run, on one cut off mid-generation, and on bad input."""
+
+import json
+import sys
+from collections import Counter
+
+import pytest
+
+from jaxgp.cli.main import main
+from jaxgp.errors import ConfigError
+from jaxgp.report import load_run, tables, write_report
+from jaxgp.report.document import MISSING_HISTORY
+from jaxgp.report.run import best_of
+from jaxgp.runs import RunDir
+from tests.report.runs import COMPARE, cut_off, fake_compare, ledger_lines, synthetic_run
+
+PNG = b"\x89PNG\r\n\x1a\n"
+#: initial (8) + NGL generation 1 (8) + 3 children of NGL generation 2, then half a line
+KEEP = 8 + 8 + 3
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    return fake_compare(tmp_path_factory.mktemp("compare") / "run")
+
+
+@pytest.fixture(scope="module")
+def stopped(finished, tmp_path_factory):
+    return cut_off(finished, tmp_path_factory.mktemp("stopped") / "run", KEEP)
+
+
+def ledger(path, limit=None):
+    lines = ledger_lines(path)[:limit]
+    return [json.loads(line) for line in lines]
+
+
+def jaxgp(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def row(table, first):
+    (found,) = [r for r in table.rows if r[0] == first]
+    return dict(zip(table.headers, found, strict=True))
+
+
+def test_finished_run_writes_report_and_figures(finished, tmp_path):
+    path = write_report(finished, tmp_path / "out")
+    assert path == tmp_path / "out" / "report.md"
+    for name in ("fitness.png", "best.png"):
+        data = (tmp_path / "out" / name).read_bytes()
+        assert data.startswith(PNG) and 5_000 < len(data) < 200_000
+    text = path.read_text()
+    assert "](fitness.png)" in text and "](best.png)" in text
+    assert "finished" in text and "in progress" not in text
+    assert MISSING_HISTORY in text  # the ledger stores no per-epoch history
+
+
+def test_default_output_directory(finished):
+    assert write_report(finished) == finished / "report" / "report.md"
+
+
+def test_evaluation_counts_match_the_ledger(finished):
+    records = ledger(finished)
+    summary = json.loads((finished / "summary.json").read_text())
+    table = tables.evaluations(load_run(finished))
+    for label in ("initial", "ngl", "tournament"):
+        counts = Counter(r["status"] for r in records if r["algorithm"] == label)
+        cells = row(table, label)
+        assert int(cells["evaluations"]) == sum(counts.values())
+        assert int(cells["trained"]) == counts["trained"]
+        assert int(cells["cache hits"]) == counts["cached"]
+        assert int(cells["failed"]) == counts["failed"]
+    total = row(table, "total")
+    assert int(total["evaluations"]) == len(records) == summary["evaluations"]
+    assert int(total["cache hits"]) == summary["cache_hits"]
+    assert int(total["failed"]) == summary["failed"]
+    p, t, n = COMPARE["population"], COMPARE["generations"], 3
+    assert [int(row(table, x)["expected"]) for x in ("initial", "ngl", "tournament")] == [
+        p,
+        t * p,
+        t * n,
+    ]
+
+
+def test_accuracy_and_time_tables_match_the_summary(finished):
+    run = load_run(finished)
+    summary = run.summary
+    accuracy = tables.accuracy(run)
+    for dataset in COMPARE["datasets"]:
+        cells = row(accuracy, dataset)
+        assert cells["CE val"] == f"{summary['baselines'][dataset]['val_accuracy']:.4f}"
+        for name in ("ngl", "tournament"):
+            best = summary["algorithms"][name]["best"]["datasets"][dataset]
+            assert cells[f"{name} val"] == f"{best['val_accuracy']:.4f}"
+            assert cells[f"{name} test"] == f"{best['test_accuracy']:.4f}"
+    timing = tables.execution_time(run)
+    for name in ("ngl", "tournament"):
+        phase = summary["algorithms"][name]
+        cells = row(timing, name)
+        assert cells["wall s"] == f"{phase['wall_seconds']:.1f}"
+        assert cells["compilations"] == str(phase["compilations"])
+    assert row(timing, "whole run")["compilations"] == str(summary["compilations"])
+    ngl, tournament = (summary["algorithms"][n]["wall_seconds"] for n in ("ngl", "tournament"))
+    change = tables.time_reduction(run)
+    assert change["wall"] == pytest.approx((tournament - ngl) / ngl * 100)
+    assert change["expected_evaluations"] == pytest.approx((9 - 24) / 24 * 100)
+    text = write_report(finished).read_text()
+    assert f"{change['wall']:+.1f} % wall time" in text
+
+
+def test_best_losses_and_best_per_generation(finished):
+    run = load_run(finished)
+    summary = run.summary
+    best = tables.best_losses(run)
+    for name in ("ngl", "tournament"):
+        assert (
+            row(best, name)["best loss"] == f"`{summary['algorithms'][name]['best']['expression']}`"
+        )
+    per_generation = tables.best_per_generation(run)
+    assert [r[0] for r in per_generation.rows] == ["0", "1", "2", "3"]
+    for generation in (1, 2, 3):
+        for name in ("ngl", "tournament"):
+            snapshot = json.loads(
+                (finished / "generations" / f"{name}_{generation}.json").read_text()
+            )
+            cells = row(per_generation, str(generation))
+            assert cells[f"{name} best"] == f"`{snapshot['population'][0]['expression']}`"
+    final = row(per_generation, "3")
+    assert final["ngl best"] == f"`{summary['algorithms']['ngl']['best']['expression']}`"
+
+
+def test_run_cut_off_in_the_middle(stopped, tmp_path):
+    records = ledger(stopped, KEEP)
+    run = load_run(stopped)
+    assert not run.finished and len(run.records) == KEEP
+    assert any("truncated last line" in w for w in run.warnings)
+    table = tables.evaluations(run)
+    assert row(table, "total")["evaluations"] == str(KEEP)
+    assert row(table, "ngl")["evaluations"] == str(KEEP - 8)
+    assert row(table, "tournament")["evaluations"] == "0"
+    failed = sum(r["status"] == "failed" for r in records)
+    assert row(table, "total")["failed"] == str(failed)
+    expected = best_of([r for r in records if r["algorithm"] in ("initial", "ngl")])
+    assert row(tables.best_losses(run), "ngl")["best loss"] == f"`{expected['expression']}`"
+    assert row(tables.execution_time(run), "ngl")["wall s"] == tables.DASH
+    assert [r[0] for r in tables.best_per_generation(run).rows] == ["0", "1"]
+    text = write_report(stopped, tmp_path / "out").read_text()
+    assert "in progress" in text and "generations ended: ngl 1/3, tournament 0/3" in text
+    assert "available when the run has finished" in text
+    assert "truncated last line" in text  # listed under Notes
+    assert (tmp_path / "out" / "fitness.png").read_bytes().startswith(PNG)
+
+
+def test_synthetic_run_with_history(tmp_path):
+    run_dir = synthetic_run(tmp_path / "run")
+    path = write_report(run_dir)
+    text = path.read_text()
+    assert (path.parent / "history_digits.png").read_bytes().startswith(PNG)
+    assert "](history_digits.png)" in text and MISSING_HISTORY not in text
+    run = load_run(run_dir)
+    assert row(tables.best_losses(run), "tournament")["best loss"] == (
+        "`neg(y_true * log(y_pred + 0.5))`"
+    )
+    assert row(tables.best_losses(run), "tournament")["average improvement"] == "+40.00 %"
+    assert row(tables.accuracy(run), "digits")["tournament val"] == "0.7000"
+    counts = row(tables.evaluations(run), "initial")
+    assert (counts["evaluations"], counts["trained"], counts["failed"]) == ("4", "3", "1")
+    assert row(tables.evaluations(run), "tournament")["expected"] == "2"
+    top = tables.top_losses(run)
+    assert top.column("average improvement")[:3] == ["+40.00 %", "+20.00 %", "-10.00 %"]
+    assert top.column("average improvement")[-1] == "failed"
+
+
+def test_synthetic_run_in_progress(tmp_path):
+    run_dir = synthetic_run(tmp_path / "run", finished=False)
+    text = write_report(run_dir).read_text()
+    assert "in progress" in text and "`neg(y_true * log(y_pred + 0.5))`" in text
+
+
+def test_not_a_run_and_empty_ledger_are_errors(tmp_path):
+    with pytest.raises(ConfigError, match="not a jaxgp run directory"):
+        load_run(tmp_path)
+    with pytest.raises(ConfigError, match="not a directory"):
+        load_run(tmp_path / "missing")
+    RunDir.create(tmp_path / "empty", {"command": "evolve", "algorithms": ["tournament"]})
+    with pytest.raises(ConfigError, match="no evaluations"):
+        write_report(tmp_path / "empty")
+
+
+def test_cli_report(finished, monkeypatch, capsys, tmp_path):
+    code, out, err = jaxgp(monkeypatch, capsys, "report", str(finished), "--out", str(tmp_path))
+    assert code in (0, None), err
+    assert "report.md" in out and (tmp_path / "report.md").exists()
+
+
+@pytest.mark.parametrize("case", ["not-a-run", "missing", "empty", "file"])
+def test_cli_bad_input_is_one_line_and_exit_2(case, monkeypatch, capsys, tmp_path):
+    target = tmp_path / "x"
+    if case == "not-a-run":
+        target.mkdir()
+    elif case == "empty":
+        RunDir.create(target, {"command": "evolve", "algorithms": ["tournament"]})
+    elif case == "file":
+        target.write_text("{}")
+    code, _, err = jaxgp(monkeypatch, capsys, "report", str(target))
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1

@@ -1,0 +1,236 @@
+"""`jaxgp export`: each framework's module matches `jaxgp.lower` in value and gradient."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+import jaxgp
+from jaxgp.cli.main import main
+from jaxgp.export import FRAMEWORKS, export, export_source, used_helpers
+from jaxgp.runs import RunDir
+from tests.report.runs import synthetic_run
+
+EXPRESSIONS = [
+    "neg(y_true * log(y_pred))",
+    "exp(2.4092 - y_pred * (1 + y_true)) - cos(cos(sin(y_pred)))",  # NGL
+    # every guard taken somewhere: log(0), division by 0, sqrt(0), exp over 80
+    "log(y_pred - y_pred) * y_true + y_true / (y_pred - y_pred) + sqrt(y_true * y_pred)"
+    " + exp(100 * y_pred + y_true) * 1e-30",
+    "sin(-1.3489 * 1.2911) + exp(cos(neg(4.4894 / y_pred) - neg(neg(y_true)))) * log(2.0)"
+    " - -3.0 * sqrt(y_pred) / y_true + cos(sin(log(neg(y_true)))) * y_pred / log(2.8119)",
+    "neg(neg(y_pred)) - (y_true - -0.5) * neg(y_pred * y_true)",
+]
+
+
+def inputs(seed=0, batch=16, classes=10):
+    rng = np.random.default_rng(seed)
+    logits = (rng.standard_normal((batch, classes)) * 3).astype(np.float32)
+    y_pred = np.exp(logits - logits.max(-1, keepdims=True))
+    y_pred /= y_pred.sum(-1, keepdims=True)
+    y_true = np.eye(classes, dtype=np.float32)[rng.integers(classes, size=batch)]
+    return y_pred, y_true
+
+
+def reference(expression, y_pred, y_true):
+    value, grad = jax.value_and_grad(jaxgp.lower(jaxgp.parse(expression)))(y_pred, y_true)
+    return float(value), np.asarray(grad)
+
+
+def assert_matches(expression, value, grad, y_pred, y_true):
+    want_value, want_grad = reference(expression, y_pred, y_true)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert value == pytest.approx(want_value, rel=1e-5, abs=1e-6)
+    scale = max(1.0, float(np.abs(want_grad).max()))
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-6 * scale)
+
+
+def module(expression, framework):
+    namespace = {}
+    exec(export_source(jaxgp.parse(expression), framework), namespace)
+    return namespace["loss"]
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_jax_export_matches_lower(expression):
+    y_pred, y_true = inputs()
+    loss = module(expression, "jax")
+    value, grad = jax.value_and_grad(loss)(y_pred, y_true)
+    assert_matches(expression, float(value), np.asarray(grad), y_pred, y_true)
+
+
+def test_jax_export_of_random_trees_matches_the_interpreter():
+    """Random trees against `lower_batch` (one compilation for all; `lower` is checked above)."""
+    trees = jaxgp.random_trees(5, 8)
+    y_pred, y_true = inputs(seed=1, classes=7)
+    stacked = np.broadcast_to(y_pred, (len(trees), *y_pred.shape))
+    batched = jaxgp.lower_batch(trees)
+    values = np.asarray(batched(stacked, y_true))
+    grads = np.asarray(jax.grad(lambda p: batched(p, y_true).sum())(stacked))
+    for tree, want_value, want_grad in zip(trees, values, grads, strict=True):
+        value, grad = jax.value_and_grad(module(str(tree), "jax"))(y_pred, y_true)
+        assert float(value) == pytest.approx(float(want_value), rel=1e-5, abs=1e-6), str(tree)
+        scale = max(1.0, float(np.abs(want_grad).max()))
+        np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-6 * scale, err_msg=str(tree))
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS)
+def test_torch_export_matches_lower(expression):
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    y_pred, y_true = inputs()
+    loss = module(expression, "torch")
+    p = torch.tensor(y_pred, requires_grad=True)
+    value = loss(p, torch.tensor(y_true))
+    value.backward()
+    assert value.shape == ()
+    assert_matches(expression, float(value.detach()), p.grad.numpy(), y_pred, y_true)
+
+
+def test_torch_export_takes_class_indices():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed")
+    y_pred, y_true = inputs()
+    loss = module(EXPRESSIONS[1], "torch")
+    one_hot = loss(torch.tensor(y_pred), torch.tensor(y_true))
+    indices = loss(torch.tensor(y_pred), torch.tensor(y_true.argmax(-1)))
+    assert float(one_hot) == float(indices)
+
+
+KERAS_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    import jax, keras, numpy as np
+    assert keras.backend.backend() == "jax"
+    cases = json.load(open(sys.argv[1]))
+    data = np.load(sys.argv[2])
+    y_pred, y_true = data["y_pred"], data["y_true"]
+    out = {}
+    for index, source in enumerate(cases):
+        namespace = {}
+        exec(source, namespace)
+        loss = namespace["loss"]
+
+        class Compiled(keras.losses.Loss):  # what model.compile(loss=loss) does with it
+            def call(self, y_true, y_pred):
+                return loss(y_true, y_pred)
+
+        per_sample = loss(y_true, y_pred)
+        value, grad = jax.value_and_grad(lambda p: Compiled()(y_true, p))(y_pred)
+        out[f"value{index}"] = np.asarray(value)
+        out[f"grad{index}"] = np.asarray(grad)
+        out[f"shape{index}"] = np.asarray(per_sample.shape)
+    np.savez(sys.argv[3], **out)
+    """
+)
+
+
+def test_keras_export_matches_lower(tmp_path):
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("Keras 3 is not installed (pip install keras)")
+    y_pred, y_true = inputs()
+    sources = [export_source(jaxgp.parse(e), "keras") for e in EXPRESSIONS]
+    (tmp_path / "cases.json").write_text(json.dumps(sources))
+    np.savez(tmp_path / "data.npz", y_pred=y_pred, y_true=y_true)
+    (tmp_path / "check.py").write_text(KERAS_SCRIPT)
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    process = subprocess.run(
+        [sys.executable, str(tmp_path / "check.py"), str(tmp_path / "cases.json"),
+         str(tmp_path / "data.npz"), str(tmp_path / "out.npz")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert process.returncode == 0, process.stderr[-3000:]
+    results = np.load(tmp_path / "out.npz")
+    for index, expression in enumerate(EXPRESSIONS):
+        assert tuple(results[f"shape{index}"]) == (y_pred.shape[0],)  # one value per sample
+        value, grad = float(results[f"value{index}"]), results[f"grad{index}"]
+        assert_matches(expression, value, grad, y_pred, y_true)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_module_text(framework):
+    tree = jaxgp.parse("log(y_pred) / y_true")
+    text = export_source(tree, framework)
+    assert text.startswith('"""A loss function found by jaxgp')
+    assert "    loss = log(y_pred) / y_true" in text
+    assert "Source: given on the command line." in text
+    assert "jaxgp" not in text.split('"""')[2].replace("jaxgp's", "")  # standalone code
+    order = "loss(y_true, y_pred)" if framework == "keras" else "loss(y_pred, y_true)"
+    assert f"def {order}:" in text
+    assert "def _log(" in text and "def _div(" in text and "def _exp(" not in text
+    assert used_helpers(tree) == ["div", "log"]
+
+
+def test_long_expressions_are_wrapped():
+    text = export_source(jaxgp.parse(EXPRESSIONS[3]), "torch")
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_run_directory_exports_its_best_loss(tmp_path):
+    run_dir = synthetic_run(tmp_path / "run")
+    source, text = export(str(run_dir), "jax")
+    assert str(source.tree) == "neg(y_true * log(y_pred + 0.5))"
+    assert str(run_dir.resolve()) in " ".join(text.split())
+    assert "finished run" in " ".join(text.split()) and "+40.00 %" in text
+    (run_dir / "summary.json").unlink()  # in progress: the best in the ledger so far
+    source, text = export(str(run_dir), "torch")
+    assert str(source.tree) == "neg(y_true * log(y_pred + 0.5))"
+    assert "run in progress" in " ".join(text.split())
+
+
+def test_named_tree_loss():
+    source, text = export("ngl", "jax")
+    assert str(source.tree) == str(jaxgp.parse(jaxgp.losses.TREE_LOSSES["ngl"]))
+    assert "named loss 'ngl'" in text
+
+
+def jaxgp_cli(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_cli_writes_a_file(monkeypatch, capsys, tmp_path):
+    target = tmp_path / "my_loss.py"
+    args = ("export", "neg(y_true * log(y_pred))", "--framework", "jax", "-o", str(target))
+    code, out, err = jaxgp_cli(monkeypatch, capsys, *args)
+    assert code in (0, None) and out == "" and "wrote" in err
+    namespace = {}
+    exec(target.read_text(), namespace)
+    y_pred, y_true = inputs()
+    assert float(namespace["loss"](y_pred, y_true)) == pytest.approx(
+        reference("neg(y_true * log(y_pred))", y_pred, y_true)[0], rel=1e-6
+    )
+
+
+def test_cli_prints_to_stdout(monkeypatch, capsys):
+    code, out, _ = jaxgp_cli(monkeypatch, capsys, "export", "y_pred * y_true", "-f", "torch")
+    assert code in (0, None) and out.startswith('"""') and "import torch" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["y_pred * y_true", "--framework", "tensorflow"],
+        ["y_pred * (y_true"],
+        ["y_pred ** 2"],
+        ["nonexistent/run_dir"],
+        ["NOT_A_RUN"],
+        ["EMPTY_RUN"],
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(args, monkeypatch, capsys, tmp_path):
+    if args[0] == "NOT_A_RUN":
+        args = [str(tmp_path)]
+    if args[0] == "EMPTY_RUN":
+        RunDir.create(tmp_path / "run", {"command": "evolve", "algorithms": ["tournament"]})
+        args = [str(tmp_path / "run")]
+    code, _, err = jaxgp_cli(monkeypatch, capsys, "export", *args)
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1

@@ -1,0 +1,76 @@
+"""`jaxgp show`: the tree diagram, size and height, the verdict and the probe values."""
+
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+import jaxgp
+from jaxgp.cli.main import main
+from jaxgp.expr.validity import probes
+from jaxgp.show import describe, diagram, render
+
+
+def jaxgp_cli(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_diagram():
+    tree = jaxgp.parse("neg(y_true * log(y_pred)) + -0.5")
+    assert diagram(tree).splitlines() == [
+        "+",
+        "├── neg",
+        "│   └── *",
+        "│       ├── y_true",
+        "│       └── log",
+        "│           └── y_pred",
+        "└── -0.5",
+    ]
+
+
+def test_valid_tree():
+    description = describe("neg(y_true * log(y_pred))")
+    assert description.verdict.ok
+    data = description.to_dict()
+    assert (data["size"], data["height"], data["valid"]) == (5, 3, True)
+    loss = jax.value_and_grad(jaxgp.lower(description.tree))
+    for probe, (y_pred, y_true) in zip(description.probes, probes(), strict=True):
+        value, grad = loss(y_pred, y_true)
+        assert probe.loss == pytest.approx(float(value))
+        assert probe.gradient_finite
+        assert probe.gradient_max == pytest.approx(float(np.abs(grad).max()))
+    text = render(description)
+    assert "size 5 nodes, height 3" in text and "validity: valid" in text
+    assert " 10 classes: loss " in text and "100 classes: loss " in text
+
+
+@pytest.mark.parametrize(
+    "expression, reason",
+    [
+        ("y_pred * 1e-9 * y_true", "outside [1e-05, 100000]"),
+        ("log(y_pred - y_pred) * y_true", "gradient with respect to y_pred is zero"),
+        ("y_pred * 2", "does not contain y_true"),
+    ],
+)
+def test_invalid_trees(expression, reason):
+    text = render(describe(expression))
+    assert "validity: invalid: " in text and reason in text
+
+
+def test_cli(monkeypatch, capsys):
+    code, out, _ = jaxgp_cli(monkeypatch, capsys, "show", "exp(2.4092 - y_pred*(1 + y_true))")
+    assert code in (0, None)
+    assert out.splitlines()[0] == "exp(2.4092 - y_pred * (1.0 + y_true))"
+    assert "└── " in out and "validity: valid" in out
+
+
+@pytest.mark.parametrize("expression", ["y_pred +", "y_pred ** 2", "import os", ""])
+def test_cli_malformed_expression_exit_2(expression, monkeypatch, capsys):
+    code, _, err = jaxgp_cli(monkeypatch, capsys, "show", expression)
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1
