@@ -1,0 +1,148 @@
+"""The benchmarks run end to end at smoke sizes and report well-formed, positive numbers.
+
+`benchmarks/throughput.py --smoke` and `benchmarks/compare.py --smoke` run as subprocesses,
+side by side (each mostly waits on its own single-threaded compilation, so on two cores
+this halves the wall time). compare runs jaxgp and the Keras reference
+(`benchmarks/reference_keras.py`); the Keras part is skipped, with the reason, when Keras or
+its backend cannot be imported. The Keras reference runs on the jax backend unless
+KERAS_BACKEND says otherwise, so it needs no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS = ROOT / "benchmarks"
+TIMEOUT = 600
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("KERAS_BACKEND", "jax")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def _keras_missing() -> str | None:
+    probe = subprocess.run(
+        [sys.executable, "-c", "import keras; keras.ops.zeros(1)"],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    if probe.returncode != 0:
+        lines = probe.stderr.strip().splitlines() or ["unknown error"]
+        return f"keras on {_env()['KERAS_BACKEND']} is not importable: {lines[-1]}"
+    return None
+
+
+def _positive(value) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+@pytest.fixture(scope="module")
+def smoke_runs(tmp_path_factory):
+    """Start both smoke runs at once; return their (returncode, stdout, stderr, json)."""
+    out = tmp_path_factory.mktemp("bench")
+    commands = {
+        "throughput": [
+            sys.executable, str(BENCHMARKS / "throughput.py"), "--smoke",
+            "--json", str(out / "throughput.json"),
+        ],
+        "compare": [
+            sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
+            "--json", str(out / "compare.json"), "--markdown", str(out / "compare.md"),
+        ],
+    }  # fmt: skip
+    processes = {
+        name: subprocess.Popen(
+            command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for name, command in commands.items()
+    }
+    results = {}
+    for name, process in processes.items():
+        try:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+        path = out / f"{name}.json"
+        report = json.loads(path.read_text()) if path.exists() else None
+        results[name] = (process.returncode, stdout, stderr, report)
+    results["markdown"] = (out / "compare.md").read_text() if (out / "compare.md").exists() else ""
+    return results
+
+
+def test_throughput_smoke(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["throughput"]
+    assert code == 0, stderr[-3000:]
+    assert report is not None
+    assert [row["k"] for row in report["rows"]] == [1, 2]
+    for row in report["rows"]:
+        assert _positive(row["candidate_images_per_s"])
+        assert _positive(row["step_ms"])
+    # every row is also printed as one JSON line
+    lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == len(report["rows"])
+
+
+def test_compare_smoke_jaxgp(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["compare"]
+    assert report is not None, stderr[-3000:]
+    jaxgp = report["jaxgp"]
+    assert "error" not in jaxgp, jaxgp.get("error")
+    assert jaxgp["backend"].startswith("jax ")
+    (row,) = jaxgp["rows"]
+    assert row["k"] == 1 and row["dataset"] == "cifar10"
+    for key in ("candidate_images_per_s", "val_candidate_images_per_s", "evaluation_s"):
+        assert _positive(row[key]), key
+    # the timed call reuses the first call's compilation
+    assert row["evaluation_compilations"] == 0
+    for field in ("date", "commit", "command", "device"):
+        assert report[field]
+    projection = {(r["scale"], r["experiment"]): r for r in report["projection"]}
+    assert projection["small", "sample_tournament"]["evaluations"] == 8 + 4 * 3
+    assert projection["small", "ngl"]["evaluations"] == 8 + 4 * 8
+    assert projection["large", "sample_tournament"]["evaluations"] == 8 + 12 * 3
+    assert projection["large", "ngl"]["evaluations"] == 8 + 12 * 8
+    assert projection["small", "compare"]["evaluations"] == 8 + 4 * 3 + 4 * 8
+    for row in report["projection"]:
+        assert _positive(row["jaxgp_s"]) and _positive(row["thesis_s"])
+    assert "| small | sample_tournament | 20 |" in smoke_runs["markdown"]
+    assert code == 0 or any("error" in r for r in report["keras"]), stderr[-3000:]
+
+
+def test_compare_smoke_keras(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["compare"]
+    assert report is not None, stderr[-3000:]
+    skipped = [r["skipped"] for r in report["keras"] if "skipped" in r]
+    if skipped:
+        reason = _keras_missing()
+        if reason is None:
+            pytest.fail(f"keras is importable but compare skipped it: {skipped}")
+        pytest.skip(reason)
+    assert code == 0, stderr[-3000:]
+    (keras,) = report["keras"]
+    assert "error" not in keras, keras.get("error")
+    assert keras["tool"] == "reference_keras"
+    assert keras["backend"].split()[0] in {"tensorflow", "jax", "torch"}
+    assert keras["command"].endswith("--smoke") or "--smoke" in keras["command"]
+    for key in ("images_per_s", "val_images_per_s", "evaluation_s", "build_s", "fit_s"):
+        assert _positive(keras[key]), key
+    assert keras["train_images"] == 128 and keras["val_images"] == 16
+    # the loss lowered to keras.ops agrees with jaxgp's own lowering
+    assert keras["loss_check_rel_diff"] < 1e-5
+    ratios = {row["implementation"]: row for row in report["comparison"]}
+    assert _positive(ratios["jaxgp K=1"]["vs_keras"])
+    for row in report["projection"]:
+        assert _positive(row["keras_s"]) and _positive(row["speedup"])
