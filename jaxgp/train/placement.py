@@ -1,5 +1,8 @@
 """Where arrays live: the candidate axis sharded over all local devices, the data replicated.
 
+Every array is committed to its device(s): a jitted function called once with uncommitted
+and once with committed arguments compiles twice.
+
 With one device nothing is sharded. With several, K is padded to a multiple of the device
 count and every per-candidate array is split along its leading axis over a one-axis
 `Mesh` named `candidates`; the dataset is replicated, so each device trains its share of
@@ -33,7 +36,7 @@ def _mesh() -> Mesh:
 def place_candidates(tree: Any) -> Any:
     """Put a tree of arrays with a leading K axis on the devices, split along K."""
     if local_device_count() == 1:
-        return jax.device_put(tree)
+        return jax.device_put(tree, jax.local_devices()[0])
     sharding = NamedSharding(_mesh(), PartitionSpec("candidates"))
     return jax.device_put(tree, sharding)
 
@@ -41,5 +44,5 @@ def place_candidates(tree: Any) -> Any:
 def place_replicated(tree: Any) -> Any:
     """Put a tree of arrays on every local device in full."""
     if local_device_count() == 1:
-        return jax.device_put(tree)
+        return jax.device_put(tree, jax.local_devices()[0])
     return jax.device_put(tree, NamedSharding(_mesh(), PartitionSpec()))

@@ -95,3 +95,15 @@ def test_reduce_on_plateau_never_goes_below_the_minimum():
     for _ in range(4):
         rates = plateau.update(np.array([0.5]))
     assert rates[0] == pytest.approx(1e-4)
+
+
+def test_the_training_epoch_compiles_once_across_the_epochs_of_a_call(digits):
+    from jaxgp.train.step import build_functions
+
+    config = TrainConfig(epochs=3, candidates_per_batch=2, seed=11)
+    train_candidates(["ce", "ngl"], digits, config)
+    functions = build_functions(digits.num_classes, digits.image_shape, config)
+    if not hasattr(functions.train_epoch, "_cache_size"):
+        pytest.skip("this jax has no jit cache size to read")
+    assert functions.train_epoch._cache_size() == 1
+    assert functions.evaluate_batch._cache_size() == 1
