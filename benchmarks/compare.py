@@ -149,20 +149,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def _epoch_times(marks: list[tuple[str, float]], start: float) -> tuple[list, list]:
     """Per-epoch (train, validation) seconds from train_candidates' progress marks.
 
-    A 'step' mark is sent from inside the compiled epoch as each step finishes, an 'epoch'
-    mark once the epoch's validation is done: training runs from the previous 'epoch' mark
-    (or the start) to the epoch's last 'step' mark, validation from there to its 'epoch' mark.
+    A 'step' mark comes from a callback inside the compiled epoch, once per step; XLA may
+    run it at the start of its step as well as at the end (it only needs the step index),
+    so the marks give the time per step as the spacing between the first and the last mark
+    of an epoch, not when training ended. Training is the number of steps times that
+    spacing; validation is the rest of the time up to the epoch's 'epoch' mark, which comes
+    once the validation is done. With a single step per epoch the step is taken to end at
+    its mark.
     """
     train, val = [], []
-    begin, last_step = start, None
+    begin, steps = start, []
     for what, when in marks:
         if what == "step":
-            last_step = when
+            steps.append(when)
         elif what == "epoch":
-            end = last_step if last_step is not None else when
-            train.append(end - begin)
-            val.append(when - end)
-            begin, last_step = when, None
+            total = when - begin
+            if len(steps) >= 2:
+                seconds = (steps[-1] - steps[0]) / (len(steps) - 1) * len(steps)
+            else:
+                seconds = (steps[-1] if steps else when) - begin
+            seconds = min(seconds, total)
+            train.append(seconds)
+            val.append(total - seconds)
+            begin, steps = when, []
     return train, val
 
 
@@ -210,7 +219,7 @@ def jaxgp_worker(args: argparse.Namespace) -> dict:
                 second_s = time.perf_counter() - start
             train_s, val_s = _epoch_times(marks, start)
             steady_train = sum(train_s) / len(train_s)
-            steady_val = sum(val_s) / len(val_s)
+            steady_val = max(sum(val_s) / len(val_s), 1e-6)  # can round to 0 when tiny
             images = data.train.size // args.batch_size * args.batch_size
             row = {
                 "dataset": name,
@@ -355,7 +364,8 @@ def keras_candidate_s(result: dict, dataset: str, epochs: int, batch_size: int) 
     """Seconds for one fresh Keras model trained on the real `dataset` for `epochs`."""
     train, val = REAL_SIZES[dataset]
     images = train // batch_size * batch_size
-    steady = epochs * (images / result["images_per_s"] + val / result["val_images_per_s"])
+    val_rate = result["val_images_per_s"] or result["images_per_s"]
+    steady = epochs * (images / result["images_per_s"] + val / val_rate)
     return result["build_s"] + max(result["warmup_s"], 0.0) + steady
 
 
@@ -475,6 +485,10 @@ def comparison_rows(jaxgp: dict | None, keras: list[dict]) -> list[dict]:
     return rows
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
 def _hours(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -522,10 +536,10 @@ def markdown(report: dict) -> str:
     for row in report["comparison"]:
         lines.append(
             f"| {row['dataset']} | {row['implementation']} | "
-            f"{row['candidate_images_per_s']:.1f} | {row.get('vs_keras', float('nan')):.2f}x | "
+            f"{row['candidate_images_per_s']:.1f} | {_ratio(row.get('vs_keras'))} | "
             f"{row['val_candidate_images_per_s']:.1f} | {row['step_ms']:.1f} | "
             f"{row['warmup_s']:.1f} ({row['warmup_paid']}) | {row['evaluation_s']:.2f} | "
-            f"{row.get('evaluation_vs_keras', float('nan')):.2f}x |"
+            f"{_ratio(row.get('evaluation_vs_keras'))} |"
         )
     lines += [
         "",
