@@ -146,31 +146,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --------------------------------------------------------------------------------------
 
 
-def _epoch_times(marks: list[tuple[str, float]], start: float) -> tuple[list, list]:
+def _epoch_times(marks: list[tuple[str, int, int, float]], start: float) -> tuple[list, list]:
     """Per-epoch (train, validation) seconds from train_candidates' progress marks.
 
-    A 'step' mark comes from a callback inside the compiled epoch, once per step; XLA may
-    run it at the start of its step as well as at the end (it only needs the step index),
-    so the marks give the time per step as the spacing between the first and the last mark
-    of an epoch, not when training ended. Training is the number of steps times that
-    spacing; validation is the rest of the time up to the epoch's 'epoch' mark, which comes
-    once the validation is done. With a single step per epoch the step is taken to end at
-    its mark.
+    'step' marks (steps done, steps in the epoch) come from host callbacks inside the
+    compiled epoch, evenly spaced; XLA may run such a callback before the work it follows
+    (it only needs the step index), so the marks give the time per step as their spacing,
+    not the moment training ended. Training is the steps in the epoch times that spacing;
+    validation the rest of the time up to the epoch's 'epoch' mark, sent once validation is
+    done. With a single step mark the training is taken to end at it.
     """
     train, val = [], []
     begin, steps = start, []
-    for what, when in marks:
+    for what, done, total, when in marks:
         if what == "step":
-            steps.append(when)
+            steps.append((done, total, when))
         elif what == "epoch":
-            total = when - begin
-            if len(steps) >= 2:
-                seconds = (steps[-1] - steps[0]) / (len(steps) - 1) * len(steps)
+            elapsed = when - begin
+            if len(steps) >= 2 and steps[-1][0] > steps[0][0]:
+                per_step = (steps[-1][2] - steps[0][2]) / (steps[-1][0] - steps[0][0])
+                seconds = per_step * steps[-1][1]
             else:
-                seconds = (steps[-1] if steps else when) - begin
-            seconds = min(seconds, total)
+                seconds = (steps[-1][2] if steps else when) - begin
+            seconds = min(seconds, elapsed)
             train.append(seconds)
-            val.append(total - seconds)
+            val.append(elapsed - seconds)
             begin, steps = when, []
     return train, val
 
@@ -208,10 +208,10 @@ def jaxgp_worker(args: argparse.Namespace) -> dict:
                 start = time.perf_counter()
                 train_candidates([LOSS] * k, data, config)
                 first_s = time.perf_counter() - start
-            marks: list[tuple[str, float]] = []
+            marks: list[tuple[str, int, int, float]] = []
 
             def progress(what, done, total, marks=marks):
-                marks.append((what, time.perf_counter()))
+                marks.append((what, int(done), int(total), time.perf_counter()))
 
             with count_compilations() as again:
                 start = time.perf_counter()
@@ -570,6 +570,13 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json_path).write_text(json.dumps(result, indent=2) + "\n")
         return 0
     load = [round(x, 2) for x in os.getloadavg()]
+    commit = git_commit()  # at the start: the code the workers load
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "jaxgp", "benchmarks"],
+        capture_output=True, text=True, cwd=ROOT,
+    ).stdout.strip()  # fmt: skip
+    if dirty:
+        commit += " (with uncommitted changes)"
     start = time.perf_counter()
     jaxgp = run_jaxgp(args)
     if args.skip_keras:
@@ -580,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "tool": "compare",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "commit": git_commit(),
+        "commit": commit,
         "command": shlex.join(["python", *sys.argv]) if argv is None else shlex.join(argv),
         "device": (jaxgp.get("device") if "error" not in jaxgp else None) or platform.machine(),
         "load_average": load,
