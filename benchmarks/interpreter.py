@@ -14,7 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
+    sys.path.insert(0, str(ROOT))
 
 import jax
 import jax.numpy as jnp

@@ -19,8 +19,14 @@ import dataclasses
 import json
 import platform
 import subprocess
+import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
+    sys.path.insert(0, str(ROOT))
 
 import jax
 import jax.numpy as jnp
