@@ -252,25 +252,42 @@ def default_strategy() -> str:
 
 
 def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) -> Callable:
-    """`fn` mapped over a leading K axis of the arguments whose axis is 0 (None: shared)."""
-    if strategy == "vmap":
-        return jax.vmap(fn, in_axes=tuple(in_axes))
-    if strategy != "map":
-        raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
+    """`fn` mapped over a leading K axis of the arguments whose axis is 0 (None: shared).
 
-    def mapped(*args):
-        per_candidate = [arg for arg, axis in zip(args, in_axes, strict=True) if axis is not None]
+    With K = 1 `fn` is applied to the one candidate directly, under either strategy: no
+    batching rules, no loop (XLA's CPU backend runs convolution gradients inside a loop
+    naively; see `jaxgp.train.step.default_epoch_loop`).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
+    axes = tuple(in_axes)
+
+    def batched(*args):
+        if strategy == "vmap":
+            return jax.vmap(fn, in_axes=axes)(*args)
+        per_candidate = [arg for arg, axis in zip(args, axes, strict=True) if axis is not None]
 
         def one(sliced):
             rows = iter(sliced)
-            return fn(
-                *(
-                    next(rows) if axis is not None else arg
-                    for arg, axis in zip(args, in_axes, strict=True)
-                )
-            )
+            pairs = zip(args, axes, strict=True)
+            return fn(*(next(rows) if axis is not None else arg for arg, axis in pairs))
 
         return jax.lax.map(one, per_candidate)
+
+    def mapped(*args):
+        sizes = {
+            leaf.shape[0]
+            for arg, axis in zip(args, axes, strict=True)
+            if axis is not None
+            for leaf in jax.tree.leaves(arg)
+        }
+        if sizes != {1}:
+            return batched(*args)
+        alone = [
+            jax.tree.map(lambda leaf: leaf[0], arg) if axis is not None else arg
+            for arg, axis in zip(args, axes, strict=True)
+        ]
+        return jax.tree.map(lambda leaf: leaf[None], fn(*alone))
 
     return mapped
 
