@@ -32,6 +32,7 @@ ENVIRONMENT_KEYS = (
     "train.memory_margin",
     "train.model_strategy",
     "train.loss_strategy",
+    "train.epoch_loop",
 )
 #: Compare runs both algorithms in the thesis's order (Algorithm 2: NGL first).
 COMPARE_ALGORITHMS = ("ngl", "tournament")

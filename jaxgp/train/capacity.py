@@ -1,12 +1,17 @@
 """How many candidates to train at once: an explicit K, or the largest that fits in memory.
 
-`auto` compiles the training epoch for one candidate (ahead of time, without running it),
-reads XLA's memory analysis of it (arguments + outputs + temporaries, less what is
-aliased), and takes the largest K whose K-fold footprint fits in the device's memory
-less `memory_margin`. That over-counts what the candidates share (the dataset, the batch),
-so it errs towards a smaller K. K is capped at `max_auto_candidates` and at the number of
-candidates. On a CPU the "device memory" is half the machine's RAM. The probe is
-remembered per compiled function and dataset shape.
+`auto` compiles the training epoch (with the host loop: its step) for one candidate, ahead
+of time without running it, reads XLA's memory analysis of it (arguments + outputs +
+temporaries, less what is aliased), and takes the largest K whose K-fold footprint fits in
+the device's memory less `memory_margin`. That over-counts what the candidates share (the
+dataset, the batch), so it errs towards a smaller K. K is capped at `max_auto_candidates`
+and at the number of candidates. On a CPU the "device memory" is half the machine's RAM.
+The probe is remembered per compiled function and dataset shape.
+
+On a CPU `auto` is 1: there batching candidates does not pay. One candidate per step keeps
+the cores busy, and K models in one step ran slower per candidate than K steps of one
+(small_cnn, CIFAR shape, 2 cores: 872 candidate-images/s at K=1, 312 at K=2 and 216 at K=4
+under `vmap`; 114, 114 and 108 under `lax.map`, benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -34,23 +39,27 @@ def _struct(shape, dtype) -> jax.ShapeDtypeStruct:
     return jax.ShapeDtypeStruct(tuple(shape), jnp.dtype(dtype))
 
 
-def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: int) -> int:
-    """XLA's memory analysis of the compiled training epoch for K candidates."""
+def abstract_epoch_arguments(functions: Functions, data, config: TrainConfig, k: int) -> tuple:
+    """Shapes and dtypes of `train_epoch`'s arguments for K candidates on `data`."""
     keys = _struct((k, 2), jnp.uint32)
-    state = jax.eval_shape(functions.init, keys)
-    kinds = _struct((k,), jnp.int32)
     program = Program(*(
         _struct((k, config.max_nodes), dtype)
         for dtype in (jnp.int32, jnp.int32, jnp.int32, jnp.float32)
     ))  # fmt: skip
     steps = max(1, data.train.size // config.batch_size)
-    compiled = functions.train_epoch.lower(
-        state, kinds, program,
+    return (
+        jax.eval_shape(functions.init, keys), _struct((k,), jnp.int32), program,
         _struct(data.train.images.shape, data.train.images.dtype),
         _struct(data.train.labels.shape, data.train.labels.dtype),
         _struct((2,), jnp.uint32), keys,
         _struct((steps, config.batch_size), jnp.int32), _struct((), jnp.int32),
-    ).compile()  # fmt: skip
+    )  # fmt: skip
+
+
+def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: int) -> int:
+    """XLA's memory analysis of the compiled training epoch for K candidates."""
+    arguments = abstract_epoch_arguments(functions, data, config, k)
+    compiled = functions.lower_epoch(*arguments).compile()
     memory = compiled.memory_analysis()
     total = (
         memory.argument_size_in_bytes
@@ -68,9 +77,16 @@ def _auto_k(functions: Functions, config: TrainConfig, data) -> int:
     return max(1, int(budget // per_candidate))
 
 
+def batching_pays() -> bool:
+    """Whether training several candidates in one step beats one at a time here."""
+    return jax.default_backend() != "cpu"
+
+
 def choose_candidates_per_batch(n: int, data, config: TrainConfig, functions: Functions) -> int:
-    """K for training `n` candidates: the configured number, or the memory-based choice."""
+    """K for training `n` candidates: the configured number, or the `auto` choice."""
     if config.candidates_per_batch != "auto":
         return int(config.candidates_per_batch)
+    if not batching_pays():
+        return 1
     fits = _auto_k(functions, config, data)
     return max(1, min(fits, config.max_auto_candidates, n))

@@ -9,6 +9,7 @@ from jaxgp.errors import ConfigError
 from jaxgp.expr.lower import NODE_CAP, STRATEGIES
 
 DTYPES = ("float32", "bfloat16")
+EPOCH_LOOPS = ("scan", "host")
 
 
 @dataclass(frozen=True)
@@ -17,13 +18,18 @@ class TrainConfig:
 
     Defaults are the paper recipe: batch 64, Adam at 1e-3, reduce-on-plateau on validation
     accuracy (factor 0.2, patience 5, minimum 1e-4, Keras's min_delta 1e-4), the authors'
-    augmentation. `candidates_per_batch` is K, the number of candidates trained at once
-    ("auto": the largest K whose compiled epoch fits in device memory with `memory_margin`
-    to spare). `model_strategy` and `loss_strategy` say how the K candidates run: `vmap`
-    (one batched computation) or `map` (one after another inside the compiled step); both
-    default to the backend's best (see `jaxgp.expr.lower.default_strategy`): `map` on a
-    CPU, where vmapped models become grouped convolutions whose cost grows with K**2
-    (measured: benchmarks/throughput.py), `vmap` on accelerators.
+    augmentation.
+
+    `candidates_per_batch` is K, the number of candidates trained at once ("auto": on an
+    accelerator the largest K whose compiled epoch fits in device memory with
+    `memory_margin` to spare; on a CPU 1, see `jaxgp.train.capacity`). `model_strategy` and
+    `loss_strategy` say how the K candidates run: `vmap` (one batched computation) or `map`
+    (one after another inside the compiled step). Models default to `vmap`: `map` puts them
+    in a loop body, where XLA's CPU backend runs convolution gradients naively. Losses
+    default to the backend's best (`jaxgp.expr.lower.default_strategy`). `epoch_loop` says
+    how an epoch's steps run: `scan` (the epoch is one compiled program) or `host` (Python
+    dispatches the compiled step); by default `host` on a CPU and `scan` elsewhere (see
+    `jaxgp.train.step.default_epoch_loop`).
     """
 
     model: str = "small_cnn"
@@ -43,6 +49,7 @@ class TrainConfig:
     memory_margin: float = 0.2
     model_strategy: str | None = None
     loss_strategy: str | None = None
+    epoch_loop: str | None = None
     max_nodes: int = NODE_CAP
     seed: int = 0
 
@@ -68,5 +75,9 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value not in STRATEGIES:
                 raise ConfigError(f"unknown {name} {value!r}; valid: {', '.join(STRATEGIES)}")
+        if self.epoch_loop is not None and self.epoch_loop not in EPOCH_LOOPS:
+            raise ConfigError(
+                f"unknown epoch_loop {self.epoch_loop!r}; valid: {', '.join(EPOCH_LOOPS)}"
+            )
         if not 0 <= self.memory_margin < 1:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")

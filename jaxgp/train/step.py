@@ -7,21 +7,29 @@ compiled epoch serves every list of K candidates on a dataset shape: new trees a
 A training step gathers the batch from the device-resident uint8 split, augments it once
 (every candidate sees the same images), runs the K models (`vmap` or `lax.map`, the
 `model_strategy`), evaluates each candidate's own loss (the `loss_strategy`), and applies
-Adam to each. The gradient of the sum of the K losses is each model's own gradient, since
-the models share nothing. A candidate whose loss or gradients are not finite keeps its
-previous state and is marked dead for good. An epoch is a `lax.scan` over the steps (in
-at most 20 chunks, each ending with one host callback for progress bars).
+Adam to each. The models share nothing, so the gradient of the sum of the K losses is each
+model's own gradient. The backward pass is split at the probabilities: a candidate whose
+loss, or its gradient, is not finite sends zeros back through its model (under `vmap`,
+XLA's CPU backend computes the batched weight gradients as one dense convolution, where
+one candidate's infinity became the others' NaN). A candidate whose loss or gradients are
+not finite keeps its previous state and is marked dead for good.
+
+An epoch (`epoch_loop`) is either a `lax.scan` over the steps, one compiled program (in at
+most 20 chunks, each ending with one host callback for progress bars), or a host loop
+dispatching the compiled step (progress reported at most 20 times, each after waiting for
+its step). Either way the state passed in is consumed: its buffers are donated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from jaxgp.data.augment import preprocess
@@ -54,6 +62,18 @@ def report_interval(steps: int, reports: int = 20) -> int:
     return next(d for d in range(target, steps + 1) if steps % d == 0)
 
 
+def default_epoch_loop() -> str:
+    """How an epoch runs: `host` on a CPU, `scan` (one program per epoch) on accelerators.
+
+    XLA's CPU backend leaves convolution gradients inside a loop body (a `scan`, a
+    `lax.map`) in a form its fast convolution kernels do not take, so they run as naive
+    loops: a small_cnn step took 540 ms in a scan and 52 ms dispatched from Python
+    (benchmarks/RESULTS.md; jax-ml/jax#12868). On a GPU the scan saves a host round trip
+    per step.
+    """
+    return "host" if jax.default_backend() == "cpu" else "scan"
+
+
 def _keep_where(ok: jnp.ndarray, new: Any, old: Any) -> Any:
     def select(n, o):
         mask = ok.reshape(ok.shape + (1,) * (n.ndim - ok.ndim))
@@ -69,6 +89,17 @@ class Functions:
     init: Callable
     train_epoch: Callable
     evaluate_batch: Callable
+    epoch_loop: str
+    epoch_program: Callable
+
+    def lower_epoch(self, *epoch_args: Any) -> Any:
+        """Lower the compiled program behind `train_epoch` for these (abstract) arguments.
+
+        With the host loop that is one step, which takes the step number as well.
+        """
+        if self.epoch_loop == "host":
+            epoch_args = (*epoch_args, jax.ShapeDtypeStruct((), jnp.int32))
+        return self.epoch_program.lower(*epoch_args)
 
 
 @lru_cache(maxsize=16)
@@ -83,7 +114,7 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         dtype=dtype,
     )
     tx = optimizer(config.learning_rate)
-    model_strategy = config.model_strategy or default_strategy()
+    model_strategy = config.model_strategy or "vmap"
     loss_strategy = config.loss_strategy or default_strategy()
 
     def init_one(key):
@@ -114,16 +145,18 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         y = jax.nn.one_hot(labels[indices], num_classes)
         dropout_keys = jax.vmap(lambda k: jax.random.fold_in(k, step))(candidate_keys)
 
-        def total_loss(params):
-            probs, batch_stats = train_models(params, state.batch_stats, x, dropout_keys)
-            losses = train_losses(kinds, programs, probs, y)
-            return jnp.sum(losses), (losses, probs, batch_stats)
+        def forward(params):
+            return train_models(params, state.batch_stats, x, dropout_keys)
 
-        grad_fn = jax.value_and_grad(total_loss, has_aux=True)
-        (_, (losses, probs, batch_stats)), grads = grad_fn(state.params)
+        probs, model_vjp, batch_stats = jax.vjp(forward, state.params, has_aux=True)
+        losses, loss_vjp = jax.vjp(lambda p: train_losses(kinds, programs, p, y), probs)
+        (dprobs,) = loss_vjp(jnp.ones_like(losses))
+        finite = jnp.isfinite(losses) & jax.vmap(all_finite)(dprobs)
+        dprobs = jnp.where(finite.reshape(-1, 1, 1), dprobs, 0.0)
+        (grads,) = model_vjp(dprobs)
+        finite &= jax.vmap(all_finite)(grads)
         updates, opt_state = jax.vmap(tx.update)(grads, state.opt_state, state.params)
         params = jax.vmap(optax.apply_updates)(state.params, updates)
-        finite = jnp.isfinite(losses) & jax.vmap(all_finite)(grads)
         alive = state.alive & finite
         kept = _keep_where(
             alive,
@@ -133,18 +166,27 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         accuracy = jnp.mean(jnp.argmax(probs, -1) == labels[indices][None], axis=-1)
         return CandidateState(*kept, alive), (losses, accuracy)
 
-    @jax.jit
-    def train_epoch(
-        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
-    ):
-        """One epoch: returns the new state and per-step [S, K] losses and accuracies."""
+    def one_step(state, kinds, programs, images, labels, data_key, candidate_keys, indices, step):
+        return train_step(
+            state, kinds, programs, images, labels, (data_key, candidate_keys), indices, step
+        )
+
+    def epoch_keys(data_key, candidate_keys, epoch):
         data_key = jax.random.fold_in(data_key, epoch)
         candidate_keys = jax.vmap(lambda k: jax.random.fold_in(k, epoch))(candidate_keys)
+        return data_key, candidate_keys
+
+    @partial(jax.jit, donate_argnums=0)
+    def scan_epoch(
+        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
+    ):
+        """One epoch as one program: the new state and per-step [S, K] losses and accuracies."""
+        data_key, candidate_keys = epoch_keys(data_key, candidate_keys, epoch)
 
         def body(state, xs):
             step, batch = xs
-            return train_step(
-                state, kinds, programs, images, labels, (data_key, candidate_keys), batch, step
+            return one_step(
+                state, kinds, programs, images, labels, data_key, candidate_keys, batch, step
             )
 
         def chunk(state, xs):
@@ -159,6 +201,42 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         state, metrics = jax.lax.scan(chunk, state, (steps, batches))
         return state, jax.tree.map(lambda m: m.reshape(total, *m.shape[2:]), metrics)
 
+    @partial(jax.jit, donate_argnums=0)
+    def host_step(
+        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch, step
+    ):
+        """Step `step` of an epoch (`indices` [S, B] holds them all): state, ([K], [K])."""
+        data_key, candidate_keys = epoch_keys(data_key, candidate_keys, epoch)
+        batch = jax.lax.dynamic_index_in_dim(indices, step, keepdims=False)
+        return one_step(
+            state, kinds, programs, images, labels, data_key, candidate_keys, batch, step
+        )
+
+    def host_epoch(
+        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
+    ):
+        """One epoch as a host loop over the compiled step; metrics come back as NumPy."""
+        total = indices.shape[0]
+        every = report_interval(total)
+        metrics = []
+        for step in range(total):
+            state, step_metrics = host_step(
+                state, kinds, programs, images, labels, data_key, candidate_keys, indices,
+                epoch, np.int32(step),
+            )  # fmt: skip
+            metrics.append(step_metrics)
+            if (step + 1) % every == 0:
+                jax.block_until_ready(step_metrics)
+                _report_step(step)
+        losses, accuracies = zip(*jax.device_get(metrics), strict=True)
+        return state, (np.stack(losses), np.stack(accuracies))
+
+    epoch_loop = config.epoch_loop or default_epoch_loop()
+    if epoch_loop == "scan":
+        train_epoch, epoch_program = scan_epoch, scan_epoch
+    else:
+        train_epoch, epoch_program = host_epoch, host_step
+
     @jax.jit
     def evaluate_batch(state, kinds, programs, images, labels, indices, weights):
         """Weighted loss sum and correct count per candidate on one padded batch: [K], [K]."""
@@ -169,4 +247,6 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         correct = jnp.sum(weights * (jnp.argmax(probs, -1) == labels[indices]), axis=-1)
         return losses * jnp.sum(weights), correct
 
-    return Functions(jax.jit(jax.vmap(init_one)), train_epoch, evaluate_batch)
+    return Functions(
+        jax.jit(jax.vmap(init_one)), train_epoch, evaluate_batch, epoch_loop, epoch_program
+    )

@@ -1,12 +1,14 @@
 """The batched trainer: independence of candidates, failures, compilation and determinism."""
 
 import dataclasses
+import re
 
+import jax
 import numpy as np
 import pytest
 
 from jaxgp.compilation import count_compilations
-from jaxgp.train import TrainConfig, train_candidates
+from jaxgp.train import TrainConfig, capacity, train_candidates
 from jaxgp.train.plateau import Plateau
 
 LOSSES = ["ce", "ngl", "neg(y_true * log(y_pred)) + 0.1 * (y_pred - y_true) * (y_pred - y_true)"]
@@ -63,6 +65,15 @@ def test_the_same_seed_gives_the_same_results_and_another_seed_does_not(digits, 
     assert _metrics(first) != _metrics(other)
 
 
+@pytest.mark.parametrize("model_strategy", ["vmap", "map"])
+def test_the_scanned_epoch_and_the_host_loop_train_the_same_models(digits, quick, model_strategy):
+    config = dataclasses.replace(quick, model_strategy=model_strategy)
+    scanned = train_candidates(LOSSES, digits, dataclasses.replace(config, epoch_loop="scan"))
+    hosted = train_candidates(LOSSES, digits, dataclasses.replace(config, epoch_loop="host"))
+    for a, b in zip(scanned.results, hosted.results, strict=True):
+        np.testing.assert_allclose(_metrics(a), _metrics(b), rtol=2e-4, atol=1e-5)
+
+
 def test_longer_lists_are_trained_in_chunks_of_k(digits, quick):
     losses = LOSSES + ["mse", "focal"]
     report = train_candidates(losses, digits, quick)
@@ -71,9 +82,17 @@ def test_longer_lists_are_trained_in_chunks_of_k(digits, quick):
     assert len(report.results) == 5
 
 
-def test_auto_k_fits_the_candidate_count(digits):
+def test_auto_k_fits_the_candidate_count_where_batching_pays(digits, monkeypatch):
+    monkeypatch.setattr(capacity, "batching_pays", lambda: True)
     config = TrainConfig(epochs=1, candidates_per_batch="auto", max_auto_candidates=4)
     assert train_candidates(LOSSES[:2], digits, config).candidates_per_batch == 2
+
+
+def test_auto_k_is_one_on_a_cpu(digits):
+    if jax.default_backend() != "cpu":
+        pytest.skip("the CPU rule")
+    config = TrainConfig(epochs=1, candidates_per_batch="auto")
+    assert train_candidates(LOSSES[:2], digits, config).candidates_per_batch == 1
 
 
 @pytest.mark.parametrize(
@@ -103,7 +122,29 @@ def test_the_training_epoch_compiles_once_across_the_epochs_of_a_call(digits):
     config = TrainConfig(epochs=3, candidates_per_batch=2, seed=11)
     train_candidates(["ce", "ngl"], digits, config)
     functions = build_functions(digits.num_classes, digits.image_shape, config)
-    if not hasattr(functions.train_epoch, "_cache_size"):
+    if not hasattr(functions.epoch_program, "_cache_size"):
         pytest.skip("this jax has no jit cache size to read")
-    assert functions.train_epoch._cache_size() == 1
+    assert functions.epoch_program._cache_size() == 1
     assert functions.evaluate_batch._cache_size() == 1
+
+
+def test_a_one_candidate_step_on_a_cpu_runs_every_convolution_in_the_fast_form(digits):
+    """XLA's CPU backend only gives `b01f_01io->b01f` convolutions to its fast kernels.
+
+    Convolution gradients inside a loop body (an epoch `scan`, a `lax.map` over one
+    candidate) stayed in other forms and ran as naive loops, ten times slower.
+    """
+    if jax.default_backend() != "cpu":
+        pytest.skip("a fact about XLA's CPU backend")
+    from jaxgp.train.capacity import abstract_epoch_arguments
+    from jaxgp.train.loop import DeviceDataset
+    from jaxgp.train.step import build_functions
+
+    data = DeviceDataset.from_dataset(digits)
+    for strategy in ("vmap", "map"):
+        config = TrainConfig(candidates_per_batch=1, model_strategy=strategy)
+        functions = build_functions(data.num_classes, data.image_shape, config)
+        arguments = abstract_epoch_arguments(functions, data, config, 1)
+        text = functions.lower_epoch(*arguments).compile().as_text()
+        forms = set(re.findall(r" convolution\(.*?dim_labels=([^,\s]+)", text))
+        assert forms == {"b01f_01io->b01f"}, strategy
