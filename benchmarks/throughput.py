@@ -2,9 +2,12 @@
 
 For each K it builds the trainer's compiled epoch, runs one warm-up epoch (compilation
 included, timed separately), then times `--epochs` epochs and reports candidate-images per
-second (K * images per epoch / seconds), the speed-up over K = 1, compile seconds and the
+second (K * images per epoch / seconds), the speed-up over K = 1, compile seconds, the
 compiled epoch's memory per candidate (XLA's memory analysis; on a GPU also the allocator's
-peak). Data are synthetic images of the chosen dataset's shape, on the device.
+peak), and the achieved FLOP/s: XLA's cost analysis of one compiled training step times the
+steps per second. MFU is that over the device's dense bfloat16 peak (from `PEAK_BF16`, by
+device kind; none for a CPU). Data are synthetic images of the chosen dataset's shape, on
+the device.
 
     python benchmarks/throughput.py                        # small_cnn on cifar10-shaped data
     python benchmarks/throughput.py --model inception_v3 --data synthetic:cifar10 \\
@@ -37,10 +40,41 @@ from jaxgp.data import load_dataset, train_batch_indices
 from jaxgp.expr.lower import default_strategy
 from jaxgp.losses import encode_losses, resolve_loss
 from jaxgp.train import DeviceDataset, TrainConfig
-from jaxgp.train.capacity import choose_candidates_per_batch, epoch_footprint_bytes
-from jaxgp.train.step import build_functions
+from jaxgp.train.capacity import (
+    abstract_epoch_arguments,
+    choose_candidates_per_batch,
+    epoch_footprint_bytes,
+)
+from jaxgp.train.step import build_functions, default_epoch_loop
 
 LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
+
+#: Dense bfloat16 tensor-core peaks in FLOP/s (NVIDIA data sheets, SXM parts; no sparsity).
+PEAK_BF16 = {
+    "NVIDIA H100 80GB HBM3": 989e12,
+    "NVIDIA H100 PCIe": 756e12,
+    "NVIDIA H200": 989e12,
+    "NVIDIA A100-SXM4-80GB": 312e12,
+    "NVIDIA A100-SXM4-40GB": 312e12,
+}
+
+
+def device_peak_flops() -> float | None:
+    """The first device's dense bfloat16 peak, if this script knows its kind."""
+    kind = jax.devices()[0].device_kind
+    return next((peak for name, peak in PEAK_BF16.items() if kind.startswith(name)), None)
+
+
+def step_flops(data: DeviceDataset, config: TrainConfig, k: int) -> float | None:
+    """XLA's FLOP count of one training step for K candidates (None if it gives none)."""
+    step_config = dataclasses.replace(config, epoch_loop="host")
+    functions = build_functions(data.num_classes, data.image_shape, step_config)
+    arguments = abstract_epoch_arguments(functions, data, step_config, k)
+    analysis = functions.lower_epoch(*arguments).compile().cost_analysis()
+    if isinstance(analysis, list):  # older jax: one dict per program
+        analysis = analysis[0] if analysis else {}
+    flops = (analysis or {}).get("flops")
+    return float(flops) if flops and flops > 0 else None
 
 
 def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:
@@ -72,6 +106,10 @@ def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> di
     seconds = time.perf_counter() - start
     footprint = epoch_footprint_bytes(functions, data, config, k)
     stats = jax.local_devices()[0].memory_stats() or {}
+    flops = step_flops(data, config, k)
+    steps_per_s = images / config.batch_size / seconds
+    achieved = flops * steps_per_s if flops else None
+    peak = device_peak_flops()
     return {
         "k": k,
         "dtype": config.compute_dtype,
@@ -82,6 +120,9 @@ def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> di
         "first_epoch_s": warmup,
         "memory_per_candidate_mb": footprint / k / 2**20,
         "peak_device_memory_mb": stats.get("peak_bytes_in_use", 0) / 2**20 or None,
+        "step_gflop": flops / 1e9 if flops else None,
+        "achieved_tflop_per_s": achieved / 1e12 if achieved else None,
+        "mfu_bf16": achieved / peak if achieved and peak else None,
     }
 
 
@@ -96,15 +137,25 @@ def markdown(report: dict) -> str:
     lines = [
         f"{report['model']} on {report['data']} {report['image_shape']}, batch "
         f"{report['batch_size']}, {report['device']}, {report['date']}, commit {report['commit']}",
+        f"models {report['model_strategy']}, losses {report['loss_strategy']}, epoch loop "
+        f"{report['epoch_loop']}",
         "",
-        "| dtype | K | cand-img/s | vs K=1 | step ms | compile s | MB/cand (XLA) | peak MB |",
-        "|---|---|---|---|---|---|---|---|",
+        "| dtype | K | cand-img/s | vs K=1 | step ms | compile s | MB/cand (XLA) | peak MB "
+        "| GFLOP/step | TFLOP/s | MFU (bf16 peak) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+    def number(value, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
     for row in report["rows"]:
         lines.append(
             f"| {row['dtype']} | {row['k']} | {row['candidate_images_per_s']:.1f} | "
             f"{row['speedup_vs_k1']:.2f}x | {row['step_ms']:.1f} | {row['compile_s']:.1f} | "
-            f"{row['memory_per_candidate_mb']:.1f} | {row['peak_device_memory_mb'] or '-'} |"
+            f"{row['memory_per_candidate_mb']:.1f} | "
+            f"{number(row['peak_device_memory_mb'], '.0f')} | "
+            f"{number(row['step_gflop'], '.2f')} | {number(row['achieved_tflop_per_s'], '.3f')} | "
+            f"{number(row['mfu_bf16'], '.1%')} |"
         )
     return "\n".join(lines)
 
@@ -119,7 +170,10 @@ def main() -> None:
     parser.add_argument("--ks", default="1,2,4,8,auto")
     parser.add_argument("--dtypes", default="float32")
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--model-strategy", choices=["vmap", "map"], help="default: the backend's")
+    parser.add_argument("--model-strategy", choices=["vmap", "map"], help="default: vmap")
+    parser.add_argument(
+        "--epoch-loop", choices=["scan", "host"], help="default: host on a CPU, else scan"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
     parser.add_argument("--json", dest="json_path")
     parser.add_argument("--markdown", dest="markdown_path")
@@ -133,7 +187,7 @@ def main() -> None:
     for dtype in args.dtypes.split(","):
         base = TrainConfig(
             model=args.model, batch_size=args.batch_size, input_size=args.input_size,
-            compute_dtype=dtype, model_strategy=args.model_strategy,
+            compute_dtype=dtype, model_strategy=args.model_strategy, epoch_loop=args.epoch_loop,
         )  # fmt: skip
         for text in args.ks.split(","):
             config = dataclasses.replace(
@@ -155,7 +209,9 @@ def main() -> None:
         "data": args.data,
         "image_shape": list(data.image_shape),
         "batch_size": args.batch_size,
-        "model_strategy": args.model_strategy or default_strategy(),
+        "model_strategy": args.model_strategy or "vmap",
+        "loss_strategy": default_strategy(),
+        "epoch_loop": args.epoch_loop or default_epoch_loop(),
         "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_commit(),
