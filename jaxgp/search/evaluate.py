@@ -8,8 +8,8 @@
 2. cache (canonical text, within one evaluation key): an identical tree is never trained
    twice; the hit is written to the ledger with status `cached`;
 3. otherwise the tree is trained: all such trees of the call go to `train_fn` together, one
-   call per dataset (in chunks of `candidates_per_batch` when that is a number, so that
-   each finished chunk reaches the ledger), and each gets a `trained` or `failed` line.
+   call per dataset, in chunks (`ledger_chunk_size`) so that each finished chunk reaches
+   the ledger, and each gets a `trained` or `failed` line.
 
 `train_fn` has the signature of `jaxgp.train.loop.train_candidates`. The CE baselines are
 trained by `train_baselines` with the same function and settings.
@@ -31,6 +31,19 @@ from jaxgp.train.config import TrainConfig
 
 TrainFn = Callable[..., Any]
 SCORE_FIELDS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
+
+
+def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
+    """How many new trees to train before their results are written to the ledger.
+
+    An explicit K, or `auto` on a CPU (where it means 1); `auto` on an accelerator depends
+    on the dataset, so the whole call is trained together there.
+    """
+    from jaxgp.train.capacity import batching_pays
+
+    if isinstance(candidates_per_batch, int):
+        return candidates_per_batch
+    return max(1, pending) if batching_pays() else 1
 
 
 def default_train_fn() -> TrainFn:
@@ -187,8 +200,7 @@ class Evaluator:
             else:
                 pending[text] = [i]
         order = list(pending)
-        k = self.config.candidates_per_batch
-        size = k if isinstance(k, int) else max(1, len(order))
+        size = ledger_chunk_size(self.config.candidates_per_batch, len(order))
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             trained = self._train([trees[pending[t][0]] for t in chunk], algorithm, generation)

@@ -5,6 +5,7 @@ import pytest
 from jaxgp.expr import parse
 from jaxgp.fitness import Scores
 from jaxgp.search import Evaluator
+from jaxgp.train import capacity
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import CE_ACCURACY, CE_LOSS, FakeTrainer, fake_load
 
@@ -37,7 +38,11 @@ def test_an_identical_tree_is_never_trained_twice():
     again = evaluator([parse(str(A))], "tournament", 2)
     assert again[0].status == "cached"
     assert sorted(trainer.trained()) == sorted([str(A), str(B)] * 2)  # once per dataset
-    assert [line["status"] for line in lines] == ["trained", "trained", "cached", "cached"]
+    statuses = [(line["expression"], line["status"]) for line in lines]
+    assert sorted(statuses) == sorted(
+        [(str(A), "trained"), (str(B), "trained"), (str(A), "cached"), (str(A), "cached")]
+    )
+    assert statuses[-1] == (str(A), "cached")
 
 
 def test_ledger_lines_hold_both_metrics_and_every_dataset():
@@ -66,13 +71,17 @@ def test_candidates_are_trained_in_chunks_of_k_all_datasets_per_chunk():
     assert [count for _, count in seen] == [4, 4, 6]
 
 
-def test_all_children_go_to_the_trainer_together_by_default():
+@pytest.mark.parametrize(("batching_pays", "expected"), [(True, [3]), (False, [1, 1, 1])])
+def test_auto_trains_all_children_together_where_batching_pays_else_one_at_a_time(
+    monkeypatch, batching_pays, expected
+):
+    monkeypatch.setattr(capacity, "batching_pays", lambda: batching_pays)
     evaluator, trainer, _ = make(datasets=("digits",))
     calls = []
     inner = evaluator.train_fn
     evaluator.train_fn = lambda losses, *a, **k: calls.append(len(losses)) or inner(losses, *a, **k)
     evaluator([A, B, C], "tournament", 1)
-    assert calls == [3]
+    assert calls == expected
 
 
 def test_replayed_records_are_not_trained_or_written_again():
