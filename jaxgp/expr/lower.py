@@ -238,15 +238,13 @@ STRATEGIES = ("vmap", "map")
 
 
 def default_strategy() -> str:
-    """How to run K candidates: `map` on a CPU, `vmap` on accelerators.
+    """How to run K loss trees: `map` on a CPU, `vmap` on accelerators.
 
-    Losses: under `vmap` the opcode is batched, so `switch` becomes a select that computes
-    every primitive at every row: wasted arithmetic, but one fused kernel per row for all K
-    trees. On a CPU that arithmetic dominates; on a GPU a conditional per row and tree
-    would cost a kernel launch and a host round trip each.
-    Models: under `vmap` convolutions become grouped convolutions, which XLA's CPU backend
-    runs as dense ones K times wider, so a step costs K**2 (measured, benchmarks/
-    throughput.py); whether `vmap` pays on a GPU is a measurement still to make there.
+    Under `vmap` the opcode is batched, so `switch` becomes a select that computes every
+    primitive at every row: wasted arithmetic, but one fused kernel per row for all K
+    trees. On a CPU that arithmetic dominates (benchmarks/interpreter.py); on a GPU a
+    conditional per row and tree would cost a kernel launch and a host round trip each.
+    (Models always default to `vmap`: see `jaxgp.train.config.TrainConfig`.)
     """
     return "map" if jax.default_backend() == "cpu" else "vmap"
 
