@@ -4,10 +4,10 @@ For each K it builds the trainer's compiled epoch, runs one warm-up epoch (compi
 included, timed separately), then times `--epochs` epochs and reports candidate-images per
 second (K * images per epoch / seconds), the speed-up over K = 1, compile seconds, the
 compiled epoch's memory per candidate (XLA's memory analysis; on a GPU also the allocator's
-peak), and the achieved FLOP/s: XLA's cost analysis of one compiled training step times the
-steps per second. MFU is that over the device's dense bfloat16 peak (from `PEAK_BF16`, by
-device kind; none for a CPU). Data are synthetic images of the chosen dataset's shape, on
-the device.
+peak), and the achieved FLOP/s: XLA's cost analysis of one compiled training step (K times
+that of one candidate) times the steps per second. MFU is that over the device's dense
+bfloat16 peak (from `PEAK_BF16`, by device kind; none for a CPU). Data are synthetic images
+of the chosen dataset's shape, on the device.
 
     python benchmarks/throughput.py                        # small_cnn on cifar10-shaped data
     python benchmarks/throughput.py --model inception_v3 --data synthetic:cifar10 \\
@@ -66,15 +66,20 @@ def device_peak_flops() -> float | None:
 
 
 def step_flops(data: DeviceDataset, config: TrainConfig, k: int) -> float | None:
-    """XLA's FLOP count of one training step for K candidates (None if it gives none)."""
-    step_config = dataclasses.replace(config, epoch_loop="host")
+    """FLOPs of one training step for K candidates: K times XLA's count for one.
+
+    XLA's cost analysis counts a loop body once, so a `lax.map` over candidates (or a
+    scanned epoch) would be undercounted; one candidate's step has no such loop, and the
+    K models are independent.
+    """
+    step_config = dataclasses.replace(config, epoch_loop="host", candidates_per_batch=1)
     functions = build_functions(data.num_classes, data.image_shape, step_config)
-    arguments = abstract_epoch_arguments(functions, data, step_config, k)
+    arguments = abstract_epoch_arguments(functions, data, step_config, 1)
     analysis = functions.lower_epoch(*arguments).compile().cost_analysis()
     if isinstance(analysis, list):  # older jax: one dict per program
         analysis = analysis[0] if analysis else {}
     flops = (analysis or {}).get("flops")
-    return float(flops) if flops and flops > 0 else None
+    return k * float(flops) if flops and flops > 0 else None
 
 
 def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:

@@ -92,9 +92,6 @@ def test_throughput_smoke(smoke_runs):
         assert _positive(row["candidate_images_per_s"])
         assert _positive(row["step_ms"])
         assert _positive(row["achieved_tflop_per_s"])
-    one, two = report["rows"]
-    # XLA counts the FLOPs of the compiled step: two models cost twice one
-    assert two["step_gflop"] == pytest.approx(2 * one["step_gflop"], rel=0.05)
     # every row is also printed as one JSON line
     lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     assert len(lines) == len(report["rows"])

@@ -10,8 +10,8 @@ The probe is remembered per compiled function and dataset shape.
 
 On a CPU `auto` is 1: there batching candidates does not pay. One candidate per step keeps
 the cores busy, and K models in one step ran slower per candidate than K steps of one
-(small_cnn, CIFAR shape, 2 cores: 872 candidate-images/s at K=1, 312 at K=2 and 216 at K=4
-under `vmap`; 114, 114 and 108 under `lax.map`, benchmarks/RESULTS.md).
+(small_cnn, CIFAR shape, batch 64, 2 cores: 977 candidate-images/s at K=1, 293 at K=2 and
+220 at K=4 under `vmap`; 1123, 115 and 100 under `lax.map`; benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
