@@ -92,3 +92,25 @@ def test_interpreter_gradient_memory_grows_linearly_with_the_node_cap():
     """A register file carried through reverse mode would store it at every step: N**2."""
     small, large = _gradient_temp_bytes(64), _gradient_temp_bytes(256)
     assert large / small < 6  # linear: about 4; quadratic: about 16
+
+
+@pytest.mark.parametrize("strategy", ["vmap", "map"])
+def test_over_candidates_runs_a_single_candidate_without_a_loop_and_many_alike(strategy):
+    from jaxgp.expr.lower import over_candidates
+
+    def fn(a, shared, b):
+        return {"sum": a @ shared + b, "scale": jnp.sum(a) * b}
+
+    run = over_candidates(fn, (0, None, 0), strategy)
+    rng = np.random.default_rng(0)
+    a = jnp.asarray(rng.standard_normal((3, 4, 5)), jnp.float32)
+    shared = jnp.asarray(rng.standard_normal((5, 2)), jnp.float32)
+    b = jnp.asarray(rng.standard_normal((3,)), jnp.float32)
+    many = run(a, shared, b)
+    for i in range(3):
+        np.testing.assert_allclose(many["sum"][i], np.asarray(a[i]) @ shared + b[i], rtol=1e-5)
+    one = run(a[:1], shared, b[:1])
+    np.testing.assert_allclose(one["sum"], many["sum"][:1], rtol=1e-6)
+    assert one["scale"].shape == (1,)
+    primitives = {eqn.primitive.name for eqn in jax.make_jaxpr(run)(a[:1], shared, b[:1]).eqns}
+    assert not primitives & {"scan", "while"}
