@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgp.errors import ConfigError
+from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.expr.lower import NODE_CAP, Program, encode, tree_values
 from jaxgp.expr.parse import parse
 from jaxgp.expr.primitives import LEAVES
@@ -131,7 +131,15 @@ def resolve_loss(loss: str | Tree | LossSpec) -> LossSpec:
             f"unknown loss {name!r}; valid named losses: {', '.join(NAMED_LOSSES)}, "
             "or an expression over y_pred and y_true such as 'neg(y_true * log(y_pred))'"
         )
-    tree = parse(loss)
+    try:
+        tree = parse(loss)
+    except ExpressionError as error:
+        if "," not in name:
+            raise
+        raise ExpressionError(
+            f"{error} ({name!r} is read as one expression: give each loss on its own, "
+            f"e.g. one per --loss; named losses: {', '.join(NAMED_LOSSES)})"
+        ) from error
     return LossSpec(str(tree), tree)
 
 

@@ -104,6 +104,12 @@ def test_resolve_loss_names_the_valid_choices_for_an_unknown_name():
     assert resolve_loss("y_pred*y_true").label == "y_pred * y_true"
 
 
+def test_a_comma_separated_list_of_losses_is_told_to_give_one_loss_at_a_time():
+    message = r"'ngl,ce' is read as one expression.*one per --loss"
+    with pytest.raises(ExpressionError, match=message):
+        resolve_loss("ngl,ce")
+
+
 @pytest.mark.parametrize("name", ["ce", "ngl", "fpl", "mse", "focal"])
 def test_zero_weight_examples_do_not_change_the_loss(name):
     p, y = _inputs(batch=12, seed=6)
