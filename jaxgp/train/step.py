@@ -67,9 +67,9 @@ def default_epoch_loop() -> str:
 
     XLA's CPU backend leaves convolution gradients inside a loop body (a `scan`, a
     `lax.map`) in a form its fast convolution kernels do not take, so they run as naive
-    loops: a small_cnn step took 540 ms in a scan and 52 ms dispatched from Python
-    (benchmarks/RESULTS.md; jax-ml/jax#12868). On a GPU the scan saves a host round trip
-    per step.
+    loops: a small_cnn step (CIFAR shape, batch 64) took 1149 ms in a scan and 65 ms
+    dispatched from Python (benchmarks/RESULTS.md; jax-ml/jax#12868). On a GPU the scan
+    saves a host round trip per step.
     """
     return "host" if jax.default_backend() == "cpu" else "scan"
 
@@ -166,11 +166,6 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         accuracy = jnp.mean(jnp.argmax(probs, -1) == labels[indices][None], axis=-1)
         return CandidateState(*kept, alive), (losses, accuracy)
 
-    def one_step(state, kinds, programs, images, labels, data_key, candidate_keys, indices, step):
-        return train_step(
-            state, kinds, programs, images, labels, (data_key, candidate_keys), indices, step
-        )
-
     def epoch_keys(data_key, candidate_keys, epoch):
         data_key = jax.random.fold_in(data_key, epoch)
         candidate_keys = jax.vmap(lambda k: jax.random.fold_in(k, epoch))(candidate_keys)
@@ -185,9 +180,8 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
 
         def body(state, xs):
             step, batch = xs
-            return one_step(
-                state, kinds, programs, images, labels, data_key, candidate_keys, batch, step
-            )
+            keys = (data_key, candidate_keys)
+            return train_step(state, kinds, programs, images, labels, keys, batch, step)
 
         def chunk(state, xs):
             state, metrics = jax.lax.scan(body, state, xs)
@@ -208,9 +202,8 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         """Step `step` of an epoch (`indices` [S, B] holds them all): state, ([K], [K])."""
         data_key, candidate_keys = epoch_keys(data_key, candidate_keys, epoch)
         batch = jax.lax.dynamic_index_in_dim(indices, step, keepdims=False)
-        return one_step(
-            state, kinds, programs, images, labels, data_key, candidate_keys, batch, step
-        )
+        keys = (data_key, candidate_keys)
+        return train_step(state, kinds, programs, images, labels, keys, batch, step)
 
     def host_epoch(
         state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
