@@ -33,7 +33,6 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import load_dataset, train_batch_indices
@@ -156,7 +155,8 @@ def markdown(report: dict) -> str:
     for row in report["rows"]:
         lines.append(
             f"| {row['dtype']} | {row['k']} | {row['candidate_images_per_s']:.1f} | "
-            f"{row['speedup_vs_k1']:.2f}x | {row['step_ms']:.1f} | {row['compile_s']:.1f} | "
+            f"{number(row['speedup_vs_k1'], '.2f')}x | {row['step_ms']:.1f} | "
+            f"{row['compile_s']:.1f} | "
             f"{row['memory_per_candidate_mb']:.1f} | "
             f"{number(row['peak_device_memory_mb'], '.0f')} | "
             f"{number(row['step_gflop'], '.2f')} | {number(row['achieved_tflop_per_s'], '.3f')} | "
@@ -188,7 +188,20 @@ def main() -> None:
 
     dataset = load_dataset(args.data, seed=0, num_train=args.train_images, num_test=64)
     data = DeviceDataset.from_dataset(dataset)
-    rows = []
+    report = {
+        "model": args.model,
+        "data": args.data,
+        "image_shape": list(data.image_shape),
+        "batch_size": args.batch_size,
+        "model_strategy": args.model_strategy or "vmap",
+        "loss_strategy": default_strategy(),
+        "epoch_loop": args.epoch_loop or default_epoch_loop(),
+        "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "commit": git_commit(),
+        "complete": False,
+        "rows": [],
+    }
     for dtype in args.dtypes.split(","):
         base = TrainConfig(
             model=args.model, batch_size=args.batch_size, input_size=args.input_size,
@@ -202,34 +215,28 @@ def main() -> None:
             k = choose_candidates_per_batch(64, data, config, functions)
             row = measure(data, config, k, args.epochs)
             row["requested"] = text
-            rows.append(row)
+            report["rows"].append(row)
             print(json.dumps(row), flush=True)
-        k1 = next((r for r in rows if r["k"] == 1 and r["dtype"] == dtype), None)
-        for row in rows:
-            if row["dtype"] == dtype:
-                k1_rate = k1["candidate_images_per_s"] if k1 else np.nan
-                row["speedup_vs_k1"] = row["candidate_images_per_s"] / k1_rate
-    report = {
-        "model": args.model,
-        "data": args.data,
-        "image_shape": list(data.image_shape),
-        "batch_size": args.batch_size,
-        "model_strategy": args.model_strategy or "vmap",
-        "loss_strategy": default_strategy(),
-        "epoch_loop": args.epoch_loop or default_epoch_loop(),
-        "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "commit": git_commit(),
-        "rows": rows,
-    }
+            write(report, args)  # a run cut short keeps the rows it measured
+    report["complete"] = True
+    print(write(report, args))
+
+
+def write(report: dict, args: argparse.Namespace) -> str:
+    """Fill in the speed-ups over K = 1, write the JSON and Markdown files; the Markdown."""
+    for row in report["rows"]:
+        k1 = next((r for r in report["rows"] if r["k"] == 1 and r["dtype"] == row["dtype"]), None)
+        row["speedup_vs_k1"] = (
+            row["candidate_images_per_s"] / k1["candidate_images_per_s"] if k1 else None
+        )
     text = markdown(report)
-    print(text)
     if args.json_path:
         with open(args.json_path, "w") as out:
             json.dump(report, out, indent=2)
     if args.markdown_path:
         with open(args.markdown_path, "w") as out:
             out.write(text + "\n")
+    return text
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def smoke_runs(tmp_path_factory):
 def test_throughput_smoke(smoke_runs):
     code, stdout, stderr, report = smoke_runs["throughput"]
     assert code == 0, stderr[-3000:]
-    assert report is not None
+    assert report is not None and report["complete"]
     assert [row["k"] for row in report["rows"]] == [1, 2]
     for row in report["rows"]:
         assert _positive(row["candidate_images_per_s"])
