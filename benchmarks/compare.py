@@ -578,44 +578,55 @@ def main(argv: list[str] | None = None) -> int:
     if dirty:
         commit += " (with uncommitted changes)"
     start = time.perf_counter()
+
+    def build_report(jaxgp: dict, keras: list[dict], complete: bool) -> dict:
+        return {
+            "tool": "compare",
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "commit": commit,
+            "command": shlex.join(["python", *sys.argv]) if argv is None else shlex.join(argv),
+            "device": (jaxgp.get("device") if "error" not in jaxgp else None) or platform.machine(),
+            "load_average": load,
+            "settings": {
+                "model": args.model,
+                "datasets": args.datasets,
+                "train_images": args.train_images,
+                "batch_size": args.batch_size,
+                "epochs": args.epochs,
+                "input_size": args.input_size,
+                "ks": args.k_list,
+                "loss": LOSS,
+            },
+            "jaxgp": jaxgp,
+            "keras": keras,
+            "comparison": comparison_rows(jaxgp, keras),
+            "projection": project(jaxgp, keras, args.batch_size),
+            "seconds": time.perf_counter() - start,
+            "complete": complete,
+        }
+
+    def write(report: dict) -> str:
+        text = markdown(report)
+        if args.json_path and args.json_path != "-":
+            Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")
+        if args.markdown_path:
+            Path(args.markdown_path).write_text(text + "\n")
+        return text
+
     jaxgp = run_jaxgp(args)
     if args.skip_keras:
         keras = [{"skipped": "--skip-keras"}]
     else:
+        # a run cut short while Keras trains keeps jaxgp's numbers
+        write(build_report(jaxgp, [{"skipped": "not reached: the run was cut short"}], False))
         reason = keras_available(args.keras_python, args.keras_backend)
         keras = [{"skipped": reason}] if reason else run_keras(args)
-    report = {
-        "tool": "compare",
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "commit": commit,
-        "command": shlex.join(["python", *sys.argv]) if argv is None else shlex.join(argv),
-        "device": (jaxgp.get("device") if "error" not in jaxgp else None) or platform.machine(),
-        "load_average": load,
-        "settings": {
-            "model": args.model,
-            "datasets": args.datasets,
-            "train_images": args.train_images,
-            "batch_size": args.batch_size,
-            "epochs": args.epochs,
-            "input_size": args.input_size,
-            "ks": args.k_list,
-            "loss": LOSS,
-        },
-        "jaxgp": jaxgp,
-        "keras": keras,
-        "comparison": comparison_rows(jaxgp, keras),
-        "projection": project(jaxgp, keras, args.batch_size),
-        "seconds": time.perf_counter() - start,
-    }
-    text = markdown(report)
+    report = build_report(jaxgp, keras, True)
+    text = write(report)
     if args.json_path == "-":
         print(json.dumps(report, indent=2))
     else:
         print(text)
-    if args.json_path and args.json_path != "-":
-        Path(args.json_path).write_text(json.dumps(report, indent=2) + "\n")
-    if args.markdown_path:
-        Path(args.markdown_path).write_text(text + "\n")
     failed = "error" in jaxgp or any("error" in r for r in keras)
     return 1 if failed else 0
 

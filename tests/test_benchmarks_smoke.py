@@ -100,6 +100,7 @@ def test_throughput_smoke(smoke_runs):
 def test_compare_smoke_jaxgp(smoke_runs):
     code, stdout, stderr, report = smoke_runs["compare"]
     assert report is not None, stderr[-3000:]
+    assert report["complete"]
     jaxgp = report["jaxgp"]
     assert "error" not in jaxgp, jaxgp.get("error")
     assert jaxgp["backend"].startswith("jax ")
