@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ from jaxgp.train.capacity import (
     choose_candidates_per_batch,
     epoch_footprint_bytes,
 )
+from jaxgp.train.config import DEFAULT_MODEL_STRATEGY
 from jaxgp.train.step import build_functions, default_epoch_loop
 
 LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
@@ -71,14 +73,20 @@ def step_flops(data: DeviceDataset, config: TrainConfig, k: int) -> float | None
     scanned epoch) would be undercounted; one candidate's step has no such loop, and the
     K models are independent.
     """
-    step_config = dataclasses.replace(config, epoch_loop="host", candidates_per_batch=1)
+    one = _one_candidate_step_flops(data, dataclasses.replace(config, candidates_per_batch=1))
+    return k * one if one else None
+
+
+@cache
+def _one_candidate_step_flops(data: DeviceDataset, config: TrainConfig) -> float | None:
+    step_config = dataclasses.replace(config, epoch_loop="host")
     functions = build_functions(data.num_classes, data.image_shape, step_config)
     arguments = abstract_epoch_arguments(functions, data, step_config, 1)
-    analysis = functions.lower_epoch(*arguments).compile().cost_analysis()
+    analysis = functions.epoch_program.lower(*arguments).compile().cost_analysis()
     if isinstance(analysis, list):  # older jax: one dict per program
         analysis = analysis[0] if analysis else {}
     flops = (analysis or {}).get("flops")
-    return k * float(flops) if flops and flops > 0 else None
+    return float(flops) if flops and flops > 0 else None
 
 
 def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:
@@ -193,7 +201,7 @@ def main() -> None:
         "data": args.data,
         "image_shape": list(data.image_shape),
         "batch_size": args.batch_size,
-        "model_strategy": args.model_strategy or "vmap",
+        "model_strategy": args.model_strategy or DEFAULT_MODEL_STRATEGY,
         "loss_strategy": default_strategy(),
         "epoch_loop": args.epoch_loop or default_epoch_loop(),
         "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",

@@ -27,6 +27,7 @@ from jaxgp.expr.tree import Tree
 from jaxgp.fitness import METRICS, Scores, compute_fitness
 from jaxgp.search.population import Individual
 from jaxgp.search.reporting import Reporter
+from jaxgp.train import capacity
 from jaxgp.train.config import TrainConfig
 
 TrainFn = Callable[..., Any]
@@ -39,11 +40,9 @@ def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
     An explicit K, or `auto` on a CPU (where it means 1); `auto` on an accelerator depends
     on the dataset, so the whole call is trained together there.
     """
-    from jaxgp.train.capacity import batching_pays
-
     if isinstance(candidates_per_batch, int):
         return candidates_per_batch
-    return max(1, pending) if batching_pays() else 1
+    return max(1, pending) if capacity.batching_pays() else 1
 
 
 def default_train_fn() -> TrainFn:

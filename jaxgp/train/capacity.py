@@ -59,7 +59,7 @@ def abstract_epoch_arguments(functions: Functions, data, config: TrainConfig, k:
 def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: int) -> int:
     """XLA's memory analysis of the compiled training epoch for K candidates."""
     arguments = abstract_epoch_arguments(functions, data, config, k)
-    compiled = functions.lower_epoch(*arguments).compile()
+    compiled = functions.epoch_program.lower(*arguments).compile()
     memory = compiled.memory_analysis()
     total = (
         memory.argument_size_in_bytes

@@ -10,6 +10,7 @@ from jaxgp.expr.lower import NODE_CAP, STRATEGIES
 
 DTYPES = ("float32", "bfloat16")
 EPOCH_LOOPS = ("scan", "host")
+DEFAULT_MODEL_STRATEGY = "vmap"
 
 
 @dataclass(frozen=True)

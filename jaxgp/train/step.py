@@ -36,7 +36,7 @@ from jaxgp.data.augment import preprocess
 from jaxgp.expr.lower import default_strategy, over_candidates
 from jaxgp.losses import loss_value
 from jaxgp.models.registry import build_model, init_variables
-from jaxgp.train.config import TrainConfig
+from jaxgp.train.config import DEFAULT_MODEL_STRATEGY, TrainConfig
 from jaxgp.train.state import CandidateState, all_finite, optimizer
 
 _step_listener: Callable[[int], None] | None = None
@@ -89,17 +89,9 @@ class Functions:
     init: Callable
     train_epoch: Callable
     evaluate_batch: Callable
-    epoch_loop: str
     epoch_program: Callable
-
-    def lower_epoch(self, *epoch_args: Any) -> Any:
-        """Lower the compiled program behind `train_epoch` for these (abstract) arguments.
-
-        With the host loop that is one step, which takes the step number as well.
-        """
-        if self.epoch_loop == "host":
-            epoch_args = (*epoch_args, jax.ShapeDtypeStruct((), jnp.int32))
-        return self.epoch_program.lower(*epoch_args)
+    """The jitted program behind `train_epoch`: the scanned epoch, or the host loop's step
+    (whose last argument, the step number, has the shape of the epoch number's)."""
 
 
 @lru_cache(maxsize=16)
@@ -114,7 +106,7 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         dtype=dtype,
     )
     tx = optimizer(config.learning_rate)
-    model_strategy = config.model_strategy or "vmap"
+    model_strategy = config.model_strategy or DEFAULT_MODEL_STRATEGY
     loss_strategy = config.loss_strategy or default_strategy()
 
     def init_one(key):
@@ -171,6 +163,8 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         candidate_keys = jax.vmap(lambda k: jax.random.fold_in(k, epoch))(candidate_keys)
         return data_key, candidate_keys
 
+    host_epoch_keys = jax.jit(epoch_keys)
+
     @partial(jax.jit, donate_argnums=0)
     def scan_epoch(
         state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
@@ -196,11 +190,8 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         return state, jax.tree.map(lambda m: m.reshape(total, *m.shape[2:]), metrics)
 
     @partial(jax.jit, donate_argnums=0)
-    def host_step(
-        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch, step
-    ):
-        """Step `step` of an epoch (`indices` [S, B] holds them all): state, ([K], [K])."""
-        data_key, candidate_keys = epoch_keys(data_key, candidate_keys, epoch)
+    def host_step(state, kinds, programs, images, labels, data_key, candidate_keys, indices, step):
+        """One step of an epoch, with the epoch's keys: state, ([K] losses, [K] accuracies)."""
         batch = jax.lax.dynamic_index_in_dim(indices, step, keepdims=False)
         keys = (data_key, candidate_keys)
         return train_step(state, kinds, programs, images, labels, keys, batch, step)
@@ -209,13 +200,14 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
     ):
         """One epoch as a host loop over the compiled step; metrics come back as NumPy."""
+        data_key, candidate_keys = host_epoch_keys(data_key, candidate_keys, epoch)
         total = indices.shape[0]
         every = report_interval(total)
         metrics = []
         for step in range(total):
             state, step_metrics = host_step(
                 state, kinds, programs, images, labels, data_key, candidate_keys, indices,
-                epoch, np.int32(step),
+                np.int32(step),
             )  # fmt: skip
             metrics.append(step_metrics)
             if (step + 1) % every == 0:
@@ -240,6 +232,4 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         correct = jnp.sum(weights * (jnp.argmax(probs, -1) == labels[indices]), axis=-1)
         return losses * jnp.sum(weights), correct
 
-    return Functions(
-        jax.jit(jax.vmap(init_one)), train_epoch, evaluate_batch, epoch_loop, epoch_program
-    )
+    return Functions(jax.jit(jax.vmap(init_one)), train_epoch, evaluate_batch, epoch_program)

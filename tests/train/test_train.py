@@ -145,6 +145,6 @@ def test_a_one_candidate_step_on_a_cpu_runs_every_convolution_in_the_fast_form(d
         config = TrainConfig(candidates_per_batch=1, model_strategy=strategy)
         functions = build_functions(data.num_classes, data.image_shape, config)
         arguments = abstract_epoch_arguments(functions, data, config, 1)
-        text = functions.lower_epoch(*arguments).compile().as_text()
+        text = functions.epoch_program.lower(*arguments).compile().as_text()
         forms = set(re.findall(r" convolution\(.*?dim_labels=([^,\s]+)", text))
         assert forms == {"b01f_01io->b01f"}, strategy
