@@ -2,22 +2,12 @@
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from jaxgp.cli.main import main
 from jaxgp.search import session
+from tests.cli import run_main as jaxgp
 from tests.search.fake_trainer import FakeTrainer
-
-
-def jaxgp(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
-
 
 BAD = [
     ["evolve", "--population", "1"],

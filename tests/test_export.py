@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import jaxgp
-from jaxgp.cli.main import main
 from jaxgp.export import FRAMEWORKS, export, export_source, used_helpers
 from jaxgp.runs import RunDir
+from tests.cli import run_main as jaxgp_cli
 from tests.report.runs import synthetic_run
 
 EXPRESSIONS = [
@@ -186,14 +186,6 @@ def test_named_tree_loss():
     source, text = export("ngl", "jax")
     assert str(source.tree) == str(jaxgp.parse(jaxgp.losses.TREE_LOSSES["ngl"]))
     assert "named loss 'ngl'" in text
-
-
-def jaxgp_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def test_cli_writes_a_file(monkeypatch, capsys, tmp_path):

@@ -1,23 +1,13 @@
 """`jaxgp show`: the tree diagram, size and height, the verdict and the probe values."""
 
-import sys
-
 import jax
 import numpy as np
 import pytest
 
 import jaxgp
-from jaxgp.cli.main import main
 from jaxgp.expr.validity import probes
 from jaxgp.show import describe, diagram, render
-
-
-def jaxgp_cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
+from tests.cli import run_main as jaxgp_cli
 
 
 def test_diagram():

@@ -1,17 +1,16 @@
 """`jaxgp report` on a finished run, on one cut off mid-generation, and on bad input."""
 
 import json
-import sys
 from collections import Counter
 
 import pytest
 
-from jaxgp.cli.main import main
 from jaxgp.errors import ConfigError
 from jaxgp.report import load_run, tables, write_report
 from jaxgp.report.document import MISSING_HISTORY
 from jaxgp.report.run import best_of
 from jaxgp.runs import RunDir
+from tests.cli import run_main as jaxgp
 from tests.report.runs import COMPARE, cut_off, fake_compare, ledger_lines, synthetic_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -32,14 +31,6 @@ def stopped(finished, tmp_path_factory):
 def ledger(path, limit=None):
     lines = ledger_lines(path)[:limit]
     return [json.loads(line) for line in lines]
-
-
-def jaxgp(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["jaxgp", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    captured = capsys.readouterr()
-    return exit_info.value.code, captured.out, captured.err
 
 
 def row(table, first):
