@@ -96,6 +96,21 @@ def _legend(ax, handles: list) -> None:
         )  # fmt: skip
 
 
+def _improvement_and_wins_axes(
+    top, bottom, run: RunData, improvement_label: str, wins_label: str, generation_label: str
+) -> None:
+    """Label the improvement (top) and wins (bottom) axes, one tick per possible win count."""
+    top.axhline(0.0, color="black", linewidth=0.8, alpha=0.6)
+    top.set_ylabel(improvement_label)
+    bottom.set_ylabel(wins_label)
+    bottom.set_xlabel(generation_label)
+    n_datasets = max(len(run.datasets), 1)
+    bottom.set_yticks(range(0, n_datasets + 1))
+    bottom.set_ylim(-0.5, n_datasets + 0.5)
+    _generation_axis(top, run)
+    _generation_axis(bottom, run)
+
+
 def fitness_figure(run: RunData, path: Path) -> Path:
     """Average improvement and wins of every individual per generation."""
     labels = ["initial", *run.algorithms]
@@ -124,15 +139,10 @@ def fitness_figure(run: RunData, path: Path) -> Path:
             in_progress = True
         top.scatter(spread(center, improvements), improvements, **style)
         bottom.scatter(spread(center, wins), wins, **style)
-    top.axhline(0.0, color="black", linewidth=0.8, alpha=0.6)
-    top.set_ylabel(f"average improvement vs CE (%)\n({run.metric})")
-    bottom.set_ylabel("wins against CE")
-    bottom.set_xlabel("generation")
-    n_datasets = max(len(run.datasets), 1)
-    bottom.set_yticks(range(0, n_datasets + 1))
-    bottom.set_ylim(-0.5, n_datasets + 0.5)
-    _generation_axis(top, run)
-    _generation_axis(bottom, run)
+    _improvement_and_wins_axes(
+        top, bottom, run, f"average improvement vs CE (%)\n({run.metric})", "wins against CE",
+        "generation",
+    )  # fmt: skip
     handles = [
         Line2D([], [], marker="o", linestyle="", color=color(label, labels), label=label)
         for label in labels
@@ -182,15 +192,10 @@ def best_figure(run: RunData, path: Path) -> Path:
         style = dict(color=color(algorithm, labels), marker="o", label=algorithm)
         top.plot(xs, [float(b["average_improvement"]) for _, b in series], **style)
         bottom.plot(xs, [int(b.get("wins", 0)) for _, b in series], **style)
-    top.axhline(0.0, color="black", linewidth=0.8, alpha=0.6)
-    top.set_ylabel(f"best average improvement (%)\n({run.metric})")
-    bottom.set_ylabel("wins of the best")
-    bottom.set_xlabel("generation (0: the shared initial population)")
-    n_datasets = max(len(run.datasets), 1)
-    bottom.set_yticks(range(0, n_datasets + 1))
-    bottom.set_ylim(-0.5, n_datasets + 0.5)
-    _generation_axis(top, run)
-    _generation_axis(bottom, run)
+    _improvement_and_wins_axes(
+        top, bottom, run, f"best average improvement (%)\n({run.metric})", "wins of the best",
+        "generation (0: the shared initial population)",
+    )  # fmt: skip
     _legend(top, top.get_legend_handles_labels()[0])
     fig.suptitle(f"Best individual per generation ({run.path.name})", fontsize=10)
     fig.tight_layout()
