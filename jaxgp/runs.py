@@ -5,6 +5,9 @@ Layout of a run directory:
 - `config.json`: the run's settings (marked with `"format": "jaxgp-run"`);
 - `ledger.jsonl`: one line per evaluation, appended, flushed and fsync'd as soon as it is
   known, so a crash or `kill -9` loses at most the evaluations still in training;
+- `trainings.jsonl`: one line per trainer call (a chunk of candidates on one dataset, or a
+  CE baseline), written the same way, so that a crash also keeps the datasets already
+  trained for the evaluations in progress (`jaxgp.search.trainings`);
 - `baselines.json`: the CE baselines (trained once per run);
 - `generations/<algorithm>_<g>.json`: the population after each generation (`initial_0`
   for the initial population);
@@ -27,6 +30,7 @@ from jaxgp.errors import ConfigError
 FORMAT = "jaxgp-run"
 CONFIG = "config.json"
 LEDGER = "ledger.jsonl"
+TRAININGS = "trainings.jsonl"
 BASELINES = "baselines.json"
 SUMMARY = "summary.json"
 GENERATIONS = "generations"
@@ -108,40 +112,20 @@ class RunDir:
 
     def append(self, record: dict) -> None:
         """Append one ledger line and make it durable before returning."""
-        line = dumps(record) + "\n"
-        with open(self.ledger_path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _append_line(self.ledger_path, record)
 
     def read_ledger(self, repair: bool = False) -> tuple[list[dict], list[str]]:
         """(records, warnings). A truncated or unreadable line is skipped with a warning;
         with `repair`, a truncated last line is cut off so that new lines can follow."""
-        if not self.ledger_path.exists():
-            return [], []
-        data = self.ledger_path.read_bytes()
-        records, warnings = [], []
-        lines = data.split(b"\n")
-        complete, tail = lines[:-1], lines[-1]
-        for number, raw in enumerate(complete, start=1):
-            try:
-                record = json.loads(raw)
-                if not isinstance(record, dict):
-                    raise ValueError("not an object")
-                records.append(record)
-            except ValueError:
-                warnings.append(f"{self.ledger_path}: skipped unreadable line {number}")
-        if tail.strip():
-            warnings.append(
-                f"{self.ledger_path}: skipped a truncated last line (line {len(complete) + 1}); "
-                "that evaluation will be redone"
-            )
-            if repair:
-                with open(self.ledger_path, "r+b") as handle:
-                    handle.truncate(len(data) - len(tail))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-        return records, warnings
+        return _read_lines(self.ledger_path, repair, "that evaluation will be redone")
+
+    def append_training(self, record: dict) -> None:
+        """Append one line to `trainings.jsonl` and make it durable before returning."""
+        _append_line(self.path / TRAININGS, record)
+
+    def read_trainings(self, repair: bool = False) -> tuple[list[dict], list[str]]:
+        """(records, warnings) of `trainings.jsonl`, read like the ledger."""
+        return _read_lines(self.path / TRAININGS, repair, "that training will be redone")
 
     # other files --------------------------------------------------------------------
     def read_baselines(self) -> dict | None:
@@ -162,3 +146,36 @@ class RunDir:
 
     def read_summary(self) -> dict:
         return read_json(self.path / SUMMARY)
+
+
+def _append_line(path: Path, record: dict) -> None:
+    line = dumps(record) + "\n"
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _read_lines(path: Path, repair: bool, lost: str) -> tuple[list[dict], list[str]]:
+    if not path.exists():
+        return [], []
+    data = path.read_bytes()
+    records, warnings = [], []
+    lines = data.split(b"\n")
+    complete, tail = lines[:-1], lines[-1]
+    for number, raw in enumerate(complete, start=1):
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+            records.append(record)
+        except ValueError:
+            warnings.append(f"{path}: skipped unreadable line {number}")
+    if tail.strip():
+        warnings.append(f"{path}: skipped a truncated last line (line {len(complete) + 1}); {lost}")
+        if repair:
+            with open(path, "r+b") as handle:
+                handle.truncate(len(data) - len(tail))
+                handle.flush()
+                os.fsync(handle.fileno())
+    return records, warnings

@@ -40,16 +40,23 @@ def test_ledger_lines_are_appended_and_read_back(tmp_path):
     assert warnings == []
 
 
-def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired(tmp_path):
+@pytest.mark.parametrize(
+    ("name", "append", "read"),
+    [
+        ("ledger.jsonl", "append", "read_ledger"),
+        ("trainings.jsonl", "append_training", "read_trainings"),
+    ],
+)
+def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired(tmp_path, name, append, read):
     run = RunDir.create(tmp_path / "run", {})
-    run.append({"i": 0})
-    with open(run.ledger_path, "a") as handle:
+    getattr(run, append)({"i": 0})
+    with open(run.path / name, "a") as handle:
         handle.write('{"i": 1, "expre')
-    records, warnings = run.read_ledger()
+    records, warnings = getattr(run, read)()
     assert records == [{"i": 0}] and len(warnings) == 1 and "truncated" in warnings[0]
-    records, warnings = run.read_ledger(repair=True)
-    run.append({"i": 2})
-    assert run.read_ledger() == ([{"i": 0}, {"i": 2}], [])
+    records, warnings = getattr(run, read)(repair=True)
+    getattr(run, append)({"i": 2})
+    assert getattr(run, read)() == ([{"i": 0}, {"i": 2}], [])
 
 
 def test_an_unreadable_middle_line_is_skipped_with_a_warning(tmp_path):

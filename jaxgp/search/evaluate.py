@@ -9,7 +9,9 @@
    twice; the hit is written to the ledger with status `cached`;
 3. otherwise the tree is trained: all such trees of the call go to `train_fn` together, one
    call per dataset, in chunks (`ledger_chunk_size`) so that each finished chunk reaches
-   the ledger, and each gets a `trained` or `failed` line.
+   the ledger, and each gets a `trained` or `failed` line. Each trainer call goes through
+   a `TrainingLog`, which records it per dataset (and, on resume, takes it back), so a
+   crash loses at most the dataset in training.
 
 `train_fn` has the signature of `jaxgp.train.loop.train_candidates`. The CE baselines are
 trained by `train_baselines` with the same function and settings.
@@ -17,7 +19,6 @@ trained by `train_baselines` with the same function and settings.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
@@ -26,12 +27,11 @@ from typing import Any
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import METRICS, Scores, compute_fitness
 from jaxgp.search.population import Individual
+from jaxgp.search.records import scores_from_dict, scores_to_dict
 from jaxgp.search.reporting import Reporter
+from jaxgp.search.trainings import TrainFn, TrainingLog
 from jaxgp.train import capacity
 from jaxgp.train.config import TrainConfig
-
-TrainFn = Callable[..., Any]
-SCORE_FIELDS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
 
 
 def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
@@ -51,43 +51,25 @@ def default_train_fn() -> TrainFn:
     return train_candidates
 
 
-def _float(value: Any) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def scores_from_result(result: Any) -> Scores:
-    """`Scores` of a `CandidateResult`."""
-    values = {name: float(getattr(result, name)) for name in SCORE_FIELDS}
-    history = tuple(
-        record if isinstance(record, dict) else dataclasses.asdict(record)
-        for record in getattr(result, "history", ())
-    )
-    return Scores(**values, failed=result.status == "failed", history=history)
-
-
-def scores_to_dict(scores: Scores) -> dict:
-    data: dict[str, Any] = {name: getattr(scores, name) for name in SCORE_FIELDS}
-    data["status"] = "failed" if not scores.usable else "trained"
-    if scores.history:
-        data["history"] = list(scores.history)
-    return data
-
-
-def scores_from_dict(data: dict) -> Scores:
-    values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
-    history = tuple(data.get("history", ()))
-    return Scores(**values, failed=data.get("status") == "failed", history=history)
-
-
 def train_baselines(
-    datasets: Sequence[Any], config: TrainConfig, train_fn: TrainFn, reporter: Reporter
+    datasets: Sequence[Any],
+    config: TrainConfig,
+    train_fn: TrainFn,
+    reporter: Reporter,
+    trainings: TrainingLog | None = None,
 ) -> dict[str, Scores]:
     """CE trained once per dataset with the run's recipe and seed."""
+    trainings = trainings or TrainingLog("")
     baselines = {}
     for dataset in datasets:
-        reporter.training_started("baseline", 0, dataset.name, 1)
-        report = train_fn(["ce"], dataset, config, progress=reporter.training_progress)
-        baselines[dataset.name] = scores_from_result(report.results[0])
+        call = dict(algorithm="baseline", generation=0)
+        trained = trainings.take_back(["ce"], dataset, **call)
+        if trained is None:
+            reporter.training_started("baseline", 0, dataset.name, 1)
+            trained = trainings.train(
+                train_fn, ["ce"], dataset, config, progress=reporter.training_progress, **call
+            )
+        baselines[dataset.name] = trained[0][0]
     return baselines
 
 
@@ -106,6 +88,7 @@ class Evaluator:
         record: Callable[[dict], None],
         replay: Sequence[dict] = (),
         reporter: Reporter | None = None,
+        trainings: TrainingLog | None = None,
     ) -> None:
         self.datasets = list(datasets)
         self.config = config
@@ -115,6 +98,7 @@ class Evaluator:
         self.train_fn = train_fn
         self.record = record
         self.reporter = reporter or Reporter()
+        self.trainings = trainings or TrainingLog(eval_key)
         self.cache: dict[str, tuple[dict[str, Scores], float]] = {}
         self.counts: Counter = Counter()
         self.replay: dict[tuple, deque] = defaultdict(deque)
@@ -214,13 +198,17 @@ class Evaluator:
         per_tree: list[dict[str, Scores]] = [{} for _ in trees]
         seconds = [0.0] * len(trees)
         for dataset in self.datasets:
-            self.reporter.training_started(algorithm, generation, dataset.name, len(trees))
-            report = self.train_fn(
-                trees, dataset, self.config, progress=self.reporter.training_progress
-            )
-            for i, result in enumerate(report.results):
-                per_tree[i][dataset.name] = scores_from_result(result)
-                seconds[i] += float(result.seconds)
+            call = dict(algorithm=algorithm, generation=generation)
+            trained = self.trainings.take_back(trees, dataset, **call)
+            if trained is None:
+                self.reporter.training_started(algorithm, generation, dataset.name, len(trees))
+                trained = self.trainings.train(
+                    self.train_fn, trees, dataset, self.config,
+                    progress=self.reporter.training_progress, **call,
+                )  # fmt: skip
+            for i, (scores, spent) in enumerate(trained):
+                per_tree[i][dataset.name] = scores
+                seconds[i] += spent
         individuals = []
         for tree, scores, spent in zip(trees, per_tree, seconds, strict=True):
             individual = self._individual(tree, scores, "trained")

@@ -7,8 +7,9 @@ a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for
 snapshots after every generation and `summary.json` at the end.
 
 Resuming replays the run from the start with the same generators while the evaluator takes
-every evaluation found in the ledger back instead of training it, so the final population
-equals that of an uninterrupted run.
+every evaluation found in the ledger back instead of training it (and every trainer call
+found in `trainings.jsonl`, for an evaluation cut between its datasets), so the final
+population equals that of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -26,15 +27,9 @@ from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
 from jaxgp.runs import RunDir
 from jaxgp.search.algorithms import ALGORITHMS
-from jaxgp.search.evaluate import (
-    Evaluator,
-    TrainFn,
-    default_train_fn,
-    scores_from_dict,
-    scores_to_dict,
-    train_baselines,
-)
+from jaxgp.search.evaluate import Evaluator, default_train_fn, train_baselines
 from jaxgp.search.population import INITIAL_ID, Individual, generation_rng, ranked
+from jaxgp.search.records import scores_from_dict, scores_to_dict
 from jaxgp.search.reporting import Reporter
 from jaxgp.search.result import GenerationHooks
 from jaxgp.search.settings import (
@@ -46,6 +41,7 @@ from jaxgp.search.settings import (
     settings_to_dict,
 )
 from jaxgp.search.summary import build_summary, snapshot
+from jaxgp.search.trainings import TrainFn, TrainingLog
 
 LoadFn = Callable[..., Any]
 
@@ -100,12 +96,13 @@ def _baselines(
     key: str,
     train_fn: TrainFn,
     reporter: Reporter,
+    trainings: TrainingLog,
 ) -> dict[str, Scores]:
     stored = run.read_baselines()
     if stored and stored.get("eval_key") == key:
         return {d.name: scores_from_dict(stored["datasets"][d.name]) for d in datasets}
     reporter.phase("baselines", 0)
-    baselines = train_baselines(datasets, settings.train, train_fn, reporter)
+    baselines = train_baselines(datasets, settings.train, train_fn, reporter, trainings)
     broken = [name for name, scores in baselines.items() if not scores.usable]
     if broken:
         raise JaxgpError(f"the CE baseline did not train on {', '.join(broken)}")
@@ -144,7 +141,8 @@ def execute(
         from jaxgp.data.load import load_dataset as load_fn
     compile_start, started = compilation.totals(), time.perf_counter()
     records, warnings = run.read_ledger(repair=True) if resumed else ([], [])
-    for text in warnings:
+    trained, more = run.read_trainings(repair=True) if resumed else ([], [])
+    for text in warnings + more:
         reporter.warning(text)
     datasets = [
         load_fn(name, data_dir=settings.data_dir, seed=settings.seed) for name in settings.datasets
@@ -154,7 +152,8 @@ def execute(
 
         datasets = [DeviceDataset.from_dataset(dataset) for dataset in datasets]
     key = evaluation_key(settings)
-    baselines = _baselines(run, datasets, settings, key, train_fn, reporter)
+    trainings = TrainingLog(key, record=run.append_training, lines=trained)
+    baselines = _baselines(run, datasets, settings, key, train_fn, reporter, trainings)
     evaluator = Evaluator(
         datasets,
         settings.train,
@@ -165,6 +164,7 @@ def execute(
         record=run.append,
         replay=records,
         reporter=reporter,
+        trainings=trainings,
     )
     search = settings.search
     reporter.phase("initial", 0)

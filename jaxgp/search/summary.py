@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import METRICS, Scores, compute_fitness
 from jaxgp.search.algorithms import ALGORITHMS
-from jaxgp.search.evaluate import scores_to_dict
 from jaxgp.search.population import Individual, ranked
+from jaxgp.search.records import scores_to_dict
 from jaxgp.search.settings import RunSettings
 
 TIMING = (

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jaxgp.fitness import METRICS, Scores, compute_fitness
 from jaxgp.runs import RunDir
-from jaxgp.search.evaluate import scores_to_dict
+from jaxgp.search.records import scores_to_dict
 from jaxgp.search.session import execute, open_run
 from jaxgp.search.settings import build_settings, evaluation_key, settings_to_dict
 from tests.search.fake_trainer import FakeTrainer, fake_load

@@ -1,0 +1,95 @@
+"""Per-dataset training results, kept so that a crash loses at most one dataset's training.
+
+An evaluation needs every dataset of the run, so its ledger line is written only after the
+last one. `TrainingLog.train` writes each trainer call (one chunk of candidates on one
+dataset) to `trainings.jsonl` as one line as soon as it returns, and a resumed run takes
+such a line back instead of training that chunk on that dataset again. A line is matched on
+(evaluation key, algorithm, generation, dataset, the chunk's expressions in order): a chunk
+is taken back whole or trained whole, never re-cut, so its candidates see the same
+companions (and results) as in an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from jaxgp.fitness import Scores
+from jaxgp.search.records import scores_from_dict, scores_from_result, scores_to_dict
+
+TrainFn = Callable[..., Any]
+Trained = list[tuple[Scores, float]]
+"""(scores, seconds) of each candidate of a chunk, in order."""
+
+
+def _key(algorithm: Any, generation: Any, dataset: Any, expressions: Sequence[str]) -> tuple:
+    return algorithm, generation, dataset, tuple(expressions)
+
+
+class TrainingLog:
+    """Trains through `train_fn`, recording each call, and takes back recorded calls."""
+
+    def __init__(
+        self,
+        eval_key: str,
+        record: Callable[[dict], None] | None = None,
+        lines: Sequence[dict] = (),
+    ) -> None:
+        self.eval_key = eval_key
+        self.record = record
+        self.stored: dict[tuple, deque] = defaultdict(deque)
+        for line in lines:
+            try:
+                expressions, results = line["expressions"], line["results"]
+                if line["eval_key"] != eval_key or len(results) != len(expressions):
+                    continue
+                key = _key(line["algorithm"], line["generation"], line["dataset"], expressions)
+            except (KeyError, TypeError):
+                continue
+            self.stored[key].append(line)
+        self.taken_back = 0
+
+    def take_back(
+        self, losses: Sequence[Any], dataset: Any, *, algorithm: str, generation: int
+    ) -> Trained | None:
+        """The recorded results of this exact call, once; None if there are none."""
+        key = _key(algorithm, generation, dataset.name, [str(loss) for loss in losses])
+        queue = self.stored.get(key)
+        if not queue:
+            return None
+        self.taken_back += 1
+        return [
+            (scores_from_dict(result), float(result.get("seconds") or 0.0))
+            for result in queue.popleft()["results"]
+        ]
+
+    def train(
+        self,
+        train_fn: TrainFn,
+        losses: Sequence[Any],
+        dataset: Any,
+        config: Any,
+        *,
+        algorithm: str,
+        generation: int,
+        progress: Callable | None = None,
+    ) -> Trained:
+        """Train the losses on `dataset` and record the results as one line."""
+        report = train_fn(list(losses), dataset, config, progress=progress)
+        trained = [(scores_from_result(r), float(r.seconds)) for r in report.results]
+        if self.record is not None:
+            self.record(
+                {
+                    "eval_key": self.eval_key,
+                    "algorithm": algorithm,
+                    "generation": generation,
+                    "dataset": dataset.name,
+                    "expressions": [str(loss) for loss in losses],
+                    "results": [
+                        {**scores_to_dict(scores), "seconds": seconds}
+                        for scores, seconds in trained
+                    ],
+                }
+            )
+        return trained

@@ -1,0 +1,151 @@
+"""Per-dataset training lines: a crash between datasets loses only the dataset in training."""
+
+import json
+
+import pytest
+
+from jaxgp.expr import parse
+from jaxgp.search import Evaluator
+from jaxgp.search.evaluate import train_baselines
+from jaxgp.search.reporting import Reporter
+from jaxgp.search.session import execute, open_run
+from jaxgp.search.trainings import TrainingLog
+from jaxgp.train.config import TrainConfig
+from tests.search.fake_trainer import FakeTrainer, fake_load
+from tests.search.test_evaluate import BASE
+
+A = parse("sin(y_pred) * y_true")
+B = parse("(y_pred - y_true) * (y_pred - y_true)")
+DATASETS = ("digits", "synthetic")
+
+
+class Crash(Exception):
+    """Stands for the process dying in the middle of training."""
+
+
+class CrashingTrainer(FakeTrainer):
+    """A FakeTrainer that dies on its `at`-th call (counting from 1)."""
+
+    def __init__(self, at: int):
+        super().__init__()
+        self.at, self.count, self.pairs = at, 0, []
+
+    def __call__(self, losses, dataset, config, *, progress=None):
+        self.count += 1
+        if self.count == self.at:
+            raise Crash
+        report = super().__call__(losses, dataset, config, progress=progress)
+        self.pairs += [(dataset.name, result.label) for result in report.results]
+        return report
+
+
+def evaluator(trainer, trainings, ledger):
+    return Evaluator(
+        [fake_load(name) for name in DATASETS],
+        TrainConfig(candidates_per_batch=2),
+        {name: BASE for name in DATASETS},
+        "accuracy",
+        "key",
+        train_fn=trainer,
+        record=ledger.append,
+        trainings=trainings,
+    )
+
+
+def comparable(line: dict) -> dict:
+    return {k: v for k, v in line.items() if k != "time"}
+
+
+def test_an_evaluation_cut_between_datasets_resumes_without_training_the_first_again():
+    lines, ledger = [], []
+    crashing = CrashingTrainer(at=2)  # dies on the second dataset of the chunk
+    with pytest.raises(Crash):
+        evaluator(crashing, TrainingLog("key", lines.append), ledger)([A, B], "ngl", 1)
+    assert ledger == [] and len(lines) == 1 and lines[0]["dataset"] == "digits"
+
+    resumed, resumed_ledger = CrashingTrainer(at=0), []
+    log = TrainingLog("key", lines.append, json.loads(json.dumps(lines)))
+    out = evaluator(resumed, log, resumed_ledger)([A, B], "ngl", 1)
+    assert resumed.pairs == [("synthetic", str(A)), ("synthetic", str(B))]
+    assert log.taken_back == 1 and len(lines) == 2
+
+    uninterrupted, expected = FakeTrainer(), []
+    reference = evaluator(uninterrupted, TrainingLog("key"), expected)([A, B], "ngl", 1)
+    assert [i.fitness for i in out] == [i.fitness for i in reference]
+    assert list(map(comparable, resumed_ledger)) == list(map(comparable, expected))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        dict(losses=[B, A], algorithm="ngl", generation=1, key="key"),  # other order
+        dict(losses=[A], algorithm="ngl", generation=1, key="key"),  # other chunk
+        dict(losses=[A, B], algorithm="ngl", generation=2, key="key"),
+        dict(losses=[A, B], algorithm="tournament", generation=1, key="key"),
+        dict(losses=[A, B], algorithm="ngl", generation=1, key="other settings"),
+    ],
+)
+def test_a_recorded_line_is_taken_back_only_by_the_same_call(call):
+    lines = []
+    TrainingLog("key", lines.append).train(
+        FakeTrainer(), [A, B], fake_load("digits"), TrainConfig(), algorithm="ngl", generation=1
+    )
+    log = TrainingLog(call.pop("key"), lines=lines)
+    assert log.take_back(dataset=fake_load("digits"), **call) is None
+    assert TrainingLog("key", lines=lines).take_back(
+        [A, B], fake_load("digits"), algorithm="ngl", generation=1
+    )
+
+
+def test_a_recorded_line_is_taken_back_once():
+    lines = []
+    log = TrainingLog("key", lines.append)
+    log.train(FakeTrainer(), [A], fake_load("digits"), TrainConfig(), algorithm="ngl", generation=1)
+    again = TrainingLog("key", lines=lines)
+    call = dict(algorithm="ngl", generation=1)
+    assert again.take_back([A], fake_load("digits"), **call) is not None
+    assert again.take_back([A], fake_load("digits"), **call) is None
+
+
+def test_baselines_cut_after_the_first_dataset_keep_it():
+    lines = []
+    datasets = [fake_load(name) for name in DATASETS]
+    with pytest.raises(Crash):
+        train_baselines(
+            datasets,
+            TrainConfig(),
+            CrashingTrainer(at=2),
+            Reporter(),
+            TrainingLog("k", lines.append),
+        )
+    resumed = CrashingTrainer(at=0)
+    baselines = train_baselines(
+        datasets, TrainConfig(), resumed, Reporter(), TrainingLog("k", lines.append, lines)
+    )
+    assert resumed.pairs == [("synthetic", "ce")]
+    assert set(baselines) == set(DATASETS)
+
+
+def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_path):
+    options = dict(population=8, generations=2, datasets=list(DATASETS), candidates_per_batch=4)
+
+    def run(out, trainer, resume=False):
+        if resume:
+            run_dir, settings, resumed = open_run("evolve", resume=str(out))
+        else:
+            run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
+        return execute(run_dir, settings, resumed=resumed, train_fn=trainer, load_fn=fake_load)
+
+    out = tmp_path / "killed"
+    crashing = CrashingTrainer(at=6)  # 2 baselines, then the first chunk of 4: both datasets,
+    with pytest.raises(Crash):  # then the second chunk: its first dataset, then dies
+        run(out, crashing)
+    resumed = CrashingTrainer(at=0)
+    summary = run(out, resumed, resume=True)
+    assert not set(crashing.pairs) & set(resumed.pairs), "a recorded training was redone"
+    assert ("synthetic", "ce") not in resumed.pairs
+
+    reference = run(tmp_path / "uninterrupted", FakeTrainer())
+    assert summary["best"] == reference["best"]
+    final = summary["algorithms"]["tournament"]["final_population"]
+    assert final == reference["algorithms"]["tournament"]["final_population"]
