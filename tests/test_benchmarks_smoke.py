@@ -1,11 +1,11 @@
 """The benchmarks run end to end at smoke sizes and report well-formed, positive numbers.
 
-`benchmarks/throughput.py --smoke` and `benchmarks/compare.py --smoke` run as subprocesses,
-side by side (each mostly waits on its own single-threaded compilation, so on two cores
-this halves the wall time). compare runs jaxgp and the Keras reference
-(`benchmarks/reference_keras.py`); the Keras part is skipped, with the reason, when Keras or
-its backend cannot be imported. The Keras reference runs on the jax backend unless
-KERAS_BACKEND says otherwise, so it needs no TensorFlow.
+`benchmarks/throughput.py --smoke`, `benchmarks/compare.py --smoke` and
+`benchmarks/step_profile.py --smoke` run as subprocesses, side by side (each mostly waits
+on its own single-threaded compilation, so on two cores this saves wall time). compare runs
+jaxgp and the Keras reference (`benchmarks/reference_keras.py`); the Keras part is skipped,
+with the reason, when Keras or its backend cannot be imported. The Keras reference runs on
+the jax backend unless KERAS_BACKEND says otherwise, so it needs no TensorFlow.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _positive(value) -> bool:
 
 @pytest.fixture(scope="module")
 def smoke_runs(tmp_path_factory):
-    """Start both smoke runs at once; return their (returncode, stdout, stderr, json)."""
+    """Start the smoke runs at once; return their (returncode, stdout, stderr, json)."""
     out = tmp_path_factory.mktemp("bench")
     commands = {
         "throughput": [
@@ -61,6 +61,10 @@ def smoke_runs(tmp_path_factory):
         "compare": [
             sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
             "--json", str(out / "compare.json"), "--markdown", str(out / "compare.md"),
+        ],
+        "step_profile": [
+            sys.executable, str(BENCHMARKS / "step_profile.py"), "--smoke",
+            "--json", str(out / "step_profile.json"),
         ],
     }  # fmt: skip
     processes = {
@@ -95,6 +99,23 @@ def test_throughput_smoke(smoke_runs):
     # every row is also printed as one JSON line
     lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     assert len(lines) == len(report["rows"])
+
+
+def test_step_profile_smoke(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["step_profile"]
+    assert code == 0, stderr[-3000:]
+    assert set(report["parts_ms"]) == {
+        "batch + augmentation",
+        "model forward",
+        "model forward + backward",
+        "loss (interpreter)",
+        "Adam update",
+    }
+    assert all(_positive(ms) for ms in report["parts_ms"].values())
+    assert set(report["step_ms"]) == {"host loop", "scanned epoch"}
+    assert all(_positive(ms) for ms in report["step_ms"].values())
+    assert math.isfinite(report["rest_ms"])
+    assert "| step, host loop |" in stdout
 
 
 def test_compare_smoke_jaxgp(smoke_runs):
