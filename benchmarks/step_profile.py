@@ -13,7 +13,7 @@ whole step as the trainer runs it:
   CPU (one step after another, waiting only at the end);
 - `step, scanned epoch`: one compiled epoch (`lax.scan`), per step, as on accelerators.
 
-Each part is timed as the median of `--repeats` calls after a warm-up call. The parts
+Each part is timed as the median of `--repeats` calls after three warm-up calls. The parts
 overlap the step differently from how they run inside it (XLA fuses across them), so the
 shares are a guide to what dominates, not an exact partition; `rest` is what the step
 takes beyond the four parts it is made of (the finite-checks, `alive` masking, host
@@ -57,9 +57,10 @@ from jaxgp.train.state import optimizer
 from jaxgp.train.step import build_functions
 
 
-def timed(fn: Callable, *args, repeats: int) -> float:
-    """Median seconds of `fn(*args)` after one warm-up call (compilation)."""
-    jax.block_until_ready(fn(*args))
+def timed(fn: Callable, *args, repeats: int, warmup: int = 3) -> float:
+    """Median seconds of `fn(*args)` after `warmup` calls (compilation among them)."""
+    for _ in range(warmup):
+        jax.block_until_ready(fn(*args))
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -55,16 +55,22 @@ def train(
         model=model, epochs=epochs, seed=seed, batch_size=batch_size, input_size=input_size,
         compute_dtype=dtype, candidates_per_batch=candidates_per_batch(candidates),
     )  # fmt: skip
-    results = []
+    reports = {}
     for name in names:
         dataset = load_dataset(name, data_dir=data_dir, seed=seed)
         with training_progress(label=f"{name} ") as progress:
-            report = train_candidates(specs, dataset, config, progress=progress)
-        results += report.results
+            reports[name] = train_candidates(specs, dataset, config, progress=progress)
+    results = [result for report in reports.values() for result in report.results]
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in results], indent=2))
-    else:
-        _print_table(results)
+        return
+    _print_table(results)
+    typer.echo("s: each candidate's share of its chunk's wall time, XLA compilation included")
+    for name, report in reports.items():
+        typer.echo(
+            f"{name}: K={report.candidates_per_batch}, {report.seconds:.1f} s, of which "
+            f"{report.compile_seconds:.1f} s compiling ({report.compilations} XLA compilations)"
+        )
 
 
 def _print_table(results) -> None:

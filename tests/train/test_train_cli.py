@@ -1,9 +1,12 @@
 """`jaxgp train` on the command line: JSON output and one-line errors with exit code 2."""
 
 import json
+import re
 import subprocess
 
 import pytest
+
+from tests.cli import run_main
 
 
 def _jaxgp(*args: str) -> subprocess.CompletedProcess:
@@ -24,6 +27,16 @@ def test_train_prints_json_per_loss_with_a_failed_candidate_reported():
     assert rows[0]["status"] == "trained" and 0.0 <= rows[0]["test_accuracy"] <= 1.0
     assert rows[1]["status"] == "failed" and rows[1]["failed_epoch"] == 1
     assert {"val_loss", "val_accuracy", "test_loss", "history", "seconds"} <= set(rows[0])
+
+
+def test_the_table_says_how_much_of_each_dataset_s_time_was_compilation(monkeypatch, capsys):
+    code, out, err = run_main(
+        monkeypatch, capsys, "train", "--loss", "ce", "--epochs", "1",
+        "--candidates-per-batch", "1",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "XLA compilation included" in out
+    assert re.search(r"^digits: K=1, [\d.]+ s, of which [\d.]+ s compiling \(\d+ XLA", out, re.M)
 
 
 @pytest.mark.parametrize(
