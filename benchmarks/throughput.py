@@ -3,11 +3,13 @@
 For each K it builds the trainer's compiled epoch, runs one warm-up epoch (compilation
 included, timed separately), then times `--epochs` epochs and reports candidate-images per
 second (K * images per epoch / seconds), the speed-up over K = 1, compile seconds, the
-compiled epoch's memory per candidate (XLA's memory analysis; on a GPU also the allocator's
-peak), and the achieved FLOP/s: XLA's cost analysis of one compiled training step (K times
-that of one candidate) times the steps per second. MFU is that over the device's dense
-bfloat16 peak (from `PEAK_BF16`, by device kind; none for a CPU). Data are synthetic images
-of the chosen dataset's shape, on the device.
+compiled epoch's memory per candidate (XLA's memory analysis), on a GPU the allocator's
+peak (shown only for a row that raised it: the allocator keeps one peak for the whole
+process, so a row below an earlier, larger one cannot be told apart), and the achieved
+FLOP/s: XLA's cost analysis of one compiled training step (K times that of one candidate)
+times the steps per second. MFU is that over the device's dense bfloat16 peak (from
+`PEAK_BF16`, by device kind; none for a CPU). Data are synthetic images of the chosen
+dataset's shape, on the device.
 
     python benchmarks/throughput.py                        # small_cnn on cifar10-shaped data
     python benchmarks/throughput.py --model inception_v3 --data synthetic:cifar10 \\
@@ -89,7 +91,18 @@ def _one_candidate_step_flops(data: DeviceDataset, config: TrainConfig) -> float
     return float(flops) if flops and flops > 0 else None
 
 
+def allocator_peak_bytes() -> int:
+    """The first device's allocator peak so far in this process (0 where none is kept)."""
+    return int((jax.local_devices()[0].memory_stats() or {}).get("peak_bytes_in_use", 0))
+
+
+def row_peak_mb(before: int, after: int) -> float | None:
+    """A row's allocator peak in MiB: known only when the row raised the process's peak."""
+    return after / 2**20 if after > before else None
+
+
 def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:
+    peak_before = allocator_peak_bytes()
     functions = build_functions(data.num_classes, data.image_shape, config)
     batch = encode_losses([resolve_loss(LOSS)] * k, config.max_nodes)
     losses = (jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program))
@@ -117,7 +130,7 @@ def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> di
         images += seen
     seconds = time.perf_counter() - start
     footprint = epoch_footprint_bytes(functions, data, config, k)
-    stats = jax.local_devices()[0].memory_stats() or {}
+    peak_after = allocator_peak_bytes()
     flops = step_flops(data, config, k)
     steps_per_s = images / config.batch_size / seconds
     achieved = flops * steps_per_s if flops else None
@@ -131,7 +144,7 @@ def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> di
         "compilations": compiled.count,
         "first_epoch_s": warmup,
         "memory_per_candidate_mb": footprint / k / 2**20,
-        "peak_device_memory_mb": stats.get("peak_bytes_in_use", 0) / 2**20 or None,
+        "peak_device_memory_mb": row_peak_mb(peak_before, peak_after),
         "step_gflop": flops / 1e9 if flops else None,
         "achieved_tflop_per_s": achieved / 1e12 if achieved else None,
         "mfu_bf16": achieved / peak if achieved and peak else None,
