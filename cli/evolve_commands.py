@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from jaxgp.cli.main import app
-from jaxgp.cli.options import split_names
+from jaxgp.cli.options import loaded_from_cache, split_names
 from jaxgp.search.reporting import Reporter
 
 Scale = Annotated[str | None, typer.Option("--scale", help="tiny | small | large (default tiny)")]
@@ -131,7 +131,8 @@ def _print_summary(summary: dict) -> None:
     console.print(
         f"best overall ({summary['best']['algorithm']}): {summary['best']['expression']}\n"
         f"{summary['evaluations']} evaluations, {summary['cache_hits']} cache hits, "
-        f"{summary['compilations']} XLA compilations ({summary['compile_seconds']:.1f} s), "
+        f"{summary['compilations']} XLA compilations ({summary['compile_seconds']:.1f} s"
+        f"{loaded_from_cache(summary.get('compilation_cache_hits', 0))}), "
         f"{summary['wall_seconds']:.1f} s; summary: {summary['run_dir']}/summary.json"
     )
     if summary["command"] == "compare":

@@ -7,6 +7,7 @@ the process exits with code 2; nothing else is caught, so bugs still show their 
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -19,6 +20,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def _global_options(
+    compilation_cache: Annotated[
+        str | None,
+        typer.Option(
+            "--compilation-cache",
+            envvar="JAXGP_COMPILATION_CACHE",
+            help="Directory that keeps compiled XLA programs between runs, or 'none'. "
+            "Default: $XDG_CACHE_HOME/jaxgp/xla (~/.cache/jaxgp/xla).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Search for image-classification loss functions with genetic programming, in JAX."""
+    from jaxgp.compilation import cache_directory, use_persistent_cache
+
+    use_persistent_cache(cache_directory(compilation_cache))
 
 
 def _register() -> None:

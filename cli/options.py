@@ -1,4 +1,4 @@
-"""Option parsing shared by the commands: comma lists, K, and the training recipe."""
+"""Option parsing and wording shared by the commands: comma lists, K, compile counts."""
 
 from __future__ import annotations
 
@@ -26,3 +26,8 @@ def candidates_per_batch(text: str) -> int | str:
             f"--candidates-per-batch must be 'auto' or a positive integer, got {text!r}"
         )
     return value
+
+
+def loaded_from_cache(hits: int) -> str:
+    """`, N of them loaded from the compilation cache` after a compile count, or nothing."""
+    return f", {hits} of them loaded from the compilation cache" if hits else ""

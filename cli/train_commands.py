@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from jaxgp.cli.main import app
-from jaxgp.cli.options import candidates_per_batch, split_names
+from jaxgp.cli.options import candidates_per_batch, loaded_from_cache, split_names
 
 
 @app.command()
@@ -69,7 +69,8 @@ def train(
     for name, report in reports.items():
         typer.echo(
             f"{name}: K={report.candidates_per_batch}, {report.seconds:.1f} s, of which "
-            f"{report.compile_seconds:.1f} s compiling ({report.compilations} XLA compilations)"
+            f"{report.compile_seconds:.1f} s compiling ({report.compilations} XLA compilations"
+            f"{loaded_from_cache(report.compilation_cache_hits)})"
         )
 
 

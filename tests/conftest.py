@@ -1,6 +1,9 @@
-"""Shared test settings: hypothesis profiles sized for a 2-core CI machine."""
+"""Shared test settings: hypothesis profiles sized for a 2-core CI machine, and no
+persistent compilation cache (tests count compilations; the cache's own test sets one)."""
 
 import os
+
+os.environ["JAXGP_COMPILATION_CACHE"] = "none"  # inherited by the CLI subprocesses too
 
 from hypothesis import HealthCheck, settings
 

@@ -120,6 +120,7 @@ def _phase(compiles: compilation.CompileStats, start: float) -> dict:
         "wall_seconds": wall,
         "compilations": now.count - compiles.count,
         "compile_seconds": compile_seconds,
+        "compilation_cache_hits": now.cache_hits - compiles.cache_hits,
         "wall_seconds_excluding_compilation": max(0.0, wall - compile_seconds),
     }
 

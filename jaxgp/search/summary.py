@@ -114,6 +114,7 @@ def build_summary(
         "wall_seconds": total["wall_seconds"],
         "compilations": total["compilations"],
         "compile_seconds": total["compile_seconds"],
+        "compilation_cache_hits": total["compilation_cache_hits"],
         "timing": TIMING,
         "eval_key": key,
     }

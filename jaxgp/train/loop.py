@@ -205,4 +205,7 @@ def train_candidates(
                 )
             if progress:
                 progress("chunk", number + 1, len(chunks))
-    return TrainReport(results, k, compiled.count, compiled.seconds, time.perf_counter() - start)
+    return TrainReport(
+        results, k, compiled.count, compiled.seconds, time.perf_counter() - start,
+        compiled.cache_hits,
+    )  # fmt: skip

@@ -55,3 +55,4 @@ class TrainReport:
     compilations: int
     compile_seconds: float
     seconds: float
+    compilation_cache_hits: int = 0

@@ -1,0 +1,51 @@
+"""Compilation counting and the persistent compilation cache between runs."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from jaxgp.compilation import cache_directory
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    for name in ("JAXGP_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_the_cache_defaults_to_the_user_cache_directory(clean_env):
+    assert cache_directory() == Path.home() / ".cache" / "jaxgp" / "xla"
+    clean_env.setenv("XDG_CACHE_HOME", "/somewhere")
+    assert cache_directory() == Path("/somewhere/jaxgp/xla")
+
+
+def test_a_setting_beats_the_environment_and_none_turns_the_cache_off(clean_env):
+    clean_env.setenv("JAXGP_COMPILATION_CACHE", "/from/env")
+    assert cache_directory() == Path("/from/env")
+    assert cache_directory("~/mine") == Path.home() / "mine"
+    for off in ("none", "OFF", " "):
+        assert cache_directory(off) is None
+    clean_env.setenv("JAXGP_COMPILATION_CACHE", "none")
+    assert cache_directory() is None
+
+
+def test_jax_s_own_cache_variable_is_left_to_jax(clean_env):
+    clean_env.setenv("JAX_COMPILATION_CACHE_DIR", "/jax/own")
+    assert cache_directory() is None
+
+
+def test_a_second_run_loads_its_programs_from_the_cache(tmp_path):
+    env = {**os.environ, "JAXGP_COMPILATION_CACHE": str(tmp_path / "xla")}
+    command = ["jaxgp", "train", "--loss", "ce", "--data", "synthetic:8x8x1:10", "--epochs", "1"]
+    runs = [subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)]
+    runs.append(subprocess.run(command, capture_output=True, text=True, env=env, timeout=300))
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert "loaded from the compilation cache" not in runs[0].stdout
+    loaded = re.search(r"(\d+) XLA compilations, (\d+) of them loaded", runs[1].stdout)
+    assert loaded and int(loaded.group(2)) > 0, runs[1].stdout[-800:]
+    assert any((tmp_path / "xla").iterdir())
