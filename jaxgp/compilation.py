@@ -12,6 +12,7 @@ loads its programs instead of compiling them: `jaxgp evolve --scale tiny` took 1
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from collections.abc import Iterator
@@ -112,4 +113,5 @@ def use_persistent_cache(directory: Path | None) -> None:
         return
     jax.config.update("jax_compilation_cache_dir", str(directory))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
+    if importlib.util.find_spec("filelock") is not None:  # JAX's eviction needs it
+        jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
