@@ -62,14 +62,11 @@ def train_baselines(
     trainings = trainings or TrainingLog("")
     baselines = {}
     for dataset in datasets:
-        call = dict(algorithm="baseline", generation=0)
-        trained = trainings.take_back(["ce"], dataset, **call)
-        if trained is None:
-            reporter.training_started("baseline", 0, dataset.name, 1)
-            trained = trainings.train(
-                train_fn, ["ce"], dataset, config, progress=reporter.training_progress, **call
-            )
-        baselines[dataset.name] = trained[0][0]
+        ((scores, _),) = trainings.train(
+            train_fn, ["ce"], dataset, config,
+            algorithm="baseline", generation=0, reporter=reporter,
+        )  # fmt: skip
+        baselines[dataset.name] = scores
     return baselines
 
 
@@ -198,14 +195,10 @@ class Evaluator:
         per_tree: list[dict[str, Scores]] = [{} for _ in trees]
         seconds = [0.0] * len(trees)
         for dataset in self.datasets:
-            call = dict(algorithm=algorithm, generation=generation)
-            trained = self.trainings.take_back(trees, dataset, **call)
-            if trained is None:
-                self.reporter.training_started(algorithm, generation, dataset.name, len(trees))
-                trained = self.trainings.train(
-                    self.train_fn, trees, dataset, self.config,
-                    progress=self.reporter.training_progress, **call,
-                )  # fmt: skip
+            trained = self.trainings.train(
+                self.train_fn, trees, dataset, self.config,
+                algorithm=algorithm, generation=generation, reporter=self.reporter,
+            )  # fmt: skip
             for i, (scores, spent) in enumerate(trained):
                 per_tree[i][dataset.name] = scores
                 seconds[i] += spent

@@ -17,6 +17,7 @@ from typing import Any
 
 from jaxgp.fitness import Scores
 from jaxgp.search.records import scores_from_dict, scores_from_result, scores_to_dict
+from jaxgp.search.reporting import Reporter
 
 TrainFn = Callable[..., Any]
 Trained = list[tuple[Scores, float]]
@@ -73,10 +74,15 @@ class TrainingLog:
         *,
         algorithm: str,
         generation: int,
-        progress: Callable | None = None,
+        reporter: Reporter | None = None,
     ) -> Trained:
-        """Train the losses on `dataset` and record the results as one line."""
-        report = train_fn(list(losses), dataset, config, progress=progress)
+        """The losses' results on `dataset`: taken back if recorded, else trained and recorded."""
+        taken = self.take_back(losses, dataset, algorithm=algorithm, generation=generation)
+        if taken is not None:
+            return taken
+        reporter = reporter or Reporter()
+        reporter.training_started(algorithm, generation, dataset.name, len(losses))
+        report = train_fn(list(losses), dataset, config, progress=reporter.training_progress)
         trained = [(scores_from_result(r), float(r.seconds)) for r in report.results]
         if self.record is not None:
             self.record(
