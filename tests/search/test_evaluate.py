@@ -15,8 +15,9 @@ B = parse("(y_pred - y_true) * (y_pred - y_true)")
 C = parse("exp(y_pred) * y_true")
 
 
-def make(k="auto", replay=(), datasets=("digits", "synthetic")):
-    trainer, lines = FakeTrainer(), []
+def make(k="auto", replay=(), datasets=("digits", "synthetic"), trainer=None, trainings=None):
+    """(evaluator, its trainer, its ledger lines) with the fake trainer by default."""
+    trainer, lines = trainer or FakeTrainer(), []
     evaluator = Evaluator(
         [fake_load(name) for name in datasets],
         TrainConfig(candidates_per_batch=k),
@@ -26,6 +27,7 @@ def make(k="auto", replay=(), datasets=("digits", "synthetic")):
         train_fn=trainer,
         record=lines.append,
         replay=replay,
+        trainings=trainings,
     )
     return evaluator, trainer, lines
 

@@ -5,14 +5,13 @@ import json
 import pytest
 
 from jaxgp.expr import parse
-from jaxgp.search import Evaluator
 from jaxgp.search.evaluate import train_baselines
 from jaxgp.search.reporting import Reporter
 from jaxgp.search.session import execute, open_run
 from jaxgp.search.trainings import TrainingLog
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import FakeTrainer, fake_load
-from tests.search.test_evaluate import BASE
+from tests.search.test_evaluate import make
 
 A = parse("sin(y_pred) * y_true")
 B = parse("(y_pred - y_true) * (y_pred - y_true)")
@@ -39,17 +38,10 @@ class CrashingTrainer(FakeTrainer):
         return report
 
 
-def evaluator(trainer, trainings, ledger):
-    return Evaluator(
-        [fake_load(name) for name in DATASETS],
-        TrainConfig(candidates_per_batch=2),
-        {name: BASE for name in DATASETS},
-        "accuracy",
-        "key",
-        train_fn=trainer,
-        record=ledger.append,
-        trainings=trainings,
-    )
+def evaluator(trainer, trainings):
+    """An evaluator over DATASETS, K = 2, and its ledger lines."""
+    evaluate, _, ledger = make(k=2, datasets=DATASETS, trainer=trainer, trainings=trainings)
+    return evaluate, ledger
 
 
 def comparable(line: dict) -> dict:
@@ -57,20 +49,22 @@ def comparable(line: dict) -> dict:
 
 
 def test_an_evaluation_cut_between_datasets_resumes_without_training_the_first_again():
-    lines, ledger = [], []
+    lines = []
     crashing = CrashingTrainer(at=2)  # dies on the second dataset of the chunk
+    evaluate, ledger = evaluator(crashing, TrainingLog("key", lines.append))
     with pytest.raises(Crash):
-        evaluator(crashing, TrainingLog("key", lines.append), ledger)([A, B], "ngl", 1)
+        evaluate([A, B], "ngl", 1)
     assert ledger == [] and len(lines) == 1 and lines[0]["dataset"] == "digits"
 
-    resumed, resumed_ledger = CrashingTrainer(at=0), []
+    resumed = CrashingTrainer(at=0)
     log = TrainingLog("key", lines.append, json.loads(json.dumps(lines)))
-    out = evaluator(resumed, log, resumed_ledger)([A, B], "ngl", 1)
+    evaluate, resumed_ledger = evaluator(resumed, log)
+    out = evaluate([A, B], "ngl", 1)
     assert resumed.pairs == [("synthetic", str(A)), ("synthetic", str(B))]
     assert log.taken_back == 1 and len(lines) == 2
 
-    uninterrupted, expected = FakeTrainer(), []
-    reference = evaluator(uninterrupted, TrainingLog("key"), expected)([A, B], "ngl", 1)
+    evaluate, expected = evaluator(FakeTrainer(), TrainingLog("key"))
+    reference = evaluate([A, B], "ngl", 1)
     assert [i.fitness for i in out] == [i.fitness for i in reference]
     assert list(map(comparable, resumed_ledger)) == list(map(comparable, expected))
 
