@@ -60,7 +60,7 @@ for path in (str(HERE), str(ROOT)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from throughput import LOSS, git_commit  # noqa: E402
+from throughput import LOSS, device_description, git_commit  # noqa: E402
 
 #: Table 4.4 of the thesis: seconds on an RTX A2000 12 GB, TensorFlow 2.6, Windows.
 THESIS_SECONDS = {
@@ -242,11 +242,10 @@ def jaxgp_worker(args: argparse.Namespace) -> dict:
             }
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
-    first = jax.devices()[0]
     return {
         "tool": "jaxgp",
         "backend": f"jax {jax.__version__}",
-        "device": f"{first.device_kind} ({jax.default_backend()}, {platform.machine()})",
+        "device": device_description(),
         "dtype": args.dtype,
         "model_strategy": args.model_strategy,
         "rows": rows,

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
 import statistics
 import sys
 import time
@@ -45,16 +44,12 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import optax
-from throughput import LOSS, git_commit
+from throughput import benchmark_candidates, device_description, git_commit
 
 from jaxgp.data import load_dataset, train_batch_indices
-from jaxgp.expr.lower import default_strategy, over_candidates
-from jaxgp.losses import encode_losses, loss_value, resolve_loss
-from jaxgp.models.registry import build_model
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.config import DEFAULT_MODEL_STRATEGY
-from jaxgp.train.state import optimizer
-from jaxgp.train.step import build_functions
+from jaxgp.train.step import build_functions, step_parts
 
 
 def timed(fn: Callable, *args, repeats: int, warmup: int = 3) -> float:
@@ -71,27 +66,11 @@ def timed(fn: Callable, *args, repeats: int, warmup: int = 3) -> float:
 
 def part_timings(data: DeviceDataset, config: TrainConfig, k: int, repeats: int) -> dict:
     """Milliseconds of each part of the step, compiled on its own."""
-    dtype = jnp.bfloat16 if config.compute_dtype == "bfloat16" else jnp.float32
-    model = build_model(
-        config.model, num_classes=data.num_classes, input_shape=data.image_shape,
-        input_size=config.input_size, dtype=dtype,
-    )  # fmt: skip
+    parts = step_parts(data.num_classes, data.image_shape, config)
     functions = build_functions(data.num_classes, data.image_shape, config)
-    keys = jnp.stack([jax.random.PRNGKey(i) for i in range(k)])
-    state = functions.init(keys)
-    tx = optimizer(config.learning_rate)
-    strategy = config.model_strategy or DEFAULT_MODEL_STRATEGY
-    batch = encode_losses([resolve_loss(LOSS)] * k, config.max_nodes)
-    kinds, programs = jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program)
+    (kinds, programs), keys, state = benchmark_candidates(functions, config, k)
     indices = jnp.asarray(train_batch_indices(0, 0, data.train.size, config.batch_size)[0])
-
-    def forward(params, batch_stats, x, key):
-        variables = {"params": params, "batch_stats": batch_stats}
-        return model.apply(variables, x, train=True, rngs={"dropout": key}, mutable=["batch_stats"])
-
-    models = over_candidates(forward, (0, 0, None, 0), strategy)
-    loss_strategy = config.loss_strategy or default_strategy()
-    losses = over_candidates(loss_value, (0, 0, 0, None), loss_strategy)
+    models, losses, tx = parts.train_models, parts.train_losses, parts.tx
 
     @jax.jit
     def data_part(images, labels, key):
@@ -139,10 +118,7 @@ def step_ms(data: DeviceDataset, config: TrainConfig, k: int, epoch_loop: str) -
     """Milliseconds per step of the trainer's own epoch, after a warm-up epoch."""
     config = dataclasses.replace(config, epoch_loop=epoch_loop)
     functions = build_functions(data.num_classes, data.image_shape, config)
-    batch = encode_losses([resolve_loss(LOSS)] * k, config.max_nodes)
-    losses = (jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program))
-    keys = jnp.stack([jax.random.PRNGKey(i) for i in range(k)])
-    state = functions.init(keys)
+    losses, keys, state = benchmark_candidates(functions, config, k)
     seconds = []
     for epoch in range(3):
         indices = train_batch_indices(0, epoch, data.train.size, config.batch_size)
@@ -222,7 +198,7 @@ def main() -> None:
         "k": args.k,
         "dtype": args.dtype,
         "model_strategy": args.model_strategy or DEFAULT_MODEL_STRATEGY,
-        "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
+        "device": device_description(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_commit(),
         "parts_ms": parts,

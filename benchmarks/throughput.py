@@ -101,14 +101,24 @@ def row_peak_mb(before: int, after: int) -> float | None:
     return after / 2**20 if after > before else None
 
 
-def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:
-    peak_before = allocator_peak_bytes()
-    functions = build_functions(data.num_classes, data.image_shape, config)
+def device_description() -> str:
+    """The first device's kind, the backend and the host's architecture."""
+    return f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})"
+
+
+def benchmark_candidates(functions, config: TrainConfig, k: int) -> tuple:
+    """K candidates with the benchmark's loss: ((kinds, programs), [K] keys, initial state)."""
     batch = encode_losses([resolve_loss(LOSS)] * k, config.max_nodes)
     losses = (jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program))
     keys = jnp.stack([jax.random.PRNGKey(i) for i in range(k)])
+    return losses, keys, functions.init(keys)
+
+
+def measure(data: DeviceDataset, config: TrainConfig, k: int, epochs: int) -> dict:
+    peak_before = allocator_peak_bytes()
+    functions = build_functions(data.num_classes, data.image_shape, config)
+    losses, keys, state = benchmark_candidates(functions, config, k)
     data_key = jax.random.PRNGKey(1)
-    state = functions.init(keys)
 
     def epoch(state, number):
         indices = train_batch_indices(0, number, data.train.size, config.batch_size)
@@ -217,7 +227,7 @@ def main() -> None:
         "model_strategy": args.model_strategy or DEFAULT_MODEL_STRATEGY,
         "loss_strategy": default_strategy(),
         "epoch_loop": args.epoch_loop or default_epoch_loop(),
-        "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})",
+        "device": device_description(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_commit(),
         "complete": False,

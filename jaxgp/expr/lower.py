@@ -260,9 +260,7 @@ def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) 
         raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
     axes = tuple(in_axes)
 
-    def batched(*args):
-        if strategy == "vmap":
-            return jax.vmap(fn, in_axes=axes)(*args)
+    def looped(*args):
         per_candidate = [arg for arg, axis in zip(args, axes, strict=True) if axis is not None]
 
         def one(sliced):
@@ -271,6 +269,8 @@ def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) 
             return fn(*(next(rows) if axis is not None else arg for arg, axis in pairs))
 
         return jax.lax.map(one, per_candidate)
+
+    batched = jax.vmap(fn, in_axes=axes) if strategy == "vmap" else looped
 
     def mapped(*args):
         sizes = {

@@ -24,8 +24,8 @@ Trained = list[tuple[Scores, float]]
 """(scores, seconds) of each candidate of a chunk, in order."""
 
 
-def _key(algorithm: Any, generation: Any, dataset: Any, expressions: Sequence[str]) -> tuple:
-    return algorithm, generation, dataset, tuple(expressions)
+def _key(algorithm: Any, generation: Any, dataset: Any, expressions: Sequence[Any]) -> tuple:
+    return algorithm, generation, dataset, tuple(str(e) for e in expressions)
 
 
 class TrainingLog:
@@ -55,8 +55,7 @@ class TrainingLog:
         self, losses: Sequence[Any], dataset: Any, *, algorithm: str, generation: int
     ) -> Trained | None:
         """The recorded results of this exact call, once; None if there are none."""
-        key = _key(algorithm, generation, dataset.name, [str(loss) for loss in losses])
-        queue = self.stored.get(key)
+        queue = self.stored.get(_key(algorithm, generation, dataset.name, losses))
         if not queue:
             return None
         self.taken_back += 1

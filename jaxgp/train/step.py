@@ -94,9 +94,24 @@ class Functions:
     (whose last argument, the step number, has the shape of the epoch number's)."""
 
 
-@lru_cache(maxsize=16)
-def build_functions(num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig):
-    """The init, epoch and evaluation functions (jitted, not yet compiled)."""
+@dataclass(frozen=True)
+class StepParts:
+    """The model, the optimiser, and the K-candidate forward passes and losses of a step."""
+
+    model: Any
+    tx: optax.GradientTransformation
+    train_models: Callable
+    """(params, batch_stats, x, dropout_keys) -> ([K, B, classes] probs, new batch_stats)"""
+    eval_models: Callable
+    """(params, batch_stats, x) -> [K, B, classes] probs"""
+    train_losses: Callable
+    """(kinds, programs, probs, y) -> [K] losses"""
+    eval_losses: Callable
+    """(kinds, programs, probs, y, weights) -> [K] losses"""
+
+
+def step_parts(num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig):
+    """The pieces `build_functions` composes (also timed apart by benchmarks/step_profile)."""
     dtype = jnp.bfloat16 if config.compute_dtype == "bfloat16" else jnp.float32
     model = build_model(
         config.model,
@@ -105,16 +120,8 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         input_size=config.input_size,
         dtype=dtype,
     )
-    tx = optimizer(config.learning_rate)
     model_strategy = config.model_strategy or DEFAULT_MODEL_STRATEGY
     loss_strategy = config.loss_strategy or default_strategy()
-
-    def init_one(key):
-        variables = init_variables(model, key, image_shape)
-        params = variables["params"]
-        return CandidateState(
-            params, variables.get("batch_stats", {}), tx.init(params), jnp.array(True)
-        )
 
     def forward_train(params, batch_stats, x, key):
         variables = {"params": params, "batch_stats": batch_stats}
@@ -126,10 +133,30 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
     def forward_eval(params, batch_stats, x):
         return model.apply({"params": params, "batch_stats": batch_stats}, x, train=False)
 
-    train_models = over_candidates(forward_train, (0, 0, None, 0), model_strategy)
-    eval_models = over_candidates(forward_eval, (0, 0, None), model_strategy)
-    train_losses = over_candidates(loss_value, (0, 0, 0, None), loss_strategy)
-    eval_losses = over_candidates(loss_value, (0, 0, 0, None, None), loss_strategy)
+    return StepParts(
+        model,
+        optimizer(config.learning_rate),
+        over_candidates(forward_train, (0, 0, None, 0), model_strategy),
+        over_candidates(forward_eval, (0, 0, None), model_strategy),
+        over_candidates(loss_value, (0, 0, 0, None), loss_strategy),
+        over_candidates(loss_value, (0, 0, 0, None, None), loss_strategy),
+    )
+
+
+@lru_cache(maxsize=16)
+def build_functions(num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig):
+    """The init, epoch and evaluation functions (jitted, not yet compiled)."""
+    parts = step_parts(num_classes, image_shape, config)
+    model, tx = parts.model, parts.tx
+    train_models, eval_models = parts.train_models, parts.eval_models
+    train_losses, eval_losses = parts.train_losses, parts.eval_losses
+
+    def init_one(key):
+        variables = init_variables(model, key, image_shape)
+        params = variables["params"]
+        return CandidateState(
+            params, variables.get("batch_stats", {}), tx.init(params), jnp.array(True)
+        )
 
     def train_step(state, kinds, programs, images, labels, keys, indices, step):
         data_key, candidate_keys = keys
