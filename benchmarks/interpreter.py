@@ -1,19 +1,27 @@
-"""Benchmark: the batched tree interpreter against one jitted closure per tree.
+"""Benchmark: the loss interpreter's two forms, and what they cost next to a training step.
 
-Measures, for K trees near the node cap on a batch of 64 with 10 and 100 classes:
-- milliseconds per call of value and gradient with respect to y_pred, after compilation,
-  for the interpreter (`lower_batch`, K trees in one call, under `vmap` and under
-  `lax.map`) and for K closures (`lower`, one call each);
-- compile seconds to evaluate 100 distinct trees each way (the interpreter compiles once).
+For K trees on a batch of 64 with 10 and 100 classes it measures, per form (`select`: every
+primitive at every row, no loop or conditional, what `vmap` runs; `switch`: a conditional
+per row in a loop over the tree's own rows, what `map` runs):
 
-    python benchmarks/interpreter.py [--k 8] [--trees 100] [--repeats 20] [--json out.json]
+- milliseconds per call of value and gradient with respect to y_pred (the programs are
+  arguments, as in the trainer, so XLA cannot fold the trees into the code), after
+  compilation, and the compile seconds;
+- for reference, one training step of `--model` (K candidates, the trainer's own compiled
+  host-loop step with the NGL tree as every loss) on CIFAR-10-shaped data, in each form.
+
+Trees are random valid trees (typical sizes) and trees near the node cap (the switch
+form's cost follows tree size; the select form's does not).
+
+    python benchmarks/interpreter.py [--ks 1,8] [--repeats 20] [--json out.json]
+    python benchmarks/interpreter.py --smoke        # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,10 +33,16 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from throughput import LOSS, benchmark_candidates, device_description, git_commit
 
 from jaxgp.compilation import count_compilations
-from jaxgp.expr import NODE_CAP, TreeConfig, lower, lower_batch, random_tree
-from jaxgp.expr.lower import STRATEGIES, default_strategy
+from jaxgp.data import load_dataset, train_batch_indices
+from jaxgp.expr import NODE_CAP, TreeConfig, random_tree, random_trees
+from jaxgp.expr.interpreter import program_loss
+from jaxgp.expr.lower import FORM_OF_STRATEGY, STRATEGIES, over_candidates, strategy_loss
+from jaxgp.expr.program import Program, encode_batch
+from jaxgp.train import DeviceDataset, TrainConfig
+from jaxgp.train.step import build_functions
 
 
 def trees_near_cap(count: int, seed: int, low: int = NODE_CAP - 12) -> list:
@@ -51,76 +65,132 @@ def inputs(k: int, batch: int, classes: int):
     return y_pred, y_true
 
 
-def time_calls(fn, repeats: int) -> float:
-    jax.block_until_ready(fn())
-    start = time.perf_counter()
+def median_ms(fn, *args, repeats: int) -> float:
+    jax.block_until_ready(fn(*args))
+    seconds = []
     for _ in range(repeats):
-        jax.block_until_ready(fn())
-    return (time.perf_counter() - start) / repeats * 1e3
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        seconds.append(time.perf_counter() - start)
+    return statistics.median(seconds) * 1e3
 
 
-def per_call(trees, classes: int, batch: int, repeats: int) -> dict:
+def loss_row(trees, strategy: str, classes: int, batch: int, repeats: int) -> dict:
+    """Value and gradient of K trees' losses under `strategy`: ms per call, compile s."""
     k = len(trees)
+    program = Program(*(jnp.asarray(field) for field in encode_batch(trees)))
     y_pred, y_true = inputs(k, batch, classes)
-    closures = [jax.jit(jax.value_and_grad(lower(tree))) for tree in trees]
+    loss = over_candidates(strategy_loss(program_loss, strategy), (0, 0, 0), strategy)
+    step = jax.jit(jax.value_and_grad(lambda p, q: loss(q, p, y_true).sum()))
+    with count_compilations() as compiled:
+        jax.block_until_ready(step(y_pred, program))
+    return {
+        "form": FORM_OF_STRATEGY[strategy],
+        "k": k,
+        "classes": classes,
+        "ms": median_ms(step, y_pred, program, repeats=repeats),
+        "compile_s": compiled.seconds,
+    }
 
-    def all_closures():
-        return [f(y_pred[i], y_true[i]) for i, f in enumerate(closures)]
 
-    row = {"classes": classes, "closures_ms": time_calls(all_closures, repeats)}
-    for strategy in STRATEGIES:
-        batched = lower_batch(trees, strategy=strategy)
-        step = jax.jit(jax.value_and_grad(lambda p, y, f=batched: f(p, y).sum()))
-        row[f"interpreter_{strategy}_ms"] = time_calls(lambda f=step: f(y_pred, y_true), repeats)
-    return row
+def step_row(model: str, strategy: str, k: int, train_images: int, repeats: int) -> dict:
+    """The trainer's compiled host-loop step, K candidates, losses under `strategy`."""
+    dataset = load_dataset("synthetic:cifar10", seed=0, num_train=train_images, num_test=64)
+    data = DeviceDataset.from_dataset(dataset)
+    config = TrainConfig(
+        model=model, candidates_per_batch=k, loss_strategy=strategy, epoch_loop="host"
+    )
+    functions = build_functions(data.num_classes, data.image_shape, config)
+    losses, keys, state = benchmark_candidates(functions, config, k)
+    indices = jnp.asarray(train_batch_indices(0, 0, data.train.size, config.batch_size))
+    key = jax.random.PRNGKey(1)
+
+    def one_step(state, step):
+        return functions.epoch_program(
+            state, *losses, data.train.images, data.train.labels, key, keys, indices, step
+        )
+
+    with count_compilations() as compiled:
+        state, _ = jax.block_until_ready(one_step(state, np.int32(0)))
+    seconds = []
+    for i in range(repeats):
+        start = time.perf_counter()
+        state, metrics = one_step(state, np.int32(1 + i % (len(indices) - 1)))
+        jax.block_until_ready(metrics)
+        seconds.append(time.perf_counter() - start)
+    return {
+        "form": FORM_OF_STRATEGY[strategy],
+        "k": k,
+        "model": model,
+        "step_ms": statistics.median(seconds) * 1e3,
+        "compile_s": compiled.seconds,
+    }
 
 
-def compile_cost(trees, k: int, classes: int, batch: int) -> dict:
-    y_pred, y_true = inputs(k, batch, classes)
-    result = {}
-    with count_compilations() as stats:
-        for start in range(0, len(trees), k):
-            chunk = trees[start : start + k]
-            chunk = chunk + chunk[:1] * (k - len(chunk))
-            f = lower_batch(chunk)
-            g = jax.grad(lambda p, f=f: f(p, y_true).sum())(y_pred)
-            jax.block_until_ready(g)
-    result["interpreter"] = {"compilations": stats.count, "compile_s": stats.seconds}
-    with count_compilations() as stats:
-        for tree in trees:
-            jax.block_until_ready(jax.grad(lower(tree))(y_pred[0], y_true[0]))
-    result["closures"] = {"compilations": stats.count, "compile_s": stats.seconds}
-    return result
+def markdown(report: dict) -> str:
+    lines = [
+        f"{report['device']}, commit {report['commit']}, batch {report['batch']}, node cap "
+        f"{report['node_cap']}",
+        "",
+        "| trees | form | K | classes | value+grad ms | compile s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in report["losses"]:
+        lines.append(
+            f"| {row['trees']} | {row['form']} | {row['k']} | {row['classes']} | "
+            f"{row['ms']:.3f} | {row['compile_s']:.2f} |"
+        )
+    lines += ["", "| training step | form | K | step ms | compile s |", "|---|---|---|---|---|"]
+    for row in report["steps"]:
+        lines.append(
+            f"| {row['model']}, {LOSS[:12]}... | {row['form']} | {row['k']} | "
+            f"{row['step_ms']:.2f} | {row['compile_s']:.2f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--k", type=int, default=8)
-    parser.add_argument("--trees", type=int, default=100)
+    parser.add_argument("--ks", default="1,8")
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--classes", default="10,100")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--model", default="small_cnn")
+    parser.add_argument("--train-images", type=int, default=1024)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
-
-    trees = trees_near_cap(args.trees, seed=0)
-    sizes = [len(t) for t in trees[: args.k]]
+    if args.smoke:
+        args.ks, args.classes, args.repeats, args.train_images = "2", "10", 3, 160
+    ks = [int(k) for k in args.ks.split(",")]
+    tree_sets = {"random": random_trees(0, max(ks)), "near cap": trees_near_cap(max(ks), 0)}
+    if args.smoke:
+        tree_sets.pop("near cap")
     report = {
-        "device": str(jax.devices()[0]),
-        "platform": platform.processor() or platform.machine(),
-        "k": args.k,
+        "device": device_description(),
+        "commit": git_commit(),
         "batch": args.batch,
         "node_cap": NODE_CAP,
-        "default_strategy": default_strategy(),
-        "tree_sizes": sizes,
-        "per_call": [
-            per_call(trees[: args.k], classes, args.batch, args.repeats) for classes in (10, 100)
-        ],
-        "compile_100_trees": compile_cost(trees, args.k, 10, args.batch),
+        "losses": [],
+        "steps": [],
     }
-    print(json.dumps(report, indent=2))
+    for name, trees in tree_sets.items():
+        for k in ks:
+            for classes in (int(c) for c in args.classes.split(",")):
+                for strategy in STRATEGIES:
+                    row = loss_row(trees[:k], strategy, classes, args.batch, args.repeats)
+                    report["losses"].append({"trees": name, **row})
+                    print(json.dumps(report["losses"][-1]), flush=True)
+    for k in ks[:1] if args.smoke else ks:
+        for strategy in STRATEGIES:
+            report["steps"].append(
+                step_row(args.model, strategy, k, args.train_images, args.repeats)
+            )
+            print(json.dumps(report["steps"][-1]), flush=True)
+    text = markdown(report)
     if args.json_path:
-        with open(args.json_path, "w") as out:
-            json.dump(report, out, indent=2)
+        Path(args.json_path).write_text(json.dumps(report, indent=2))
+    print(text)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgp.errors import ConfigError, ExpressionError
-from jaxgp.expr.lower import NODE_CAP, Program, encode, tree_values
+from jaxgp.expr.interpreter import tree_values
 from jaxgp.expr.parse import parse
 from jaxgp.expr.primitives import LEAVES
+from jaxgp.expr.program import NODE_CAP, Program, encode
 from jaxgp.expr.tree import Tree
 
 EPSILON = 1e-7
@@ -163,15 +164,18 @@ def loss_value(
     y_pred: jnp.ndarray,
     y_true: jnp.ndarray,
     weights: jnp.ndarray | None = None,
+    *,
+    form: str = "select",
 ) -> jnp.ndarray:
     """The loss of one candidate (kind and program without a K axis) on a batch.
 
     `weights` [B] (0 for padding examples) makes it the weighted mean over examples; a
     tree's mean over all elements is the mean over examples of its mean over classes.
+    `form` is the interpreter's (`jaxgp.expr.interpreter`).
     """
     y_pred = jnp.asarray(y_pred, jnp.float32)
     y_true = jnp.asarray(y_true, jnp.float32)
-    per_example = jnp.mean(tree_values(program, y_pred, y_true), axis=-1)
+    per_example = jnp.mean(tree_values(program, y_pred, y_true, form), axis=-1)
     values = [_mean(per_example, weights)]
     values += [fn(y_pred, y_true, weights) for fn in FUNCTION_LOSSES.values()]
     return jax.lax.select_n(kind, *values)

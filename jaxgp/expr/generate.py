@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from jaxgp.errors import ConfigError
-from jaxgp.expr.lower import NODE_CAP
 from jaxgp.expr.primitives import PRIMITIVES
+from jaxgp.expr.program import NODE_CAP
 from jaxgp.expr.tree import Node, Tree
 
 METHODS = ("grow", "full", "ramped")

@@ -3,52 +3,26 @@
 The loss of a tree is the mean of its element-wise value over every batch and class element
 (the NGL authors' reduction).
 
-The interpreter runs a `Program`: a tree encoded as fixed-size arrays of `max_nodes` rows,
-children before parents (the reversed prefix order), padded at the front with unused zero
-constants so that the root is always the last row. Because the program is data, evaluating
-any other list of trees of the same count and shapes reuses the compiled code.
-
-Forward, a loop from the first real row writes each node's [B, C] value into a buffer,
-choosing the primitive with `lax.switch`. The gradient is a custom VJP: a second loop walks
-the rows in reverse and writes each child's cotangent into its row. Plain reverse mode
-through a loop that reads a carried register file would transpose every read into an
-update of a zero buffer of the whole file, so its cost would grow with the square of
-`max_nodes`; here each row costs O(B*C), and both loops skip the padding rows.
-
-K trees run either under `vmap` (the switch becomes a select that computes every primitive
-at every row, in one fused kernel for all K trees) or under `lax.map` (a real conditional
-per row that runs one primitive); see `default_strategy`.
+`lower` turns one tree into a Python closure that `jit` compiles (one compilation per tree).
+`lower_batch` encodes K trees as one `Program` (`jaxgp.expr.program`) and runs them through
+the interpreter (`jaxgp.expr.interpreter`), compiled once for any K trees. A strategy says
+how the K trees run: `vmap` (one batched computation, the interpreter's select form: no
+loop and no conditional) or `map` (one tree after another inside the program, the switch
+form: the least arithmetic, with a conditional per row); see `default_strategy`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from jaxgp.errors import ExpressionError
+from jaxgp.expr.interpreter import program_loss
 from jaxgp.expr.primitives import PRIMITIVES
+from jaxgp.expr.program import NODE_CAP, Program, encode_batch
 from jaxgp.expr.tree import Tree
-
-NODE_CAP = 64
-"""Default number of rows of a program: the largest tree the interpreter runs."""
-
-OPCODES: tuple[str, ...] = ("const", "y_pred", "y_true", *PRIMITIVES)
-_CODE = {name: code for code, name in enumerate(OPCODES)}
-_FIRST_OP = 3
-
-
-class Program(NamedTuple):
-    """Trees as arrays; every field has shape [..., max_nodes] (a leading K axis for K trees)."""
-
-    opcode: jnp.ndarray  # int32
-    lhs: jnp.ndarray  # int32: row of the first operand
-    rhs: jnp.ndarray  # int32: row of the second operand
-    constant: jnp.ndarray  # float32
 
 
 # -- the closure ----------------------------------------------------------------------------
@@ -80,173 +54,28 @@ def lower(tree: Tree) -> Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]:
     return loss
 
 
-# -- the encoding ---------------------------------------------------------------------------
-def encode(tree: Tree, max_nodes: int = NODE_CAP) -> Program:
-    """One tree as a `Program` of `max_nodes` rows (NumPy arrays)."""
-    n = len(tree)
-    if n > max_nodes:
-        raise ExpressionError(
-            f"tree has {n} nodes but the interpreter's node cap is {max_nodes}: {tree}"
-        )
-    opcode = np.zeros(max_nodes, np.int32)
-    lhs = np.arange(max_nodes, dtype=np.int32)  # a missing operand points at its own row
-    rhs = np.arange(max_nodes, dtype=np.int32)
-    constant = np.zeros(max_nodes, np.float32)
-    offset = max_nodes - n
-    row = [offset + n - 1 - i for i in range(n)]  # prefix index -> row (children first)
-    for i, node in enumerate(tree.nodes):
-        r = row[i]
-        if isinstance(node, str):
-            opcode[r] = _CODE[node]
-            kids = tree.children(i)
-            if kids:
-                lhs[r] = row[kids[0]]
-            if len(kids) == 2:
-                rhs[r] = row[kids[1]]
-        else:
-            constant[r] = node
-    return Program(opcode, lhs, rhs, constant)
-
-
-def encode_batch(trees: Sequence[Tree], max_nodes: int = NODE_CAP) -> Program:
-    """K trees as one `Program` with a leading K axis (NumPy arrays)."""
-    programs = [encode(tree, max_nodes) for tree in trees]
-    return Program(*(np.stack(field) for field in zip(*programs, strict=True)))
-
-
-# -- the interpreter ------------------------------------------------------------------------
-def _leaf_branches() -> list:
-    return [
-        lambda a, b, constant, y_pred, y_true: jnp.full_like(y_pred, constant),
-        lambda a, b, constant, y_pred, y_true: y_pred,
-        lambda a, b, constant, y_pred, y_true: y_true,
-    ]
-
-
-def _value_branch(primitive):
-    if primitive.arity == 2:
-        return lambda a, b, constant, y_pred, y_true: primitive.fn(a, b)
-    return lambda a, b, constant, y_pred, y_true: primitive.fn(a)
-
-
-def _cotangent_branch(primitive):
-    """Row cotangent g -> (to operand a, to operand b, to y_pred, to y_true).
-
-    The local derivatives come from the primitive's own JVP, so they are exactly those of
-    the protected function that the closure differentiates.
-    """
-
-    def cotangents(g, a, b):
-        ones, zeros = jnp.ones_like(a), jnp.zeros_like(a)
-        if primitive.arity == 1:
-            return g * jax.jvp(primitive.fn, (a,), (ones,))[1], zeros, zeros, zeros
-        d_a = jax.jvp(primitive.fn, (a, b), (ones, zeros))[1]
-        d_b = jax.jvp(primitive.fn, (a, b), (zeros, ones))[1]
-        return g * d_a, g * d_b, zeros, zeros
-
-    return cotangents
-
-
-def _leaf_cotangents() -> list:
-    def zeros(g):
-        return jnp.zeros_like(g)
-
-    return [
-        lambda g, a, b: (zeros(g), zeros(g), zeros(g), zeros(g)),
-        lambda g, a, b: (zeros(g), zeros(g), g, zeros(g)),
-        lambda g, a, b: (zeros(g), zeros(g), zeros(g), g),
-    ]
-
-
-_VALUE_BRANCHES = _leaf_branches() + [_value_branch(p) for p in PRIMITIVES.values()]
-_COTANGENT_BRANCHES = _leaf_cotangents() + [_cotangent_branch(p) for p in PRIMITIVES.values()]
-
-
-def _first_row(program: Program) -> jnp.ndarray:
-    """Rows before this one are padding: the loops start here, so cost follows tree size."""
-    return jnp.argmax((program.opcode != 0) | (program.constant != 0)).astype(jnp.int32)
-
-
-def _forward(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
-    """Every row's value: [max_nodes, B, C] (padding rows stay zero)."""
-    program = Program(*(jnp.asarray(field) for field in program))
-    max_nodes = program.opcode.shape[-1]
-    buffer = jnp.zeros((max_nodes, *y_pred.shape), y_pred.dtype)
-
-    def body(row, buffer):
-        a, b = buffer[program.lhs[row]], buffer[program.rhs[row]]
-        operands = (a, b, program.constant[row], y_pred, y_true)
-        value = jax.lax.switch(program.opcode[row], _VALUE_BRANCHES, *operands)
-        return jax.lax.dynamic_update_index_in_dim(buffer, value, row, 0)
-
-    return jax.lax.fori_loop(_first_row(program), max_nodes, body, buffer)
-
-
-@jax.custom_vjp
-def tree_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
-    """The element-wise value [B, C] of one encoded tree."""
-    return _forward(program, y_pred, y_true)[-1]
-
-
-def _tree_values_fwd(program, y_pred, y_true):
-    buffer = _forward(program, y_pred, y_true)
-    return buffer[-1], (program, buffer)
-
-
-def _tree_values_bwd(residuals, cotangent):
-    program, buffer = residuals
-    program = Program(*(jnp.asarray(field) for field in program))
-    max_nodes = program.opcode.shape[-1]
-    first = _first_row(program)
-    grads = jnp.zeros_like(buffer).at[-1].set(cotangent)
-    zero = jnp.zeros_like(cotangent)
-
-    def body(step, carry):
-        grads, d_pred, d_true = carry
-        row = max_nodes - 1 - step
-        lhs, rhs = program.lhs[row], program.rhs[row]
-        # This row's cotangent enters the conditional as an operand, which materialises it
-        # before `grads` is written: read inside the writes, XLA would copy the whole
-        # buffer at every row to keep the old value alive.
-        operands = (grads[row], buffer[lhs], buffer[rhs])
-        g_a, g_b, g_pred, g_true = jax.lax.switch(
-            program.opcode[row], _COTANGENT_BRANCHES, *operands
-        )
-        # Every row has one parent, so its cotangent is written once, never accumulated
-        # (no read-modify-write). A missing operand points at the row itself, whose
-        # cotangent has just been read.
-        grads = jax.lax.dynamic_update_index_in_dim(grads, g_b, rhs, 0)
-        grads = jax.lax.dynamic_update_index_in_dim(grads, g_a, lhs, 0)
-        return grads, d_pred + g_pred, d_true + g_true
-
-    carry = (grads, zero, zero)
-    _, d_pred, d_true = jax.lax.fori_loop(0, max_nodes - first, body, carry)
-    return None, d_pred, d_true
-
-
-tree_values.defvjp(_tree_values_fwd, _tree_values_bwd)
-
-
-def program_loss(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray) -> jnp.ndarray:
-    """Mean loss of one encoded tree on a batch; vmap it over a leading K axis of `program`."""
-    y_pred = jnp.asarray(y_pred, jnp.float32)
-    y_true = jnp.asarray(y_true, jnp.float32)
-    return jnp.mean(tree_values(program, y_pred, y_true))
-
-
 STRATEGIES = ("vmap", "map")
+
+
+FORM_OF_STRATEGY = {"vmap": "select", "map": "switch"}
+"""The interpreter form each strategy runs a tree in (see `jaxgp.expr.interpreter`)."""
 
 
 def default_strategy() -> str:
     """How to run K loss trees: `map` on a CPU, `vmap` on accelerators.
 
-    Under `vmap` the opcode is batched, so `switch` becomes a select that computes every
-    primitive at every row: wasted arithmetic, but one fused kernel per row for all K
-    trees. On a CPU that arithmetic dominates (benchmarks/interpreter.py); on a GPU a
-    conditional per row and tree would cost a kernel launch and a host round trip each.
-    (Models always default to `vmap`: see `jaxgp.train.config.TrainConfig`.)
+    `vmap` runs the select form, free of loops and conditionals, which on a GPU would make
+    the host wait at every row; it computes every primitive at every row, which on a CPU
+    costs ten times the arithmetic of `map`'s switch form, where a conditional is free
+    (`jaxgp.expr.interpreter`). (Models default to `vmap` everywhere: see
+    `jaxgp.train.config.TrainConfig`.)
     """
     return "map" if jax.default_backend() == "cpu" else "vmap"
+
+
+def strategy_loss(fn: Callable, strategy: str) -> Callable:
+    """`fn(..., form=...)` with the form that `strategy` runs a tree in."""
+    return partial(fn, form=FORM_OF_STRATEGY[strategy])
 
 
 def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) -> Callable:
@@ -293,7 +122,8 @@ def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) 
 @partial(jax.jit, static_argnames=("shared", "strategy"))
 def _batched_loss(program: Program, y_pred, y_true, shared: bool, strategy: str) -> jnp.ndarray:
     in_axes = (0, None, None) if shared else (0, 0, 0)
-    return over_candidates(program_loss, in_axes, strategy)(program, y_pred, y_true)
+    loss = strategy_loss(program_loss, strategy)
+    return over_candidates(loss, in_axes, strategy)(program, y_pred, y_true)
 
 
 def lower_batch(

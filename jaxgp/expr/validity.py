@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgp.expr.lower import NODE_CAP, Program, encode_batch, program_loss
+from jaxgp.expr.interpreter import program_loss
+from jaxgp.expr.lower import FORM_OF_STRATEGY, default_strategy
+from jaxgp.expr.program import NODE_CAP, Program, encode_batch
 from jaxgp.expr.tree import Tree
 
 LOSS_RANGE = (1e-5, 1e5)
@@ -51,8 +53,11 @@ def probes() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
 
 @jax.jit
 def _probe_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
+    form = FORM_OF_STRATEGY[default_strategy()]
+
     def one(program):
-        value, grad = jax.value_and_grad(program_loss, argnums=1)(program, y_pred, y_true)
+        loss = partial(program_loss, form=form)
+        value, grad = jax.value_and_grad(loss, argnums=1)(program, y_pred, y_true)
         return value, jnp.all(jnp.isfinite(grad)), jnp.max(jnp.abs(grad))
 
     return jax.vmap(one)(program)

@@ -22,7 +22,7 @@ from functools import lru_cache
 import jax
 import jax.numpy as jnp
 
-from jaxgp.expr.lower import Program
+from jaxgp.expr.program import Program
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.step import Functions
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
-from jaxgp.expr.lower import NODE_CAP, STRATEGIES
+from jaxgp.expr.lower import STRATEGIES
+from jaxgp.expr.program import NODE_CAP
 
 DTYPES = ("float32", "bfloat16")
 EPOCH_LOOPS = ("scan", "host")

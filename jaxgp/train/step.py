@@ -33,7 +33,7 @@ import numpy as np
 import optax
 
 from jaxgp.data.augment import preprocess
-from jaxgp.expr.lower import default_strategy, over_candidates
+from jaxgp.expr.lower import default_strategy, over_candidates, strategy_loss
 from jaxgp.losses import loss_value
 from jaxgp.models.registry import build_model, init_variables
 from jaxgp.train.config import DEFAULT_MODEL_STRATEGY, TrainConfig
@@ -138,8 +138,10 @@ def step_parts(num_classes: int, image_shape: tuple[int, int, int], config: Trai
         optimizer(config.learning_rate),
         over_candidates(forward_train, (0, 0, None, 0), model_strategy),
         over_candidates(forward_eval, (0, 0, None), model_strategy),
-        over_candidates(loss_value, (0, 0, 0, None), loss_strategy),
-        over_candidates(loss_value, (0, 0, 0, None, None), loss_strategy),
+        over_candidates(strategy_loss(loss_value, loss_strategy), (0, 0, 0, None), loss_strategy),
+        over_candidates(
+            strategy_loss(loss_value, loss_strategy), (0, 0, 0, None, None), loss_strategy
+        ),
     )
 
 

@@ -7,7 +7,10 @@ import pytest
 
 from jaxgp import ExpressionError, lower, lower_batch, parse, random_trees
 from jaxgp.compilation import count_compilations
-from jaxgp.expr.lower import NODE_CAP, encode
+from jaxgp.expr.interpreter import program_loss
+from jaxgp.expr.lower import over_candidates, strategy_loss
+from jaxgp.expr.program import NODE_CAP, Program, encode, encode_batch
+from tests.expr.control_flow import hlo_loops_and_conditionals, jaxpr_primitives
 
 
 def _inputs(k, batch, classes, seed=0):
@@ -27,11 +30,12 @@ def test_lower_matches_a_numpy_evaluation_of_the_ngl_formula():
     np.testing.assert_allclose(lower_batch([tree])(y_pred[0], y_true[0])[0], expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("strategy", ["vmap", "map"])
 @pytest.mark.parametrize("classes", [10, 100])
-def test_lower_and_lower_batch_agree_in_value_and_gradient_on_random_trees(classes):
+def test_lower_and_lower_batch_agree_in_value_and_gradient_on_random_trees(classes, strategy):
     trees = random_trees(classes, 12)
     y_pred, y_true = _inputs(len(trees), 8, classes, seed=classes)
-    batched = lower_batch(trees)
+    batched = lower_batch(trees, strategy=strategy)
     values = batched(y_pred, y_true)
     grads = jax.grad(lambda p: batched(p, y_true).sum())(y_pred)
     for i, tree in enumerate(trees):
@@ -78,26 +82,25 @@ def test_a_tree_over_the_node_cap_is_refused_with_its_size():
         encode(tree)
 
 
-def _gradient_temp_bytes(max_nodes):
-    from jaxgp.expr.lower import Program, program_loss
-
+def _gradient_temp_bytes(max_nodes, form):
     tree = parse("neg(y_true * log(y_pred))")
     y_pred, y_true = _inputs(1, 64, 10)
     program = Program(*(jnp.asarray(f) for f in encode(tree, max_nodes)))
-    grad = jax.jit(jax.grad(lambda p: program_loss(program, p, y_true[0])))
-    return grad.lower(y_pred[0]).compile().memory_analysis().temp_size_in_bytes
+    grad = jax.jit(jax.grad(lambda p, q: program_loss(q, p, y_true[0], form)))
+    return grad.lower(y_pred[0], program).compile().memory_analysis().temp_size_in_bytes
 
 
-def test_interpreter_gradient_memory_grows_linearly_with_the_node_cap():
+@pytest.mark.parametrize(
+    ("form", "small_cap", "large_cap"), [("switch", 64, 256), ("select", 16, 64)]
+)
+def test_interpreter_gradient_memory_grows_linearly_with_the_node_cap(form, small_cap, large_cap):
     """A register file carried through reverse mode would store it at every step: N**2."""
-    small, large = _gradient_temp_bytes(64), _gradient_temp_bytes(256)
+    small, large = _gradient_temp_bytes(small_cap, form), _gradient_temp_bytes(large_cap, form)
     assert large / small < 6  # linear: about 4; quadratic: about 16
 
 
 @pytest.mark.parametrize("strategy", ["vmap", "map"])
 def test_over_candidates_runs_a_single_candidate_without_a_loop_and_many_alike(strategy):
-    from jaxgp.expr.lower import over_candidates
-
     def fn(a, shared, b):
         return {"sum": a @ shared + b, "scale": jnp.sum(a) * b}
 
@@ -114,3 +117,30 @@ def test_over_candidates_runs_a_single_candidate_without_a_loop_and_many_alike(s
     assert one["scale"].shape == (1,)
     primitives = {eqn.primitive.name for eqn in jax.make_jaxpr(run)(a[:1], shared, b[:1]).eqns}
     assert not primitives & {"scan", "while"}
+
+
+def _value_and_grad(strategy, k):
+    program = Program(*(jnp.asarray(f) for f in encode_batch(random_trees(5, k))))
+    y_pred, y_true = _inputs(k, 16, 10)
+    loss = strategy_loss(program_loss, strategy)
+
+    def total(y_pred, program):
+        return over_candidates(loss, (0, 0, 0), strategy)(program, y_pred, y_true).sum()
+
+    return jax.jit(jax.value_and_grad(total)), (y_pred, program)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_the_vmap_strategy_lowers_a_loss_without_loops_or_conditionals(k):
+    """On XLA:GPU a data-dependent loop or a conditional makes the host wait at each row."""
+    fn, arguments = _value_and_grad("vmap", k)
+    assert not jaxpr_primitives(jax.make_jaxpr(fn)(*arguments)) & {"while", "cond"}
+    flow = hlo_loops_and_conditionals(fn.lower(*arguments).compile().as_text())
+    assert flow == {"while": 0, "while_unknown_trip_count": 0, "conditional": 0}
+
+
+def test_the_map_strategy_keeps_a_conditional_per_row_and_a_data_dependent_loop():
+    fn, arguments = _value_and_grad("map", 1)
+    assert {"while", "cond"} <= jaxpr_primitives(jax.make_jaxpr(fn)(*arguments))
+    flow = hlo_loops_and_conditionals(fn.lower(*arguments).compile().as_text())
+    assert flow["while_unknown_trip_count"] >= 1 and flow["conditional"] >= 1

@@ -148,3 +148,26 @@ def test_a_one_candidate_step_on_a_cpu_runs_every_convolution_in_the_fast_form(d
         text = functions.epoch_program.lower(*arguments).compile().as_text()
         forms = set(re.findall(r" convolution\(.*?dim_labels=([^,\s]+)", text))
         assert forms == {"b01f_01io->b01f"}, strategy
+
+
+@pytest.mark.parametrize(("k", "epoch_loop"), [(1, "host"), (2, "host"), (2, "scan")])
+def test_an_accelerator_training_step_never_makes_the_device_wait_for_the_host(
+    digits, k, epoch_loop
+):
+    """With the accelerator defaults (models and losses under `vmap`), every loop of the
+    compiled step or epoch has a known trip count and nothing is conditional: on XLA:GPU
+    either would copy a value to the host and wait for it."""
+    from jaxgp.train.capacity import abstract_epoch_arguments
+    from jaxgp.train.loop import DeviceDataset
+    from jaxgp.train.step import build_functions
+    from tests.expr.control_flow import hlo_loops_and_conditionals
+
+    data = DeviceDataset.from_dataset(digits)
+    config = TrainConfig(
+        candidates_per_batch=k, model_strategy="vmap", loss_strategy="vmap", epoch_loop=epoch_loop
+    )
+    functions = build_functions(data.num_classes, data.image_shape, config)
+    arguments = abstract_epoch_arguments(functions, data, config, k)
+    flow = hlo_loops_and_conditionals(functions.epoch_program.lower(*arguments).compile().as_text())
+    assert flow["while_unknown_trip_count"] == 0
+    assert flow["conditional"] == 0
