@@ -47,8 +47,8 @@ from jaxgp.train.capacity import (
     choose_candidates_per_batch,
     epoch_footprint_bytes,
 )
-from jaxgp.train.config import DEFAULT_MODEL_STRATEGY
-from jaxgp.train.step import build_functions, default_epoch_loop
+from jaxgp.train.config import DEFAULT_MODEL_STRATEGY, default_epoch_loop
+from jaxgp.train.step import build_functions
 
 LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
 

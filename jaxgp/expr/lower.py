@@ -83,7 +83,7 @@ def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) 
 
     With K = 1 `fn` is applied to the one candidate directly, under either strategy: no
     batching rules, no loop (XLA's CPU backend runs convolution gradients inside a loop
-    naively; see `jaxgp.train.step.default_epoch_loop`).
+    naively; see `jaxgp.train.config.default_epoch_loop`).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")

@@ -4,14 +4,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import jax
+
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
-from jaxgp.expr.lower import STRATEGIES
+from jaxgp.expr.lower import STRATEGIES, default_strategy
 from jaxgp.expr.program import NODE_CAP
 
 DTYPES = ("float32", "bfloat16")
 EPOCH_LOOPS = ("scan", "host")
 DEFAULT_MODEL_STRATEGY = "vmap"
+
+
+def default_epoch_loop() -> str:
+    """How an epoch runs: `host` on a CPU, `scan` (one program per epoch) on accelerators.
+
+    XLA's CPU backend leaves convolution gradients inside a loop body (a `scan`, a
+    `lax.map`) in a form its fast convolution kernels do not take, so they run as naive
+    loops: a small_cnn step (CIFAR shape, batch 64) took 1149 ms in a scan and 65 ms
+    dispatched from Python (benchmarks/RESULTS.md; jax-ml/jax#12868). On a GPU the scan
+    saves a host round trip per step.
+    """
+    return "host" if jax.default_backend() == "cpu" else "scan"
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    """What the compiled training programs depend on, with every default resolved.
+
+    The rest of a `TrainConfig` (seed, epochs, learning rate, plateau, K) is data to the
+    same programs, so changing it compiles nothing new (`jaxgp.train.step.build_functions`
+    is cached on this).
+    """
+
+    model: str
+    batch_size: int
+    augment: AugmentConfig
+    compute_dtype: str
+    input_size: int | None
+    model_strategy: str
+    loss_strategy: str
+    epoch_loop: str
+    max_nodes: int
 
 
 @dataclass(frozen=True)
@@ -31,7 +65,7 @@ class TrainConfig:
     default to the backend's best (`jaxgp.expr.lower.default_strategy`). `epoch_loop` says
     how an epoch's steps run: `scan` (the epoch is one compiled program) or `host` (Python
     dispatches the compiled step); by default `host` on a CPU and `scan` elsewhere (see
-    `jaxgp.train.step.default_epoch_loop`).
+    `default_epoch_loop`).
     """
 
     model: str = "small_cnn"
@@ -83,3 +117,17 @@ class TrainConfig:
             )
         if not 0 <= self.memory_margin < 1:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
+
+    def program(self) -> ProgramSpec:
+        """The part of this configuration that the compiled programs depend on."""
+        return ProgramSpec(
+            model=self.model,
+            batch_size=self.batch_size,
+            augment=self.augment,
+            compute_dtype=self.compute_dtype,
+            input_size=self.input_size,
+            model_strategy=self.model_strategy or DEFAULT_MODEL_STRATEGY,
+            loss_strategy=self.loss_strategy or default_strategy(),
+            epoch_loop=self.epoch_loop or default_epoch_loop(),
+            max_nodes=self.max_nodes,
+        )

@@ -104,7 +104,6 @@ def _train_chunk(
     losses = place_candidates((jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program)))
     candidate_keys = place_candidates(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     data_key = place_replicated(jax.random.PRNGKey(config.seed + 1_000_003))
-    state = functions.init(candidate_keys)
     plateau = Plateau(
         np.full(len(specs), config.learning_rate),
         config.plateau_factor,
@@ -112,6 +111,7 @@ def _train_chunk(
         config.min_learning_rate,
         config.plateau_min_delta,
     )
+    state = with_learning_rates(functions.init(candidate_keys), plateau.rates)
     histories: list[list[EpochRecord]] = [[] for _ in specs]
     failed_epoch: list[int | None] = [None] * len(specs)
     for epoch in range(config.epochs):

@@ -22,8 +22,12 @@ class CandidateState(NamedTuple):
     alive: jnp.ndarray
 
 
-def optimizer(learning_rate: float) -> optax.GradientTransformation:
-    """Adam whose learning rate lives in its state, so reduce-on-plateau changes data only."""
+PLACEHOLDER_LEARNING_RATE = 1e-3
+
+
+def optimizer(learning_rate: float = PLACEHOLDER_LEARNING_RATE) -> optax.GradientTransformation:
+    """Adam whose learning rate lives in its state, so the rate (initial, or reduced on a
+    plateau) is data to the compiled step, never a constant in it."""
     return optax.inject_hyperparams(optax.adam)(learning_rate=learning_rate)
 
 

@@ -33,10 +33,10 @@ import numpy as np
 import optax
 
 from jaxgp.data.augment import preprocess
-from jaxgp.expr.lower import default_strategy, over_candidates, strategy_loss
+from jaxgp.expr.lower import over_candidates, strategy_loss
 from jaxgp.losses import loss_value
 from jaxgp.models.registry import build_model, init_variables
-from jaxgp.train.config import DEFAULT_MODEL_STRATEGY, TrainConfig
+from jaxgp.train.config import ProgramSpec, TrainConfig
 from jaxgp.train.state import CandidateState, all_finite, optimizer
 
 _step_listener: Callable[[int], None] | None = None
@@ -60,18 +60,6 @@ def report_interval(steps: int, reports: int = 20) -> int:
     """
     target = max(1, -(-steps // reports))
     return next(d for d in range(target, steps + 1) if steps % d == 0)
-
-
-def default_epoch_loop() -> str:
-    """How an epoch runs: `host` on a CPU, `scan` (one program per epoch) on accelerators.
-
-    XLA's CPU backend leaves convolution gradients inside a loop body (a `scan`, a
-    `lax.map`) in a form its fast convolution kernels do not take, so they run as naive
-    loops: a small_cnn step (CIFAR shape, batch 64) took 1149 ms in a scan and 65 ms
-    dispatched from Python (benchmarks/RESULTS.md; jax-ml/jax#12868). On a GPU the scan
-    saves a host round trip per step.
-    """
-    return "host" if jax.default_backend() == "cpu" else "scan"
 
 
 def _keep_where(ok: jnp.ndarray, new: Any, old: Any) -> Any:
@@ -110,8 +98,15 @@ class StepParts:
     """(kinds, programs, probs, y, weights) -> [K] losses"""
 
 
-def step_parts(num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig):
+def _spec(config: TrainConfig | ProgramSpec) -> ProgramSpec:
+    return config.program() if isinstance(config, TrainConfig) else config
+
+
+def step_parts(
+    num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig | ProgramSpec
+) -> StepParts:
     """The pieces `build_functions` composes (also timed apart by benchmarks/step_profile)."""
+    config = _spec(config)
     dtype = jnp.bfloat16 if config.compute_dtype == "bfloat16" else jnp.float32
     model = build_model(
         config.model,
@@ -120,8 +115,7 @@ def step_parts(num_classes: int, image_shape: tuple[int, int, int], config: Trai
         input_size=config.input_size,
         dtype=dtype,
     )
-    model_strategy = config.model_strategy or DEFAULT_MODEL_STRATEGY
-    loss_strategy = config.loss_strategy or default_strategy()
+    model_strategy, loss_strategy = config.model_strategy, config.loss_strategy
 
     def forward_train(params, batch_stats, x, key):
         variables = {"params": params, "batch_stats": batch_stats}
@@ -135,7 +129,7 @@ def step_parts(num_classes: int, image_shape: tuple[int, int, int], config: Trai
 
     return StepParts(
         model,
-        optimizer(config.learning_rate),
+        optimizer(),
         over_candidates(forward_train, (0, 0, None, 0), model_strategy),
         over_candidates(forward_eval, (0, 0, None), model_strategy),
         over_candidates(strategy_loss(loss_value, loss_strategy), (0, 0, 0, None), loss_strategy),
@@ -145,9 +139,21 @@ def step_parts(num_classes: int, image_shape: tuple[int, int, int], config: Trai
     )
 
 
+def build_functions(
+    num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig | ProgramSpec
+) -> Functions:
+    """The init, epoch and evaluation functions (jitted, not yet compiled).
+
+    Cached on what changes the programs (`ProgramSpec`): another seed, epoch count or
+    learning rate reuses the same functions and their compilations. `init` gives each
+    candidate the optimiser's placeholder learning rate: set the real one
+    (`jaxgp.train.state.with_learning_rates`) before training.
+    """
+    return _build_functions(num_classes, tuple(image_shape), _spec(config))
+
+
 @lru_cache(maxsize=16)
-def build_functions(num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig):
-    """The init, epoch and evaluation functions (jitted, not yet compiled)."""
+def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config: ProgramSpec):
     parts = step_parts(num_classes, image_shape, config)
     model, tx = parts.model, parts.tx
     train_models, eval_models = parts.train_models, parts.eval_models
@@ -245,8 +251,7 @@ def build_functions(num_classes: int, image_shape: tuple[int, int, int], config:
         losses, accuracies = zip(*jax.device_get(metrics), strict=True)
         return state, (np.stack(losses), np.stack(accuracies))
 
-    epoch_loop = config.epoch_loop or default_epoch_loop()
-    if epoch_loop == "scan":
+    if config.epoch_loop == "scan":
         train_epoch, epoch_program = scan_epoch, scan_epoch
     else:
         train_epoch, epoch_program = host_epoch, host_step

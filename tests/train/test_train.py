@@ -57,6 +57,21 @@ def test_a_second_list_of_candidates_does_not_compile_again(digits, quick):
     assert report.compilations == 0
 
 
+def test_another_seed_epoch_count_or_learning_rate_compiles_nothing_new(digits, quick):
+    from jaxgp.train.step import build_functions
+
+    train_candidates(LOSSES[:1], digits, quick)
+    changed = dataclasses.replace(
+        quick, seed=7, epochs=1, learning_rate=3e-4, plateau_patience=3, min_learning_rate=1e-5
+    )
+    with count_compilations() as stats:
+        (result,) = train_candidates(LOSSES[:1], digits, changed).results
+    assert stats.count == 0
+    assert result.history[0].learning_rate == pytest.approx(3e-4)
+    shape = (digits.num_classes, digits.image_shape)
+    assert build_functions(*shape, changed) is build_functions(*shape, quick)
+
+
 def test_the_same_seed_gives_the_same_results_and_another_seed_does_not(digits, quick):
     first = train_candidates(LOSSES[:1], digits, quick, seeds=[3]).results[0]
     again = train_candidates(LOSSES[:1], digits, quick, seeds=[3]).results[0]
@@ -119,7 +134,8 @@ def test_reduce_on_plateau_never_goes_below_the_minimum():
 def test_the_training_epoch_compiles_once_across_the_epochs_of_a_call(digits):
     from jaxgp.train.step import build_functions
 
-    config = TrainConfig(epochs=3, candidates_per_batch=2, seed=11)
+    # a batch size no other test uses: the functions are cached on what changes programs
+    config = TrainConfig(epochs=3, candidates_per_batch=2, seed=11, batch_size=48)
     train_candidates(["ce", "ngl"], digits, config)
     functions = build_functions(digits.num_classes, digits.image_shape, config)
     if not hasattr(functions.epoch_program, "_cache_size"):
