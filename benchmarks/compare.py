@@ -60,7 +60,7 @@ for path in (str(HERE), str(ROOT)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from throughput import LOSS, device_description, git_commit  # noqa: E402
+from measure import LOSS, device_description, git_commit  # noqa: E402
 
 #: Table 4.4 of the thesis: seconds on an RTX A2000 12 GB, TensorFlow 2.6, Windows.
 THESIS_SECONDS = {

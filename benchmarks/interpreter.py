@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from throughput import LOSS, benchmark_candidates, device_description, git_commit
+from measure import LOSS, benchmark_candidates, device_description, git_commit
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import load_dataset, train_batch_indices

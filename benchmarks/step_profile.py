@@ -44,7 +44,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import optax
-from throughput import benchmark_candidates, device_description, git_commit
+from measure import benchmark_candidates, device_description, git_commit
 
 from jaxgp.data import load_dataset, train_batch_indices
 from jaxgp.train import DeviceDataset, TrainConfig

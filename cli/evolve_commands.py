@@ -56,6 +56,7 @@ class RichReporter(Reporter):
         self.generations: Any = None
         self.training: dict[str, Any] = {}
         self.prefix = "  "
+        self.batched: set[str] = set()
 
     def __enter__(self) -> RichReporter:
         self.live.start()
@@ -89,6 +90,12 @@ class RichReporter(Reporter):
         if what not in self.training:
             self.training[what] = self.progress.add_task(self.prefix + label, total=total)
         self.progress.update(self.training[what], completed=done, total=total)
+
+    def batching(self, dataset: str, decision: Any) -> None:
+        if decision.source == "one candidate" or dataset in self.batched:
+            return
+        self.batched.add(dataset)
+        self.console.print(f"  {dataset}: candidates trained at once: {decision.describe()}")
 
     def best(self, algorithm: str, individual: Any) -> None:
         if self.generations is not None:

@@ -68,7 +68,7 @@ def train(
     typer.echo("s: each candidate's share of its chunk's wall time, XLA compilation included")
     for name, report in reports.items():
         typer.echo(
-            f"{name}: K={report.candidates_per_batch}, {report.seconds:.1f} s, of which "
+            f"{name}: {report.batching.describe()}, {report.seconds:.1f} s, of which "
             f"{report.compile_seconds:.1f} s compiling ({report.compilations} XLA compilations"
             f"{loaded_from_cache(report.compilation_cache_hits)})"
         )

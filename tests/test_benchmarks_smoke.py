@@ -1,11 +1,13 @@
 """The benchmarks run end to end at smoke sizes and report well-formed, positive numbers.
 
-`benchmarks/throughput.py --smoke`, `benchmarks/compare.py --smoke` and
-`benchmarks/step_profile.py --smoke` run as subprocesses, side by side (each mostly waits
-on its own single-threaded compilation, so on two cores this saves wall time). compare runs
-jaxgp and the Keras reference (`benchmarks/reference_keras.py`); the Keras part is skipped,
-with the reason, when Keras or its backend cannot be imported. The Keras reference runs on
-the jax backend unless KERAS_BACKEND says otherwise, so it needs no TensorFlow.
+`benchmarks/gpu_run.py --smoke` (every part of the GPU measurement at toy sizes, and with
+them `throughput.py --smoke` and `reference_keras.py --smoke`), `benchmarks/compare.py
+--smoke`, `benchmarks/step_profile.py --smoke` and `benchmarks/interpreter.py --smoke` run
+as subprocesses, side by side (each mostly waits on its own single-threaded compilation,
+so on two cores this saves wall time). compare runs jaxgp and the Keras reference; the
+Keras part is skipped, with the reason, when Keras or its backend cannot be imported. The
+Keras reference runs on the jax backend unless KERAS_BACKEND says otherwise, so it needs no
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -54,9 +56,12 @@ def smoke_runs(tmp_path_factory):
     """Start the smoke runs at once; return their (returncode, stdout, stderr, json)."""
     out = tmp_path_factory.mktemp("bench")
     commands = {
-        "throughput": [
-            sys.executable, str(BENCHMARKS / "throughput.py"), "--smoke",
-            "--json", str(out / "throughput.json"),
+        "gpu_run": [
+            sys.executable, str(BENCHMARKS / "gpu_run.py"), "--smoke", "--out", str(out / "gpu"),
+        ],
+        "interpreter": [
+            sys.executable, str(BENCHMARKS / "interpreter.py"), "--smoke",
+            "--json", str(out / "interpreter.json"),
         ],
         "compare": [
             sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
@@ -84,21 +89,54 @@ def smoke_runs(tmp_path_factory):
         report = json.loads(path.read_text()) if path.exists() else None
         results[name] = (process.returncode, stdout, stderr, report)
     results["markdown"] = (out / "compare.md").read_text() if (out / "compare.md").exists() else ""
+    results["out"] = out
     return results
 
 
-def test_throughput_smoke(smoke_runs):
-    code, stdout, stderr, report = smoke_runs["throughput"]
+def test_the_gpu_run_smoke_measures_every_part_into_at_most_eight_files(smoke_runs):
+    sys.path.insert(0, str(BENCHMARKS))
+    from gpu_parts import INCEPTION_ROWS
+    from gpu_run import ORDER
+
+    code, stdout, stderr, _ = smoke_runs["gpu_run"]
+    out = smoke_runs["out"] / "gpu"
+    assert code == 0, (stdout + stderr)[-3000:]
+    rows = json.loads((out / "results.json").read_text())["rows"]
+    assert [part for part in ORDER if any(r["part"] == part for r in rows)] == list(ORDER)
+    failed = [
+        r for r in rows if "error" in r and (r["part"] != "keras" or _keras_missing() is None)
+    ]
+    assert failed == []
+    inception = {r["name"]: r for r in rows if r["part"] == "inception"}
+    assert list(inception) == list(INCEPTION_ROWS)
+    for row in inception.values():
+        for key in ("candidate_images_per_s", "step_ms", "compile_s", "achieved_tflop_per_s"):
+            assert _positive(row[key]), (row["name"], key)
+        assert row["hlo"]["fusions"] > 0
+    assert inception["k4_vmap_bf16"]["against"] == "k1_bf16" and _positive(
+        inception["k4_vmap_bf16"]["vs"]
+    )
+    small = [r for r in rows if r["part"] == "small_cnn"]
+    assert [r["k"] for r in small] == [1, 2]
+    assert all(_positive(r["candidate_images_per_s"]) for r in small)
+    (diverging,) = [r for r in rows if r["part"] == "diverging"]
+    assert diverging["returncode"] == 0 and "1 passed" in diverging["outcome"]
+    (compare,) = [r for r in rows if r["part"] == "compare"]
+    assert compare["evaluations"] == 2 + 2 + 1 and _positive(compare["wall_s"])
+    trace = json.loads((out / "trace.json").read_text())
+    assert {"xla_op_ms_per_step_by_part", "host_waits_per_step", "steps"} <= set(trace)
+    files = sorted(path.name for path in out.iterdir())
+    assert {"env.txt", "results.json", "results.md", "log.txt", "compare_report.md"} <= set(files)
+    assert len(files) <= 8 and all(path.is_file() for path in out.iterdir())
+    assert stdout.rstrip().endswith("|") and "## compare" in stdout[-2000:]
+
+
+def test_interpreter_smoke(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["interpreter"]
     assert code == 0, stderr[-3000:]
-    assert report is not None and report["complete"]
-    assert [row["k"] for row in report["rows"]] == [1, 2]
-    for row in report["rows"]:
-        assert _positive(row["candidate_images_per_s"])
-        assert _positive(row["step_ms"])
-        assert _positive(row["achieved_tflop_per_s"])
-    # every row is also printed as one JSON line
-    lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
-    assert len(lines) == len(report["rows"])
+    assert {row["form"] for row in report["losses"]} == {"select", "switch"}
+    assert all(_positive(row["ms"]) and _positive(row["compile_s"]) for row in report["losses"])
+    assert all(_positive(row["step_ms"]) for row in report["steps"])
 
 
 def test_step_profile_smoke(smoke_runs):

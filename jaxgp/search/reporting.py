@@ -18,7 +18,11 @@ class Reporter:
         """`count` candidates go to the trainer on `dataset`."""
 
     def training_progress(self, what: str, done: int, total: int) -> None:
-        """The trainer's `progress(what, done, total)` callback (chunk, epoch, step)."""
+        """The trainer's `progress(what, done, total)` callback (probe, chunk, epoch, step)."""
+
+    def batching(self, dataset: str, decision: Any) -> None:
+        """How many candidates the trainer trained at once on `dataset`, and why (a
+        `jaxgp.train.batching.BatchDecision`)."""
 
     def evaluated(self, algorithm: str, generation: int, individual: Any) -> None:
         """One evaluation finished (trained, cached, failed or replayed from the ledger)."""

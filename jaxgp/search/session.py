@@ -205,5 +205,6 @@ def execute(
         total=total,
         resumed=resumed,
     )
+    summary["candidates_per_batch"] = trainings.batching
     run.write_summary(summary)
     return summary

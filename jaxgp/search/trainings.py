@@ -50,6 +50,9 @@ class TrainingLog:
                 continue
             self.stored[key].append(line)
         self.taken_back = 0
+        self.batching: dict[str, dict] = {}
+        """Per dataset: K per number of candidates, and the latest decision's source and
+        probe (the run summary's `candidates_per_batch`)."""
 
     def take_back(
         self, losses: Sequence[Any], dataset: Any, *, algorithm: str, generation: int
@@ -83,6 +86,9 @@ class TrainingLog:
         reporter.training_started(algorithm, generation, dataset.name, len(losses))
         report = train_fn(list(losses), dataset, config, progress=reporter.training_progress)
         trained = [(scores_from_result(r), float(r.seconds)) for r in report.results]
+        if report.batching is not None:
+            self._note_batching(dataset.name, len(losses), report.batching)
+            reporter.batching(dataset.name, report.batching)
         if self.record is not None:
             self.record(
                 {
@@ -98,3 +104,10 @@ class TrainingLog:
                 }
             )
         return trained
+
+    def _note_batching(self, dataset: str, count: int, decision: Any) -> None:
+        entry = self.batching.setdefault(dataset, {"k_by_candidates": {}})
+        entry["k_by_candidates"][str(count)] = decision.k
+        if count > 1 or "source" not in entry:
+            entry.update(decision.to_dict())
+            entry.pop("k")

@@ -1,23 +1,12 @@
-"""How many candidates to train at once: an explicit K, or the largest that fits in memory.
+"""Device memory and what a compiled training program needs of it (XLA's memory analysis).
 
-`auto` compiles the training epoch (with the host loop: its step) for one candidate, ahead
-of time without running it, reads XLA's memory analysis of it (arguments + outputs +
-temporaries, less what is aliased), and takes the largest K whose K-fold footprint fits in
-the device's memory less `memory_margin`. That over-counts what the candidates share (the
-dataset, the batch), so it errs towards a smaller K. K is capped at `max_auto_candidates`
-and at the number of candidates. On a CPU the "device memory" is half the machine's RAM.
-The probe is remembered per compiled function and dataset shape.
-
-On a CPU `auto` is 1: there batching candidates does not pay. One candidate per step keeps
-the cores busy, and K models in one step ran slower per candidate than K steps of one
-(small_cnn, CIFAR shape, batch 64, 2 cores: 977 candidate-images/s at K=1, 293 at K=2 and
-220 at K=4 under `vmap`; 1123, 115 and 100 under `lax.map`; benchmarks/RESULTS.md).
+Used by `jaxgp.train.batching` to stop `auto` at the K that no longer fits, and by the
+benchmarks. On a CPU the "device memory" is half the machine's RAM.
 """
 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
@@ -56,10 +45,9 @@ def abstract_epoch_arguments(functions: Functions, data, config: TrainConfig, k:
     )  # fmt: skip
 
 
-def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: int) -> int:
-    """XLA's memory analysis of the compiled training epoch for K candidates."""
-    arguments = abstract_epoch_arguments(functions, data, config, k)
-    compiled = functions.epoch_program.lower(*arguments).compile()
+def compiled_footprint_bytes(compiled) -> int:
+    """XLA's memory analysis of a compiled program: arguments + outputs + temporaries, less
+    what is aliased."""
     memory = compiled.memory_analysis()
     total = (
         memory.argument_size_in_bytes
@@ -70,23 +58,7 @@ def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: in
     return max(int(total), 1)
 
 
-@lru_cache(maxsize=16)
-def _auto_k(functions: Functions, config: TrainConfig, data) -> int:
-    per_candidate = epoch_footprint_bytes(functions, data, config, 1)
-    budget = device_memory_bytes() * (1.0 - config.memory_margin)
-    return max(1, int(budget // per_candidate))
-
-
-def batching_pays() -> bool:
-    """Whether training several candidates in one step beats one at a time here."""
-    return jax.default_backend() != "cpu"
-
-
-def choose_candidates_per_batch(n: int, data, config: TrainConfig, functions: Functions) -> int:
-    """K for training `n` candidates: the configured number, or the `auto` choice."""
-    if config.candidates_per_batch != "auto":
-        return int(config.candidates_per_batch)
-    if not batching_pays():
-        return 1
-    fits = _auto_k(functions, config, data)
-    return max(1, min(fits, config.max_auto_candidates, n))
+def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: int) -> int:
+    """XLA's memory analysis of the compiled training epoch for K candidates."""
+    arguments = abstract_epoch_arguments(functions, data, config, k)
+    return compiled_footprint_bytes(functions.epoch_program.lower(*arguments).compile())

@@ -23,7 +23,7 @@ from jaxgp.data.batches import eval_batch_indices, train_batch_indices
 from jaxgp.data.dataset import Dataset, Split
 from jaxgp.expr.tree import Tree
 from jaxgp.losses import LossSpec, encode_losses, resolve_loss
-from jaxgp.train.capacity import choose_candidates_per_batch
+from jaxgp.train.batching import decide
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.placement import place_candidates, place_replicated, round_up_to_devices
 from jaxgp.train.plateau import Plateau
@@ -169,8 +169,8 @@ def train_candidates(
             dataset if isinstance(dataset, DeviceDataset) else DeviceDataset.from_dataset(dataset)
         )
         functions = build_functions(data.num_classes, data.image_shape, config)
-        k = choose_candidates_per_batch(len(specs), data, config, functions)
-        k = round_up_to_devices(k)
+        decision = decide(len(specs), data, config, functions, progress)
+        k = round_up_to_devices(decision.k)
         results: list[CandidateResult] = []
         chunks = range(0, len(specs), k)
         for number, first in enumerate(chunks):
@@ -207,5 +207,5 @@ def train_candidates(
                 progress("chunk", number + 1, len(chunks))
     return TrainReport(
         results, k, compiled.count, compiled.seconds, time.perf_counter() - start,
-        compiled.cache_hits,
+        compiled.cache_hits, decision,
     )  # fmt: skip

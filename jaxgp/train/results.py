@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,5 @@ class TrainReport:
     compile_seconds: float
     seconds: float
     compilation_cache_hits: int = 0
+    batching: Any = None
+    """The `jaxgp.train.batching.BatchDecision` behind `candidates_per_batch`."""

@@ -80,6 +80,8 @@ class Functions:
     epoch_program: Callable
     """The jitted program behind `train_epoch`: the scanned epoch, or the host loop's step
     (whose last argument, the step number, has the shape of the epoch number's)."""
+    step_program: Callable
+    """The jitted host-loop step, whichever loop trains (`jaxgp.train.batching` times it)."""
 
 
 @dataclass(frozen=True)
@@ -266,4 +268,5 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
         correct = jnp.sum(weights * (jnp.argmax(probs, -1) == labels[indices]), axis=-1)
         return losses * jnp.sum(weights), correct
 
-    return Functions(jax.jit(jax.vmap(init_one)), train_epoch, evaluate_batch, epoch_program)
+    init = jax.jit(jax.vmap(init_one))
+    return Functions(init, train_epoch, evaluate_batch, epoch_program, host_step)

@@ -2,6 +2,7 @@
 
 import json
 
+import jax
 import numpy as np
 import pytest
 
@@ -41,3 +42,8 @@ def test_tiny_evolve_with_the_real_trainer(tmp_path):
             assert 0.0 <= record["datasets"]["digits"]["val_accuracy"] <= 1.0
     assert len(summary["algorithms"]["tournament"]["final_population"]) == 4
     assert summary["algorithms"]["tournament"]["compilations"] >= 0
+    batching = summary["candidates_per_batch"]["digits"]
+    if jax.default_backend() == "cpu":  # one candidate per trainer call, each ledgered at once
+        assert batching == {"k_by_candidates": {"1": 1}, "source": "cpu"}
+    else:
+        assert batching["source"] in ("probed", "remembered") and "4" in batching["k_by_candidates"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgp.compilation import count_compilations
-from jaxgp.train import TrainConfig, capacity, train_candidates
+from jaxgp.train import TrainConfig, train_candidates
 from jaxgp.train.plateau import Plateau
 
 LOSSES = ["ce", "ngl", "neg(y_true * log(y_pred)) + 0.1 * (y_pred - y_true) * (y_pred - y_true)"]
@@ -95,19 +95,6 @@ def test_longer_lists_are_trained_in_chunks_of_k(digits, quick):
     assert report.candidates_per_batch == 3
     assert [r.label for r in report.results][:2] == ["ce", "ngl"]
     assert len(report.results) == 5
-
-
-def test_auto_k_fits_the_candidate_count_where_batching_pays(digits, monkeypatch):
-    monkeypatch.setattr(capacity, "batching_pays", lambda: True)
-    config = TrainConfig(epochs=1, candidates_per_batch="auto", max_auto_candidates=4)
-    assert train_candidates(LOSSES[:2], digits, config).candidates_per_batch == 2
-
-
-def test_auto_k_is_one_on_a_cpu(digits):
-    if jax.default_backend() != "cpu":
-        pytest.skip("the CPU rule")
-    config = TrainConfig(epochs=1, candidates_per_batch="auto")
-    assert train_candidates(LOSSES[:2], digits, config).candidates_per_batch == 1
 
 
 @pytest.mark.parametrize(

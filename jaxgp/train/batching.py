@@ -1,0 +1,259 @@
+"""How many candidates to train at once (K): an explicit number, or `auto`, decided by measuring.
+
+`auto` on a CPU is 1, without probing: there batching candidates does not pay (small_cnn,
+CIFAR shape, batch 64, 2 cores: 977 candidate-images/s at K=1, 293 at K=2 and 220 at K=4
+under `vmap`; benchmarks/RESULTS.md). A call with one candidate is K = 1 everywhere.
+
+`auto` on an accelerator probes once per (device kind, jax version, model, dataset shape,
+dtype, strategies, epoch loop, node cap): for K = 1, 2, 4, ... it compiles the training
+step for K candidates ahead of time, reads XLA's memory analysis of it (arguments, outputs
+and temporaries, less what is aliased), stops at the first K that does not fit in the
+device's memory less `memory_margin`, and otherwise times `PROBE_STEPS` steps on the real
+data after `PROBE_WARMUP`. It stops at the first K whose candidate-images per second are
+not above the best so far, or at `max_auto_candidates`. The steps are compiled with the
+arguments training passes, so with the host epoch loop the chosen K's step is compiled
+once, for the probe and the training alike.
+
+For a call of n candidates the decision is the measured K that trains them soonest
+(ceil(n/K) steps of K candidates each, padding included), and K > 1 only if that beats
+K = 1 by `CLEAR_MARGIN`. Probes are kept in memory and, when JAX's persistent compilation
+cache is on, in `jaxgp-candidates-per-batch.json` in its directory, so the next run on the
+same machine decides without probing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from jaxgp.losses import encode_losses, resolve_loss
+from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
+from jaxgp.train.config import TrainConfig
+from jaxgp.train.placement import place_candidates, place_replicated
+from jaxgp.train.step import Functions
+
+PROBE_STEPS = 5
+PROBE_WARMUP = 2
+CLEAR_MARGIN = 1.10
+DECISIONS_FILE = "jaxgp-candidates-per-batch.json"
+_PROBE_LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the probe measured: candidate-images per second per K, and why it stopped."""
+
+    rates: dict[int, float]
+    stopped: str
+    """`slower` (K stopped paying), `memory` (the next K did not fit) or `cap`."""
+    seconds: float
+    """Wall time of the probe, compilations included."""
+    cap: int
+
+    def best(self, n: int) -> int:
+        """The measured K that trains n candidates soonest; 1 unless another clearly wins."""
+        cost = {k: math.ceil(n / k) * k / rate for k, rate in self.rates.items() if rate > 0}
+        if not cost:
+            return 1
+        k = min(cost, key=cost.get)
+        return k if 1 not in cost or cost[1] >= CLEAR_MARGIN * cost[k] else 1
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "rates": {str(k): v for k, v in self.rates.items()}}
+
+    @staticmethod
+    def from_dict(data: dict) -> Probe:
+        rates = {int(k): float(v) for k, v in data["rates"].items()}
+        return Probe(rates, str(data["stopped"]), float(data["seconds"]), int(data["cap"]))
+
+
+@dataclass(frozen=True)
+class BatchDecision:
+    """K for one trainer call and why: `explicit`, `one candidate`, `cpu`, `probed` (here)
+    or `remembered` (from an earlier probe in this process or on this machine)."""
+
+    k: int
+    source: str
+    probe: Probe | None = field(default=None)
+
+    def to_dict(self) -> dict:
+        data: dict = {"k": self.k, "source": self.source}
+        if self.probe is not None:
+            data["probe"] = self.probe.to_dict()
+        return data
+
+    def describe(self) -> str:
+        text = f"K={self.k} ({self.source})"
+        if self.probe is not None:
+            rates = ", ".join(f"K={k} {r:,.0f}" for k, r in sorted(self.probe.rates.items()))
+            text += (
+                f"; candidate-images/s {rates}; stopped: {self.probe.stopped}; the probe took "
+                f"{self.probe.seconds:.1f} s"
+            )
+        return text
+
+
+def batching_pays() -> bool:
+    """Whether training several candidates in one step can beat one at a time here."""
+    return jax.default_backend() != "cpu"
+
+
+def probe_key(data, config: TrainConfig) -> str:
+    """What a probe's result depends on."""
+    spec = config.program()
+    device = jax.local_devices()[0]
+    parts = [
+        device.device_kind, f"{jax.local_device_count()} devices", f"jax {jax.__version__}",
+        spec.model, f"input {spec.input_size}", f"{data.num_classes} classes",
+        "x".join(map(str, data.image_shape)), f"batch {spec.batch_size}", spec.compute_dtype,
+        f"models {spec.model_strategy}", f"losses {spec.loss_strategy}",
+        f"epoch {spec.epoch_loop}", f"nodes {spec.max_nodes}",
+    ]  # fmt: skip
+    return " | ".join(parts)
+
+
+_probes: dict[str, Probe] = {}
+
+
+def decisions_path() -> Path | None:
+    """The file beside JAX's persistent compilation cache, or None when it is off."""
+    directory = jax.config.jax_compilation_cache_dir
+    return Path(directory) / DECISIONS_FILE if directory else None
+
+
+def _read_decisions(path: Path | None) -> dict:
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # a broken file only costs a new probe
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(key: str, probe: Probe) -> None:
+    _probes[key] = probe
+    path = decisions_path()
+    if path is None:
+        return
+    data = _read_decisions(path)
+    data[key] = probe.to_dict()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # an unwritable cache directory only costs a probe next time
+
+
+def _recall(key: str) -> Probe | None:
+    if key in _probes:
+        return _probes[key]
+    stored = _read_decisions(decisions_path()).get(key)
+    if stored is None:
+        return None
+    try:
+        probe = Probe.from_dict(stored)
+    except (KeyError, TypeError, ValueError):
+        return None
+    _probes[key] = probe
+    return probe
+
+
+def _zeros_like(shapes):
+    return jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes)
+
+
+def _probe_arguments(functions: Functions, data, config: TrainConfig, k: int) -> tuple:
+    """The host step's arguments for K candidates, placed as training places them."""
+    batch = encode_losses([resolve_loss(_PROBE_LOSS)] * k, config.max_nodes)
+    losses = place_candidates((batch.kind, batch.program))
+    keys = place_candidates(np.stack([np.asarray(jax.random.PRNGKey(i)) for i in range(k)]))
+    state = place_candidates(_zeros_like(jax.eval_shape(functions.init, keys)))
+    data_key = place_replicated(np.asarray(jax.random.PRNGKey(0)))
+    steps = max(1, data.train.size // config.batch_size)
+    rng = np.random.default_rng(0)
+    indices = rng.integers(0, data.train.size, (steps, config.batch_size), dtype=np.int32)
+    return (
+        state, *losses, data.train.images, data.train.labels, data_key, keys,
+        place_replicated(indices),
+    )  # fmt: skip
+
+
+def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float):
+    """(candidate-images per second, bytes) of K candidates' step; (None, bytes) if it does
+    not fit in `budget`."""
+    arguments = _probe_arguments(functions, data, config, k)
+    compiled = functions.step_program.lower(*arguments, np.int32(0)).compile()
+    footprint = compiled_footprint_bytes(compiled)
+    if footprint > budget:
+        return None, footprint
+    state, rest = arguments[0], arguments[1:]
+    steps = arguments[-1].shape[0]
+    for step in range(PROBE_WARMUP + PROBE_STEPS):
+        if step == PROBE_WARMUP:
+            jax.block_until_ready(state)
+            start = time.perf_counter()
+        state, metrics = compiled(state, *rest, np.int32(step % steps))
+    jax.block_until_ready(metrics)
+    return k * config.batch_size * PROBE_STEPS / (time.perf_counter() - start), footprint
+
+
+def probe(functions: Functions, data, config: TrainConfig, progress: Progress | None) -> Probe:
+    """Measure K = 1, 2, 4, ... on this device (see the module docstring)."""
+    start = time.perf_counter()
+    budget = device_memory_bytes() * (1.0 - config.memory_margin)
+    cap = config.max_auto_candidates
+    ks = [2**i for i in range(cap.bit_length()) if 2**i <= cap]
+    rates: dict[int, float] = {}
+    stopped, one = "cap", 0
+    for number, k in enumerate(ks):
+        if progress:
+            progress("probe", number, len(ks))
+        if k * one > budget:  # K copies of one candidate's footprint: no need to compile
+            stopped = "memory"
+            break
+        rate, footprint = _rate(functions, data, config, k, budget)
+        one = one or footprint
+        if rate is None:
+            stopped = "memory"
+            break
+        best_so_far = max(rates.values(), default=0.0)
+        rates[k] = rate
+        if rate <= best_so_far:
+            stopped = "slower"
+            break
+    if progress:
+        progress("probe", len(ks), len(ks))
+    return Probe(rates, stopped, time.perf_counter() - start, cap)
+
+
+def decide(
+    n: int, data, config: TrainConfig, functions: Functions, progress: Progress | None = None
+) -> BatchDecision:
+    """K for training n candidates on `data`."""
+    if config.candidates_per_batch != "auto":
+        return BatchDecision(int(config.candidates_per_batch), "explicit")
+    if not batching_pays():
+        return BatchDecision(1, "cpu")
+    if n <= 1:
+        return BatchDecision(1, "one candidate")
+    key = probe_key(data, config)
+    known = _recall(key)
+    if known is not None and (known.stopped != "cap" or known.cap >= config.max_auto_candidates):
+        k = min(known.best(n), config.max_auto_candidates)
+        return BatchDecision(k, "remembered", known)
+    measured = probe(functions, data, config, progress)
+    _remember(key, measured)
+    return BatchDecision(min(measured.best(n), config.max_auto_candidates), "probed", measured)
