@@ -188,6 +188,9 @@ def trace(ctx: Context) -> None:
 
 # -- small_cnn, Keras, the diverging test: other scripts ----------------------------------------
 def _script(command: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run a script of the checkout, which imports jaxgp from it (installed or not)."""
+    env = dict(env or os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
 
 
