@@ -47,8 +47,8 @@ import optax
 from measure import benchmark_candidates, device_description, git_commit
 
 from jaxgp.data import load_dataset, train_batch_indices
+from jaxgp.policy import default_model_strategy
 from jaxgp.train import DeviceDataset, TrainConfig
-from jaxgp.train.config import DEFAULT_MODEL_STRATEGY
 from jaxgp.train.step import build_functions, step_parts
 
 
@@ -197,7 +197,7 @@ def main() -> None:
         "batch_size": args.batch_size,
         "k": args.k,
         "dtype": args.dtype,
-        "model_strategy": args.model_strategy or DEFAULT_MODEL_STRATEGY,
+        "model_strategy": args.model_strategy or default_model_strategy(),
         "device": device_description(),
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "commit": git_commit(),

@@ -1,4 +1,4 @@
-"""Option parsing and wording shared by the commands: comma lists, K, compile counts."""
+"""Option parsing and wording shared by the commands: comma lists, compile counts."""
 
 from __future__ import annotations
 
@@ -11,21 +11,6 @@ def split_names(text: str) -> list[str]:
     if not names:
         raise ConfigError(f"expected one or more comma-separated names, got {text!r}")
     return names
-
-
-def candidates_per_batch(text: str) -> int | str:
-    """`auto` or a positive integer."""
-    if text == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(
-            f"--candidates-per-batch must be 'auto' or a positive integer, got {text!r}"
-        )
-    return value
 
 
 def loaded_from_cache(hits: int) -> str:

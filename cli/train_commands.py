@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from jaxgp.cli.main import app
-from jaxgp.cli.options import candidates_per_batch, loaded_from_cache, split_names
+from jaxgp.cli.options import loaded_from_cache, split_names
 
 
 @app.command()
@@ -53,7 +53,7 @@ def train(
                     input_size=input_size)  # fmt: skip
     config = TrainConfig(
         model=model, epochs=epochs, seed=seed, batch_size=batch_size, input_size=input_size,
-        compute_dtype=dtype, candidates_per_batch=candidates_per_batch(candidates),
+        compute_dtype=dtype, candidates_per_batch=candidates,
     )  # fmt: skip
     reports = {}
     for name in names:

@@ -23,6 +23,7 @@ from jaxgp.expr.interpreter import program_loss
 from jaxgp.expr.primitives import PRIMITIVES
 from jaxgp.expr.program import NODE_CAP, Program, encode_batch
 from jaxgp.expr.tree import Tree
+from jaxgp.policy import STRATEGIES, default_loss_strategy
 
 
 # -- the closure ----------------------------------------------------------------------------
@@ -54,23 +55,13 @@ def lower(tree: Tree) -> Callable[[jnp.ndarray, jnp.ndarray], jnp.ndarray]:
     return loss
 
 
-STRATEGIES = ("vmap", "map")
-
-
 FORM_OF_STRATEGY = {"vmap": "select", "map": "switch"}
 """The interpreter form each strategy runs a tree in (see `jaxgp.expr.interpreter`)."""
 
 
 def default_strategy() -> str:
-    """How to run K loss trees: `map` on a CPU, `vmap` on accelerators.
-
-    `vmap` runs the select form, free of loops and conditionals, which on a GPU would make
-    the host wait at every row; it computes every primitive at every row, which on a CPU
-    costs ten times the arithmetic of `map`'s switch form, where a conditional is free
-    (`jaxgp.expr.interpreter`). (Models default to `vmap` everywhere: see
-    `jaxgp.train.config.TrainConfig`.)
-    """
-    return "map" if jax.default_backend() == "cpu" else "vmap"
+    """How to run K loss trees by default on this backend (`jaxgp.policy`)."""
+    return default_loss_strategy()
 
 
 def strategy_loss(fn: Callable, strategy: str) -> Callable:
@@ -83,7 +74,7 @@ def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) 
 
     With K = 1 `fn` is applied to the one candidate directly, under either strategy: no
     batching rules, no loop (XLA's CPU backend runs convolution gradients inside a loop
-    naively; see `jaxgp.train.config.default_epoch_loop`).
+    naively; see `jaxgp.policy`).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")

@@ -24,13 +24,13 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from jaxgp import policy
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import METRICS, Scores, compute_fitness
 from jaxgp.search.population import Individual
 from jaxgp.search.records import scores_from_dict, scores_to_dict
 from jaxgp.search.reporting import Reporter
 from jaxgp.search.trainings import TrainFn, TrainingLog
-from jaxgp.train import batching
 from jaxgp.train.config import TrainConfig
 
 
@@ -42,7 +42,7 @@ def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
     """
     if isinstance(candidates_per_batch, int):
         return candidates_per_batch
-    return max(1, pending) if batching.batching_pays() else 1
+    return max(1, pending) if policy.batching_pays() else 1
 
 
 def default_train_fn() -> TrainFn:

@@ -22,7 +22,7 @@ from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
 from jaxgp.fitness import check_metric
 from jaxgp.search.config import DEFAULT_SCALE, SearchConfig, get_scale
-from jaxgp.train.config import TrainConfig
+from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
 COMMANDS = ("evolve", "compare")
 ENVIRONMENT_KEYS = (
@@ -55,18 +55,6 @@ def _model_names() -> list[str]:
     from jaxgp.models.registry import MODELS
 
     return sorted(MODELS)
-
-
-def parse_candidates_per_batch(value: str | int | None) -> int | str | None:
-    if value is None or value == "auto":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        k = 0
-    if k < 1:
-        raise ConfigError(f"candidates per batch must be 'auto' or a positive integer, got {value}")
-    return k
 
 
 def build_settings(
@@ -125,7 +113,7 @@ def build_settings(
     run_seed = _pick(seed, base.seed if base else None, 0)
     if run_seed < 0:
         raise ConfigError(f"seed must be 0 or more, got {run_seed}")
-    k = parse_candidates_per_batch(candidates_per_batch)
+    k = None if candidates_per_batch is None else parse_candidates_per_batch(candidates_per_batch)
     train = dataclasses.replace(
         base.train if base else TrainConfig(),
         model=model_name,

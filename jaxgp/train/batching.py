@@ -35,6 +35,7 @@ import jax
 import numpy as np
 
 from jaxgp.losses import encode_losses, resolve_loss
+from jaxgp.policy import batching_pays
 from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.placement import place_candidates, place_replicated
@@ -101,11 +102,6 @@ class BatchDecision:
                 f"{self.probe.seconds:.1f} s"
             )
         return text
-
-
-def batching_pays() -> bool:
-    """Whether training several candidates in one step can beat one at a time here."""
-    return jax.default_backend() != "cpu"
 
 
 def probe_key(data, config: TrainConfig) -> str:

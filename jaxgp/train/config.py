@@ -4,28 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import jax
-
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
-from jaxgp.expr.lower import STRATEGIES, default_strategy
 from jaxgp.expr.program import NODE_CAP
+from jaxgp.policy import (
+    EPOCH_LOOPS,
+    STRATEGIES,
+    default_epoch_loop,
+    default_loss_strategy,
+    default_model_strategy,
+)
 
 DTYPES = ("float32", "bfloat16")
-EPOCH_LOOPS = ("scan", "host")
-DEFAULT_MODEL_STRATEGY = "vmap"
 
 
-def default_epoch_loop() -> str:
-    """How an epoch runs: `host` on a CPU, `scan` (one program per epoch) on accelerators.
-
-    XLA's CPU backend leaves convolution gradients inside a loop body (a `scan`, a
-    `lax.map`) in a form its fast convolution kernels do not take, so they run as naive
-    loops: a small_cnn step (CIFAR shape, batch 64) took 1149 ms in a scan and 65 ms
-    dispatched from Python (benchmarks/RESULTS.md; jax-ml/jax#12868). On a GPU the scan
-    saves a host round trip per step.
-    """
-    return "host" if jax.default_backend() == "cpu" else "scan"
+def parse_candidates_per_batch(value: int | str) -> int | str:
+    """`auto` or a positive integer (also as text, as the CLI gives it); else `ConfigError`."""
+    if value == "auto":
+        return value
+    try:
+        k = int(value)
+    except (TypeError, ValueError):
+        k = 0
+    if k < 1 or (isinstance(value, float) and not value.is_integer()):
+        raise ConfigError(
+            f"candidates per batch must be 'auto' or a positive integer, got {value!r}"
+        )
+    return k
 
 
 @dataclass(frozen=True)
@@ -56,16 +61,12 @@ class TrainConfig:
     accuracy (factor 0.2, patience 5, minimum 1e-4, Keras's min_delta 1e-4), the authors'
     augmentation.
 
-    `candidates_per_batch` is K, the number of candidates trained at once ("auto": on an
-    accelerator the largest K whose compiled epoch fits in device memory with
-    `memory_margin` to spare; on a CPU 1, see `jaxgp.train.capacity`). `model_strategy` and
+    `candidates_per_batch` is K, the number of candidates trained at once (`auto`: decided
+    by `jaxgp.train.batching`, measured on an accelerator, 1 on a CPU). `model_strategy` and
     `loss_strategy` say how the K candidates run: `vmap` (one batched computation) or `map`
-    (one after another inside the compiled step). Models default to `vmap`: `map` puts them
-    in a loop body, where XLA's CPU backend runs convolution gradients naively. Losses
-    default to the backend's best (`jaxgp.expr.lower.default_strategy`). `epoch_loop` says
-    how an epoch's steps run: `scan` (the epoch is one compiled program) or `host` (Python
-    dispatches the compiled step); by default `host` on a CPU and `scan` elsewhere (see
-    `default_epoch_loop`).
+    (one after another inside the compiled step); `epoch_loop` how an epoch's steps run:
+    `scan` (the epoch is one compiled program) or `host` (Python dispatches the compiled
+    step). None means the backend's default (`jaxgp.policy`).
     """
 
     model: str = "small_cnn"
@@ -102,11 +103,9 @@ class TrainConfig:
             raise ConfigError(
                 f"unknown compute dtype {self.compute_dtype!r}; valid: {', '.join(DTYPES)}"
             )
-        k = self.candidates_per_batch
-        if k != "auto" and (not isinstance(k, int) or k < 1):
-            raise ConfigError(
-                f"candidates_per_batch must be 'auto' or a positive integer, got {k!r}"
-            )
+        object.__setattr__(
+            self, "candidates_per_batch", parse_candidates_per_batch(self.candidates_per_batch)
+        )
         for name in ("model_strategy", "loss_strategy"):
             value = getattr(self, name)
             if value is not None and value not in STRATEGIES:
@@ -126,8 +125,8 @@ class TrainConfig:
             augment=self.augment,
             compute_dtype=self.compute_dtype,
             input_size=self.input_size,
-            model_strategy=self.model_strategy or DEFAULT_MODEL_STRATEGY,
-            loss_strategy=self.loss_strategy or default_strategy(),
+            model_strategy=self.model_strategy or default_model_strategy(),
+            loss_strategy=self.loss_strategy or default_loss_strategy(),
             epoch_loop=self.epoch_loop or default_epoch_loop(),
             max_nodes=self.max_nodes,
         )

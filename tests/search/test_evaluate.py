@@ -2,10 +2,10 @@
 
 import pytest
 
+from jaxgp import policy
 from jaxgp.expr import parse
 from jaxgp.fitness import Scores
 from jaxgp.search import Evaluator
-from jaxgp.train import batching
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import CE_ACCURACY, CE_LOSS, FakeTrainer, fake_load
 
@@ -77,7 +77,7 @@ def test_candidates_are_trained_in_chunks_of_k_all_datasets_per_chunk():
 def test_auto_trains_all_children_together_where_batching_pays_else_one_at_a_time(
     monkeypatch, batching_pays, expected
 ):
-    monkeypatch.setattr(batching, "batching_pays", lambda: batching_pays)
+    monkeypatch.setattr(policy, "batching_pays", lambda: batching_pays)
     evaluator, trainer, _ = make(datasets=("digits",))
     calls = []
     inner = evaluator.train_fn

@@ -1,0 +1,45 @@
+"""How jaxgp runs on this backend: every backend-dependent default, in one place.
+
+Each rule is a measurement on the CPU (benchmarks/RESULTS.md) and, for accelerators, the
+design's expectation until the GPU run (benchmarks/gpu_run.py) measures it:
+
+- the loss strategy (`jaxgp.expr.lower`): `map` on a CPU, whose switch form does a tenth of
+  the select form's arithmetic and where a conditional costs nothing; `vmap` elsewhere,
+  whose select form has no loop or conditional that would make a GPU wait for its host;
+- the model strategy: `vmap` everywhere (a single candidate is never wrapped, and `map`
+  puts the models in a loop body, where XLA's CPU backend runs convolution gradients
+  naively);
+- the epoch loop (`jaxgp.train.step`): `host` on a CPU, where the same convolution
+  gradients in a `scan` ran 10x slower (jax-ml/jax#12868); `scan` elsewhere, one program
+  per epoch;
+- whether training several candidates in one step can pay (`jaxgp.train.batching`): never
+  on a CPU (K = 4 ran at a quarter of K = 1's rate per candidate), so `auto` K is 1 there
+  without measuring; elsewhere `auto` measures.
+"""
+
+from __future__ import annotations
+
+import jax
+
+STRATEGIES = ("vmap", "map")
+EPOCH_LOOPS = ("scan", "host")
+
+
+def on_cpu() -> bool:
+    return jax.default_backend() == "cpu"
+
+
+def default_loss_strategy() -> str:
+    return "map" if on_cpu() else "vmap"
+
+
+def default_model_strategy() -> str:
+    return "vmap"
+
+
+def default_epoch_loop() -> str:
+    return "host" if on_cpu() else "scan"
+
+
+def batching_pays() -> bool:
+    return not on_cpu()
