@@ -212,7 +212,7 @@ def small_cnn(ctx: Context) -> None:
 def keras(ctx: Context) -> None:
     env = dict(os.environ, KERAS_BACKEND="jax")
     wheels = sorted(glob.glob(str(ROOT / ".whl" / "*.whl")))
-    if wheels:
+    if wheels and _script([sys.executable, "-c", "import keras"], env).returncode != 0:
         site = ctx.scratch / "site"
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps",
                         "--no-compile", "--no-cache-dir", "--upgrade", "--target", str(site),
@@ -280,15 +280,15 @@ def compare(ctx: Context) -> None:
     wall = time.perf_counter() - start
     report = write_report(str(run_dir), str(ctx.scratch / "compare-report"))
     shutil.copy(report, ctx.out / "compare_report.md")
-    decisions = summary.get("candidates_per_batch", {})
+    decisions = summary.candidates_per_batch
     probe_s = sum(d.get("probe", {}).get("seconds", 0.0) for d in decisions.values()
                   if d.get("source") == "probed")  # fmt: skip
     images = 200 if ctx.smoke else COMPARE_IMAGES
     ctx.append("compare", f"{settings.train.model}, P=2, T=1, 1 epoch, {images} images each",
-               wall_s=wall, evaluations=summary["evaluations"],
-               compilations=summary["compilations"], compile_s=summary["compile_seconds"],
-               probe_s=probe_s, decisions={k: v.get("k_by_candidates") for k, v in
-                                           decisions.items()}, summary=summary)  # fmt: skip
+               wall_s=wall, evaluations=summary.evaluations,
+               compilations=summary.compilations, compile_s=summary.compile_seconds,
+               probe_s=probe_s, summary=summary.to_dict(),
+               decisions={k: v.get("k_by_candidates") for k, v in decisions.items()})  # fmt: skip
 
 
 def compare_progress(scratch: Path) -> dict:

@@ -103,12 +103,9 @@ def step_row(model: str, strategy: str, k: int, train_images: int, repeats: int)
     functions = build_functions(data.num_classes, data.image_shape, config)
     losses, keys, state = benchmark_candidates(functions, config, k)
     indices = jnp.asarray(train_batch_indices(0, 0, data.train.size, config.batch_size))
-    key = jax.random.PRNGKey(1)
 
     def one_step(state, step):
-        return functions.epoch_program(
-            state, *losses, data.train.images, data.train.labels, key, keys, indices, step
-        )
+        return functions.epoch_program(state, losses, data.train, keys, indices, step)
 
     with count_compilations() as compiled:
         state, _ = jax.block_until_ready(one_step(state, np.int32(0)))

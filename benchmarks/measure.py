@@ -33,7 +33,7 @@ from jaxgp.losses import encode_losses, resolve_loss
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.capacity import abstract_epoch_arguments, compiled_footprint_bytes
 from jaxgp.train.placement import place_candidates, place_replicated
-from jaxgp.train.state import with_learning_rates
+from jaxgp.train.state import EpochKeys, with_learning_rates
 from jaxgp.train.step import build_functions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,11 +71,11 @@ def git_commit() -> str:
 
 def benchmark_candidates(functions, config: TrainConfig, k: int) -> tuple:
     """K candidates with the benchmark's loss, placed as the trainer places them:
-    ((kinds, programs), [K] keys, the initial state at the configured learning rate)."""
-    batch = encode_losses([resolve_loss(LOSS)] * k, config.max_nodes)
-    losses = place_candidates((jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program)))
-    keys = place_candidates(jnp.stack([jax.random.PRNGKey(i) for i in range(k)]))
-    state = with_learning_rates(functions.init(keys), np.full(k, config.learning_rate))
+    (`LossBatch`, `EpochKeys`, the initial state at the configured learning rate)."""
+    losses = place_candidates(encode_losses([resolve_loss(LOSS)] * k, config.max_nodes))
+    candidates = place_candidates(jnp.stack([jax.random.PRNGKey(i) for i in range(k)]))
+    state = with_learning_rates(functions.init(candidates), np.full(k, config.learning_rate))
+    keys = EpochKeys(place_replicated(jax.random.PRNGKey(1)), candidates)
     return losses, keys, state
 
 
@@ -127,14 +127,13 @@ def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1)
     peak_before = allocator_peak_bytes()
     functions = build_functions(data.num_classes, data.image_shape, config)
     losses, keys, state = benchmark_candidates(functions, config, k)
-    data_key = place_replicated(jax.random.PRNGKey(1))
     spec = config.program()
 
     def indices(number):
         return place_replicated(train_batch_indices(0, number, data.train.size, config.batch_size))
 
     last = np.int32(0) if spec.epoch_loop == "host" else jnp.int32(0)
-    arguments = (state, *losses, data.train.images, data.train.labels, data_key, keys)
+    arguments = (state, losses, data.train, keys)
     with count_compilations() as compiled_stats:
         start = time.perf_counter()
         compiled = functions.epoch_program.lower(*arguments, indices(0), last).compile()
@@ -145,9 +144,8 @@ def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1)
 
     def epoch(state, number):
         state, metrics = functions.train_epoch(
-            state, *losses, data.train.images, data.train.labels, data_key, keys,
-            indices(number), jnp.int32(number),
-        )  # fmt: skip
+            state, losses, data.train, keys, indices(number), jnp.int32(number)
+        )
         jax.block_until_ready(metrics)
         return state
 

@@ -68,7 +68,8 @@ def part_timings(data: DeviceDataset, config: TrainConfig, k: int, repeats: int)
     """Milliseconds of each part of the step, compiled on its own."""
     parts = step_parts(data.num_classes, data.image_shape, config)
     functions = build_functions(data.num_classes, data.image_shape, config)
-    (kinds, programs), keys, state = benchmark_candidates(functions, config, k)
+    (kinds, programs), epoch_keys, state = benchmark_candidates(functions, config, k)
+    keys = epoch_keys.candidates
     indices = jnp.asarray(train_batch_indices(0, 0, data.train.size, config.batch_size)[0])
     models, losses, tx = parts.train_models, parts.train_losses, parts.tx
 
@@ -124,9 +125,8 @@ def step_ms(data: DeviceDataset, config: TrainConfig, k: int, epoch_loop: str) -
         indices = train_batch_indices(0, epoch, data.train.size, config.batch_size)
         start = time.perf_counter()
         state, metrics = functions.train_epoch(
-            state, *losses, data.train.images, data.train.labels, jax.random.PRNGKey(1), keys,
-            indices, jnp.int32(epoch),
-        )  # fmt: skip
+            state, losses, data.train, keys, indices, jnp.int32(epoch)
+        )
         jax.block_until_ready(metrics)
         seconds.append((time.perf_counter() - start) / len(indices))
     return min(seconds[1:]) * 1e3

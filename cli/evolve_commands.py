@@ -11,14 +11,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console, Group
-from rich.live import Live
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.text import Text
+from rich.console import Console
 
 from jaxgp.cli.main import app
 from jaxgp.cli.options import loaded_from_cache, split_names
-from jaxgp.search.reporting import Reporter
+from jaxgp.cli.progress import RichProgress
+from jaxgp.search.records import Summary
 
 Scale = Annotated[str | None, typer.Option("--scale", help="tiny | small | large (default tiny)")]
 Population = Annotated[int | None, typer.Option("--population", "-P", help="population P")]
@@ -39,119 +37,49 @@ PerBatch = Annotated[
 ]
 
 
-class RichReporter(Reporter):
-    """Bars for generations, candidate batches, epochs and steps, plus a best-so-far line."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        )
-        self.best_line = Text("best: -", no_wrap=True, overflow="ellipsis")
-        self.live = Live(Group(self.progress, self.best_line), console=console)
-        self.generations: Any = None
-        self.training: dict[str, Any] = {}
-        self.prefix = "  "
-        self.batched: set[str] = set()
-
-    def __enter__(self) -> RichReporter:
-        self.live.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.live.stop()
-
-    def phase(self, name: str, generations: int) -> None:
-        if generations:
-            self.generations = self.progress.add_task(f"{name}: generations", total=generations)
-        else:
-            self.console.print(f"[bold]{name}[/]")
-
-    def generation(self, algorithm: str, generation: int, total: int) -> None:
-        if self.generations is not None:
-            self.progress.update(
-                self.generations,
-                completed=generation - 1,
-                description=f"{algorithm}: generation {generation}/{total}",
-            )
-
-    def training_started(self, algorithm: str, generation: int, dataset: str, count: int) -> None:
-        for task in self.training.values():
-            self.progress.remove_task(task)
-        self.training = {}
-        self.prefix = f"  {algorithm} g{generation} {dataset} ({count} candidates): "
-
-    def training_progress(self, what: str, done: int, total: int) -> None:
-        label = {"chunk": "candidate batches"}.get(what, what + "s")
-        if what not in self.training:
-            self.training[what] = self.progress.add_task(self.prefix + label, total=total)
-        self.progress.update(self.training[what], completed=done, total=total)
-
-    def batching(self, dataset: str, decision: Any) -> None:
-        if decision.source == "one candidate" or dataset in self.batched:
-            return
-        self.batched.add(dataset)
-        self.console.print(f"  {dataset}: candidates trained at once: {decision.describe()}")
-
-    def best(self, algorithm: str, individual: Any) -> None:
-        if self.generations is not None:
-            self.progress.advance(self.generations)
-        fitness = individual.fitness
-        self.best_line.plain = (
-            f"best ({algorithm}): {individual.expression}  wins={fitness.wins} "
-            f"improvement={fitness.average_improvement}"
-        )
-
-    def warning(self, text: str) -> None:
-        self.console.print(f"[yellow]warning:[/] {text}")
-
-
 def _improvement(value: float | None) -> str:
     return "failed" if value is None else f"{value:+.2f} %"
 
 
-def _print_summary(summary: dict) -> None:
+def _print_summary(summary: Summary) -> None:
     console = Console(soft_wrap=True)
-    metric = summary["fitness_metric"]
-    initial = summary["initial"].get("evaluations", 0)
-    for name, row in summary["algorithms"].items():
-        best = row["best"]
-        console.print(f"[bold]{name}[/]: best [cyan]{best['expression']}[/]")
-        gain = _improvement(best["average_improvement"])
+    metric = summary.metric
+    initial = summary.initial.evaluations or 0
+    for name, row in summary.algorithms.items():
+        best = row.best
+        console.print(f"[bold]{name}[/]: best [cyan]{best.expression}[/]")
         console.print(
-            f"  wins {best['wins']}, average improvement {gain}"
-            f" ({metric}); evaluations {row['evaluations']} (+{initial} initial): trained "
-            f"{row['trained']}, cached {row['cached']}, failed {row['failed']}, replayed "
-            f"{row['replayed']}; {row['wall_seconds']:.1f} s, {row['compilations']} compilations"
+            f"  wins {best.wins}, average improvement {_improvement(best.average_improvement)}"
+            f" ({metric}); evaluations {row.evaluations} (+{initial} initial): trained "
+            f"{row.trained}, cached {row.cached}, failed {row.failed}, replayed "
+            f"{row.replayed}; {row.wall_seconds:.1f} s, {row.compilations} compilations"
         )
-        for dataset, scores in best["datasets"].items():
-            ce = summary["baselines"][dataset]
+        for dataset, scores in best.scores.items():
+            ce = summary.baselines[dataset]
             console.print(
-                f"  {dataset}: val acc {scores['val_accuracy']:.4f} (CE {ce['val_accuracy']:.4f})"
-                f", val loss {scores['val_loss']:.4g} (CE {ce['val_loss']:.4g}), test acc "
-                f"{scores['test_accuracy']:.4f} (CE {ce['test_accuracy']:.4f})"
+                f"  {dataset}: val acc {scores.val_accuracy:.4f} (CE {ce.val_accuracy:.4f})"
+                f", val loss {scores.val_loss:.4g} (CE {ce.val_loss:.4g}), test acc "
+                f"{scores.test_accuracy:.4f} (CE {ce.test_accuracy:.4f})"
             )
     console.print(
-        f"best overall ({summary['best']['algorithm']}): {summary['best']['expression']}\n"
-        f"{summary['evaluations']} evaluations, {summary['cache_hits']} cache hits, "
-        f"{summary['compilations']} XLA compilations ({summary['compile_seconds']:.1f} s"
-        f"{loaded_from_cache(summary.get('compilation_cache_hits', 0))}), "
-        f"{summary['wall_seconds']:.1f} s; summary: {summary['run_dir']}/summary.json"
+        f"best overall ({summary.best_algorithm}): {summary.best.expression}\n"
+        f"{summary.evaluations} evaluations, {summary.cache_hits} cache hits, "
+        f"{summary.compilations} XLA compilations ({summary.compile_seconds:.1f} s"
+        f"{loaded_from_cache(summary.compilation_cache_hits or 0)}), "
+        f"{summary.wall_seconds:.1f} s; summary: {summary.run_dir}/summary.json"
     )
-    if summary["command"] == "compare":
-        console.print(f"timing: {summary['timing']}")
+    if summary.command == "compare":
+        console.print(f"timing: {summary.timing}")
 
 
 def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
-    from jaxgp.search.session import execute, open_run
+    from jaxgp.search.session import execute, load_datasets, plan_run, start_run
 
     if options.get("datasets") is not None:
         options["datasets"] = split_names(options["datasets"])
-    run, settings, resumed = open_run(command, out=out, resume=resume, force=force, **options)
+    settings, path, resumed = plan_run(command, out=out, resume=resume, force=force, **options)
+    datasets = load_datasets(settings)  # a dataset that is not available stops us here
+    run = start_run(path, settings, resumed)
     console = Console(stderr=True, soft_wrap=True)
     console.print(
         f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale {settings.scale},"
@@ -160,8 +88,8 @@ def _run(command: str, resume: str | None, out: str | None, force: bool, **optio
         f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
     )
     try:
-        with RichReporter(console) as reporter:
-            summary = execute(run, settings, resumed=resumed, reporter=reporter)
+        with RichProgress(console) as progress:
+            summary = execute(run, settings, resumed=resumed, progress=progress, datasets=datasets)
     except KeyboardInterrupt:
         console.print(
             f"\ninterrupted: every finished evaluation is in {run.path}/ledger.jsonl.\n"

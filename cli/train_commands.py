@@ -9,6 +9,7 @@ import typer
 
 from jaxgp.cli.main import app
 from jaxgp.cli.options import loaded_from_cache, split_names
+from jaxgp.cli.progress import training_progress
 
 
 @app.command()
@@ -43,7 +44,6 @@ def train(
     from jaxgp.losses import resolve_loss
     from jaxgp.models.registry import build_model
     from jaxgp.train import TrainConfig, train_candidates
-    from jaxgp.train.progress import training_progress
 
     specs = [resolve_loss(text) for text in loss]
     names = split_names(data)

@@ -19,6 +19,7 @@ the batch, so a compiled Keras model minimises the same mean.
 
 from __future__ import annotations
 
+import math
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -305,7 +306,7 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
 
 
 def _run_origin(path: Path) -> LossSource:
-    from jaxgp.report.run import load_run
+    from jaxgp.report.run_data import load_run
 
     run = load_run(path)
     best = run.best_overall()
@@ -313,23 +314,23 @@ def _run_origin(path: Path) -> LossSource:
         raise ConfigError(f"{path} has no evaluations in its ledger yet: nothing to export")
     algorithm, record = best
     try:
-        tree = parse(record["expression"])
-    except (KeyError, ExpressionError) as error:
+        tree = parse(record.expression)
+    except ExpressionError as error:
         raise ConfigError(f"{path}: the best record has no readable expression ({error})") from None
-    if record.get("status") == "failed" or record.get("average_improvement") is None:
+    if record.failed:
         fitness = "its training failed"
     else:
         fitness = (
-            f"{record.get('wins', 0)} win(s) against CE, average improvement "
-            f"{float(record['average_improvement']):+.2f} % ({run.metric})"
+            f"{record.wins} win(s) against CE, average improvement "
+            f"{record.average_improvement:+.2f} % ({run.metric})"
         )
     per_dataset = []
-    for dataset, scores in (record.get("datasets") or {}).items():
-        ce = run.baselines.get(dataset, {})
+    for dataset, scores in record.scores.items():
+        ce = run.baselines.get(dataset)
         per_dataset.append(
-            f"{dataset} val accuracy {_acc(scores.get('val_accuracy'))} "
-            f"(CE {_acc(ce.get('val_accuracy'))}), test accuracy "
-            f"{_acc(scores.get('test_accuracy'))} (CE {_acc(ce.get('test_accuracy'))})"
+            f"{dataset} val accuracy {_acc(scores.val_accuracy)} "
+            f"(CE {_acc(ce.val_accuracy if ce else None)}), test accuracy "
+            f"{_acc(scores.test_accuracy)} (CE {_acc(ce.test_accuracy if ce else None)})"
         )
     state = (
         "finished run"
@@ -346,7 +347,9 @@ def _run_origin(path: Path) -> LossSource:
 
 
 def _acc(value: object) -> str:
-    return f"{value:.4f}" if isinstance(value, int | float) else "n/a"
+    if isinstance(value, int | float) and math.isfinite(value):
+        return f"{value:.4f}"
+    return "n/a"
 
 
 def resolve_target(target: str) -> LossSource:

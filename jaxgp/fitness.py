@@ -9,7 +9,8 @@ with a CE model trained with the same recipe and seed.
   loss) against CE's, LOWER is better. The candidate beats CE when `loss < ce_loss`;
   improvement = `(ce_loss - loss) / |ce_loss| * 100`, so a positive improvement always
   means "better than CE" whichever metric drives selection. (This metric rewards losses
-  whose values are merely small; see DESIGN.md section 2.)
+  whose values are merely small: the thesis's small-scale best losses learned nothing,
+  its Table 4.2.)
 
 A zero baseline leaves the relative difference undefined: the denominator is then 1, i.e. the
 improvement is the signed difference times 100 (percentage points for accuracy). An equal
@@ -24,6 +25,7 @@ their input order (`rank` is a stable sort).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +52,37 @@ class Scores:
     def usable(self) -> bool:
         values = (self.val_loss, self.val_accuracy, self.test_loss, self.test_accuracy)
         return not self.failed and all(math.isfinite(v) for v in values)
+
+    def to_dict(self) -> dict:
+        """The JSON form of the run directory (non-finite values become null there)."""
+        data: dict = {name: getattr(self, name) for name in SCORE_FIELDS}
+        data["status"] = "trained" if self.usable else "failed"
+        if self.history:
+            data["history"] = list(self.history)
+        return data
+
+    @staticmethod
+    def from_dict(data: Mapping) -> Scores:
+        values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
+        failed = data.get("status") == "failed"
+        return Scores(**values, failed=failed, history=tuple(data.get("history") or ()))
+
+    @staticmethod
+    def from_result(result) -> Scores:
+        """The scores of a trainer's `CandidateResult`."""
+        values = {name: float(getattr(result, name)) for name in SCORE_FIELDS}
+        history = tuple(
+            record if isinstance(record, dict) else dataclasses.asdict(record)
+            for record in getattr(result, "history", ())
+        )
+        return Scores(**values, failed=result.status == "failed", history=history)
+
+
+SCORE_FIELDS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
+
+
+def _float(value) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def check_metric(metric: str) -> str:
@@ -104,6 +137,19 @@ class Fitness:
             "improvements": dict(self.improvements),
             "failed": self.failed,
         }
+
+    @staticmethod
+    def from_dict(data: Mapping) -> Fitness:
+        average = data.get("average_improvement")
+        return Fitness(
+            metric=str(data.get("metric", "accuracy")),
+            wins=int(data.get("wins") or 0),
+            average_improvement=None if average is None else float(average),
+            improvements=tuple(
+                (str(k), _float(v)) for k, v in (data.get("improvements") or {}).items()
+            ),
+            failed=bool(data.get("failed")) or average is None,
+        )
 
 
 def failed_fitness(metric: str) -> Fitness:

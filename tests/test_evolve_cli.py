@@ -68,7 +68,7 @@ class Interrupting(FakeTrainer):
 def test_ctrl_c_stops_cleanly_and_resume_finishes(monkeypatch, capsys, tmp_path):
     out = tmp_path / "run"
     options = ["--population", "4", "--generations", "1", "--out", str(out)]
-    monkeypatch.setattr(session, "default_train_fn", lambda: Interrupting(stop=3))
+    monkeypatch.setattr(session, "DeviceTrainer", lambda: Interrupting(stop=3))
     code, _, err = jaxgp(monkeypatch, capsys, "evolve", *options)
     assert code == 130
     assert f"jaxgp evolve --resume {out}" in err and "Traceback" not in err
@@ -76,7 +76,7 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(monkeypatch, capsys, tmp_path)
     code, _, _ = jaxgp(monkeypatch, capsys, "evolve", "--resume", str(out), "--population", "6")
     assert code == 2  # other settings: refused
 
-    monkeypatch.setattr(session, "default_train_fn", lambda: FakeTrainer())
+    monkeypatch.setattr(session, "DeviceTrainer", lambda: FakeTrainer())
     code, stdout, _ = jaxgp(monkeypatch, capsys, "evolve", "--resume", str(out))
     assert code == 0 and "best overall" in stdout
     summary = json.loads((out / "summary.json").read_text())
@@ -84,8 +84,19 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(monkeypatch, capsys, tmp_path)
 
 
 def test_compare_prints_both_algorithms_and_the_timing(monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(session, "default_train_fn", lambda: FakeTrainer())
+    monkeypatch.setattr(session, "DeviceTrainer", lambda: FakeTrainer())
     args = ["compare", "--population", "4", "--generations", "1", "--out", str(tmp_path / "r")]
     code, stdout, _ = jaxgp(monkeypatch, capsys, *args)
     assert code == 0
     assert "ngl" in stdout and "tournament" in stdout and "timing:" in stdout
+
+
+def test_a_dataset_that_is_not_prepared_stops_the_run_before_anything_is_written(
+    monkeypatch, capsys, tmp_path
+):
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "no-datasets-here"))
+    out = tmp_path / "run"
+    code, stdout, err = jaxgp(monkeypatch, capsys, "evolve", "--data", "cifar10", "--out", str(out))
+    assert code == 2
+    assert err.startswith("error: dataset 'cifar10' is not prepared") and err.count("\n") == 1
+    assert not out.exists() and "best:" not in stdout + err

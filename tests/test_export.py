@@ -13,7 +13,8 @@ import pytest
 
 import jaxgp
 from jaxgp.export import FRAMEWORKS, export, export_source, used_helpers
-from jaxgp.runs import RunDir
+from jaxgp.search.run_settings import build_settings
+from jaxgp.search.rundir import RunDir
 from tests.cli import run_main as jaxgp_cli
 from tests.report.runs import synthetic_run
 
@@ -221,7 +222,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, monkeypatch, capsys, tmp_pat
     if args[0] == "NOT_A_RUN":
         args = [str(tmp_path)]
     if args[0] == "EMPTY_RUN":
-        RunDir.create(tmp_path / "run", {"command": "evolve", "algorithms": ["tournament"]})
+        RunDir.create(tmp_path / "run", build_settings("evolve").to_dict())
         args = [str(tmp_path / "run")]
     code, _, err = jaxgp_cli(monkeypatch, capsys, "export", *args)
     assert code == 2

@@ -20,9 +20,9 @@ from jaxgp.data.batches import (
     steps_per_epoch,
     train_batch_indices,
 )
-from jaxgp.data.catalog import DatasetStatus, dataset_status, dataset_statuses, prepare_dataset
 from jaxgp.data.dataset import Dataset, Split, split_train_val
 from jaxgp.data.load import load_dataset
+from jaxgp.data.preparation import DatasetStatus, dataset_status, dataset_statuses, prepare_dataset
 from jaxgp.data.registry import DATASETS, DatasetSpec, dataset_names, get_spec
 from jaxgp.data.tfds_source import resolve_data_dir
 

@@ -1,16 +1,18 @@
-"""Epoch batching: index arrays shaped [steps, batch] for a `lax.scan` over steps.
+"""Epoch batching: index arrays shaped [steps, batch], every step of the same shape.
 
 Training (`train_batch_indices`): a fresh permutation per epoch,
 ``jax.random.permutation(fold_in(key, epoch), n)``, cut into ``n // batch_size`` full
 batches; the last incomplete batch is dropped (its examples come back in other epochs, as
-the order changes). Every step thus has the same shape and the scan compiles once. The
-functions are jittable: ``epoch`` may be traced, ``n`` and ``batch_size`` must be static.
+the order changes). Every step thus has the same shape, so the training step (or the
+scanned epoch) compiles once. The functions are jittable: ``epoch`` may be traced, ``n`` and
+``batch_size`` must be static.
 
 Evaluation (`eval_batch_indices`): every example exactly once, in order, in
-``ceil(n / batch_size)`` batches; the last batch is padded with index 0 and a weight of 0.
-Sum ``weights * per_example_value`` over all steps and divide by ``n`` (or use
+``ceil(n / batch_size)`` batches, each evaluated by one call of the compiled evaluation
+(`jaxgp.train.loop.evaluate`); the last batch is padded with index 0 and a weight of 0.
+Sum ``weights * per_example_value`` over all batches and divide by ``n`` (or use
 `masked_mean`) for exact means over the real examples. Padding only costs a partial batch
-of wasted compute, and keeps the scan's shape static.
+of wasted compute, and keeps one shape for every batch.
 
 Indices gather from device-resident uint8 arrays inside the step:
 ``images[indices[step]]``.

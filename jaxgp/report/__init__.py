@@ -6,6 +6,6 @@ tables (`jaxgp.report.tables`) and figures (`jaxgp.report.figures`) are built.
 """
 
 from jaxgp.report.document import write_report
-from jaxgp.report.run import RunData, load_run
+from jaxgp.report.run_data import RunData, load_run
 
 __all__ = ["RunData", "load_run", "write_report"]

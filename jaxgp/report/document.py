@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jaxgp.errors import ConfigError
 from jaxgp.report import figures, tables
-from jaxgp.report.run import RunData, load_run
+from jaxgp.report.run_data import RunData, load_run
 
 FITNESS_PNG = "fitness.png"
 BEST_PNG = "best.png"
@@ -22,20 +22,19 @@ MISSING_HISTORY = (
 
 
 def _settings_line(run: RunData) -> str:
-    search = run.settings.get("search", {})
-    train = run.settings.get("train", {})
+    search, train = run.settings.search, run.settings.train
     parts = [
         f"`jaxgp {run.command}`",
-        f"scale {run.settings.get('scale', '?')}",
-        f"P={search.get('population', '?')}, T={search.get('generations', '?')}",
+        f"scale {run.settings.scale}",
+        f"P={search.population}, T={search.generations}",
     ]
     if "tournament" in run.algorithms:
-        parts.append(f"tournament G={search.get('sample_size')}, N={search.get('top_n')}")
+        parts.append(f"tournament G={search.G}, N={search.N}")
     parts += [
-        f"model {train.get('model', '?')}, {train.get('epochs', '?')} epoch(s)",
+        f"model {train.model}, {train.epochs} epoch(s)",
         f"datasets {', '.join(run.datasets)}",
         f"fitness {run.metric}",
-        f"seed {run.settings.get('seed', '?')}",
+        f"seed {run.settings.seed}",
     ]
     return "; ".join(parts)
 
@@ -43,7 +42,7 @@ def _settings_line(run: RunData) -> str:
 def _status_line(run: RunData) -> str:
     counts = run.counts()
     if run.finished:
-        resumed = " (resumed)" if run.summary and run.summary.get("resumed") else ""
+        resumed = " (resumed)" if run.summary and run.summary.resumed else ""
         return f"finished{resumed}: {counts['evaluations']} evaluations in the ledger."
     done = ", ".join(
         f"{algorithm} {run.generations_done(algorithm)}/{run.generations}"
@@ -83,8 +82,8 @@ def _compile_text(run: RunData) -> str:
         return "XLA compilation counts are recorded in `summary.json` at the end of the run."
     s = run.summary
     return (
-        f"XLA compilations: {s.get('compilations', '?')} in the whole run "
-        f"({tables.fmt_seconds(s.get('compile_seconds'))} s), including the CE baselines."
+        f"XLA compilations: {s.compilations if s.compilations is not None else '?'} in the "
+        f"whole run ({tables.fmt_seconds(s.compile_seconds)} s), including the CE baselines."
     )
 
 
@@ -97,8 +96,8 @@ def render(run: RunData, out: Path) -> str:
         name, record = best
         md += [
             "",
-            f"**Best loss** ({name}): `{record['expression']}`: "
-            f"{record.get('wins', 0)} win(s) against CE, average improvement "
+            f"**Best loss** ({name}): `{record.expression}`: "
+            f"{record.wins} win(s) against CE, average improvement "
             f"{tables.fmt_improvement(record)} ({run.metric}).",
         ]
     md += ["", "## Best loss of each algorithm", "", tables.best_losses(run).markdown()]
@@ -120,8 +119,8 @@ def render(run: RunData, out: Path) -> str:
     text = _time_text(run)
     if text:
         md += ["", text]
-    if run.summary is not None and run.summary.get("timing"):
-        md += ["", f"How the phases are timed: {run.summary['timing']}"]
+    if run.summary is not None and run.summary.timing:
+        md += ["", f"How the phases are timed: {run.summary.timing}"]
     md += [
         "",
         "## Evaluations, cache hits, failed candidates, compilations",

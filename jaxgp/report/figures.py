@@ -19,7 +19,8 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from jaxgp.report.run import RunData, fitness_key, is_failed
+from jaxgp.report.run_data import RunData, best_of
+from jaxgp.search.records import Member
 
 COLORS = {"initial": "#7f7f7f", "ngl": "#d62728", "tournament": "#1f77b4"}
 _EXTRA = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2")
@@ -53,29 +54,26 @@ def spread(center: float, values: list[float], step: float = 0.03) -> list[float
     return xs
 
 
-def _groups(run: RunData) -> list[tuple[str, int, list[dict], bool]]:
+def _groups(run: RunData) -> list[tuple[str, int, list, bool]]:
     """(label, generation, individuals, complete): each generation's population from its
     snapshot, or the children evaluated so far from the ledger (complete False)."""
-    groups: list[tuple[str, int, list[dict], bool]] = []
-    initial = run.snapshots.get("initial", {}).get(0)
+    groups: list[tuple[str, int, list, bool]] = []
+    initial = run.population_of("initial", 0)
     if initial:
         groups.append(("initial", 0, initial, True))
     elif run.records_of("initial"):
         groups.append(("initial", 0, run.records_of("initial"), False))
     for algorithm in run.algorithms:
         snapshots = run.snapshots.get(algorithm, {})
-        ledger_generations = sorted(
-            {int(r.get("generation", 0)) for r in run.records_of(algorithm)}
-        )
-        for generation in sorted(set(snapshots) | set(ledger_generations)):
+        ledger_generations = {r.generation for r in run.records_of(algorithm)}
+        for generation in sorted(set(snapshots) | ledger_generations):
             if generation == 0:
                 continue
             if generation in snapshots:
-                groups.append((algorithm, generation, snapshots[generation], True))
+                population = list(snapshots[generation].population)
+                groups.append((algorithm, generation, population, True))
             else:
-                children = [
-                    r for r in run.records_of(algorithm) if r.get("generation") == generation
-                ]
+                children = [r for r in run.records_of(algorithm) if r.generation == generation]
                 groups.append((algorithm, generation, children, False))
     return groups
 
@@ -120,13 +118,13 @@ def fitness_figure(run: RunData, path: Path) -> Path:
     failed = 0
     in_progress = False
     for label, generation, individuals, complete in _groups(run):
-        usable = [i for i in individuals if not is_failed(i)]
+        usable = [i for i in individuals if not i.failed]
         failed += len(individuals) - len(usable)
         if not usable:
             continue
         center = generation + shift.get(label, 0.0)
-        improvements = [float(i["average_improvement"]) for i in usable]
-        wins = [float(i.get("wins", 0)) for i in usable]
+        improvements = [float(i.average_improvement) for i in usable]
+        wins = [float(i.wins) for i in usable]
         style = dict(
             s=26 if complete else 30,
             color=color(label, labels),
@@ -165,16 +163,16 @@ def fitness_figure(run: RunData, path: Path) -> Path:
     return path
 
 
-def best_series(run: RunData, algorithm: str) -> list[tuple[int, dict]]:
+def best_series(run: RunData, algorithm: str) -> list[tuple[int, Member]]:
     """(generation, best individual) from generation 0 (the shared initial population)
     to the last generation with a snapshot."""
     series = []
-    initial = run.snapshots.get("initial", {}).get(0)
+    initial = run.population_of("initial", 0)
     if initial:
-        series.append((0, sorted(initial, key=fitness_key, reverse=True)[0]))
-    for generation, population in sorted(run.snapshots.get(algorithm, {}).items()):
-        if generation > 0 and population:
-            series.append((generation, sorted(population, key=fitness_key, reverse=True)[0]))
+        series.append((0, best_of(initial)))
+    for generation, snapshot in sorted(run.snapshots.get(algorithm, {}).items()):
+        if generation > 0 and snapshot.population:
+            series.append((generation, best_of(snapshot.population)))
     return series
 
 
@@ -185,13 +183,13 @@ def best_figure(run: RunData, path: Path) -> Path:
     fig = Figure(figsize=(7.5, 5.6), dpi=DPI)
     top, bottom = fig.subplots(2, 1, sharex=True)
     for algorithm in run.algorithms:
-        series = [(g, b) for g, b in best_series(run, algorithm) if not is_failed(b)]
+        series = [(g, b) for g, b in best_series(run, algorithm) if not b.failed]
         if not series:
             continue
         xs = [g + shift.get(algorithm, 0.0) for g, _ in series]
         style = dict(color=color(algorithm, labels), marker="o", label=algorithm)
-        top.plot(xs, [float(b["average_improvement"]) for _, b in series], **style)
-        bottom.plot(xs, [int(b.get("wins", 0)) for _, b in series], **style)
+        top.plot(xs, [float(b.average_improvement) for _, b in series], **style)
+        bottom.plot(xs, [b.wins for _, b in series], **style)
     _improvement_and_wins_axes(
         top, bottom, run, f"best average improvement (%)\n({run.metric})", "wins of the best",
         "generation (0: the shared initial population)",
@@ -208,9 +206,9 @@ def history_figure(run: RunData, dataset: str, path: Path) -> Path | None:
     None when the run holds no history for it."""
     labels = ["initial", *run.algorithms]
     curves = []
-    ce = run.baselines.get(dataset, {}).get("history")
-    if ce:
-        curves.append(("CE", ce, "black"))
+    ce = run.baselines.get(dataset)
+    if ce is not None and ce.history:
+        curves.append(("CE", list(ce.history), "black"))
     for algorithm in run.algorithms:
         history = run.history(run.best(algorithm), dataset)
         if history:

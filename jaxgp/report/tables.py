@@ -17,7 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jaxgp.report.run import RunData, fitness_key, is_failed
+from jaxgp.fitness import Scores
+from jaxgp.report.run_data import RunData, best_of
+from jaxgp.search.records import Evaluation, Phase
 
 DASH = "–"
 
@@ -68,12 +70,13 @@ def fmt_seconds(value: Any) -> str:
     return DASH if number is None else f"{number:.1f}"
 
 
-def fmt_improvement(record: dict | None) -> str:
+def fmt_improvement(record: Any) -> str:
+    """A record's average improvement (any record with `failed` and `average_improvement`)."""
     if record is None:
         return DASH
-    if is_failed(record):
+    if record.failed:
         return "failed"
-    return f"{float(record['average_improvement']):+.2f} %"
+    return f"{record.average_improvement:+.2f} %"
 
 
 def fmt_percent(value: float | None) -> str:
@@ -91,9 +94,7 @@ def best_losses(run: RunData) -> Table:
         if best is None:
             rows.append((algorithm, DASH, DASH, DASH))
             continue
-        rows.append(
-            (algorithm, code(best["expression"]), str(best.get("wins", 0)), fmt_improvement(best))
-        )
+        rows.append((algorithm, code(best.expression), str(best.wins), fmt_improvement(best)))
     return Table(("algorithm", "best loss", "wins", "average improvement"), tuple(rows))
 
 
@@ -105,21 +106,19 @@ def accuracy(run: RunData) -> Table:
     bests = {algorithm: run.best(algorithm) for algorithm in run.algorithms}
     rows = []
     for dataset in run.datasets:
-        ce = run.baselines.get(dataset, {})
-        row = [dataset, fmt(ce.get("val_accuracy")), fmt(ce.get("test_accuracy"))]
+        row = [dataset, *_accuracies(run.baselines.get(dataset))]
         for algorithm in run.algorithms:
-            scores = ((bests[algorithm] or {}).get("datasets") or {}).get(dataset, {})
-            row += [fmt(scores.get("val_accuracy")), fmt(scores.get("test_accuracy"))]
+            best = bests[algorithm]
+            row += _accuracies(best.scores.get(dataset) if best is not None else None)
         rows.append(tuple(row))
     return Table(tuple(headers), tuple(rows))
 
 
-def _phase(run: RunData, label: str) -> dict:
-    if run.summary is None:
-        return {}
-    if label == "initial":
-        return run.summary.get("initial", {})
-    return run.summary.get("algorithms", {}).get(label, {})
+def _accuracies(scores: Scores | None) -> list[str]:
+    """Validation and test accuracy, or dashes."""
+    if scores is None:
+        return [DASH, DASH]
+    return [fmt(scores.val_accuracy), fmt(scores.test_accuracy)]
 
 
 def execution_time(run: RunData) -> Table:
@@ -134,16 +133,16 @@ def execution_time(run: RunData) -> Table:
     )
     rows = []
     for label in run.labels:
-        phase = _phase(run, label)
-        if not phase and not run.records_of(label):
+        phase = run.phase(label) or Phase()
+        if run.phase(label) is None and not run.records_of(label):
             continue
         rows.append(
             (
                 label,
-                fmt_seconds(phase.get("wall_seconds")),
-                fmt_seconds(phase.get("wall_seconds_excluding_compilation")),
-                str(phase["compilations"]) if "compilations" in phase else DASH,
-                fmt_seconds(phase.get("compile_seconds")),
+                fmt_seconds(phase.wall_seconds),
+                fmt_seconds(phase.wall_seconds_excluding_compilation),
+                _count(phase.compilations),
+                fmt_seconds(phase.compile_seconds),
                 fmt_seconds(run.training_seconds(label)),
             )
         )
@@ -152,14 +151,18 @@ def execution_time(run: RunData) -> Table:
         rows.append(
             (
                 "whole run",
-                fmt_seconds(s.get("wall_seconds")),
-                fmt_seconds(_excluding(s.get("wall_seconds"), s.get("compile_seconds"))),
-                str(s.get("compilations", DASH)),
-                fmt_seconds(s.get("compile_seconds")),
-                fmt_seconds(sum(float(r.get("seconds") or 0.0) for r in run.records)),
+                fmt_seconds(s.wall_seconds),
+                fmt_seconds(_excluding(s.wall_seconds, s.compile_seconds)),
+                _count(s.compilations),
+                fmt_seconds(s.compile_seconds),
+                fmt_seconds(sum(r.seconds for r in run.records)),
             )
         )
     return Table(headers, tuple(rows))
+
+
+def _count(value: int | None) -> str:
+    return DASH if value is None else str(value)
 
 
 def _excluding(wall: Any, compile_seconds: Any) -> float | None:
@@ -180,11 +183,12 @@ def change_percent(ngl: Any, tournament: Any) -> float | None:
 def time_reduction(run: RunData) -> dict[str, float | None]:
     """The tournament's change against NGL, in percent, by wall time (with and without
     compilation), by summed training time in the ledger and by evaluation count."""
-    ngl, tournament = _phase(run, "ngl"), _phase(run, "tournament")
-    key = "wall_seconds_excluding_compilation"
+    ngl, tournament = run.phase("ngl") or Phase(), run.phase("tournament") or Phase()
     return {
-        "wall": change_percent(ngl.get("wall_seconds"), tournament.get("wall_seconds")),
-        "wall_excluding_compilation": change_percent(ngl.get(key), tournament.get(key)),
+        "wall": change_percent(ngl.wall_seconds, tournament.wall_seconds),
+        "wall_excluding_compilation": change_percent(
+            ngl.wall_seconds_excluding_compilation, tournament.wall_seconds_excluding_compilation
+        ),
         "training": change_percent(run.training_seconds("ngl"), run.training_seconds("tournament")),
         "expected_evaluations": change_percent(
             run.expected_evaluations("ngl"), run.expected_evaluations("tournament")
@@ -230,18 +234,15 @@ def best_per_generation(run: RunData) -> Table:
     headers = ["generation"]
     for algorithm in run.algorithms:
         headers += [f"{algorithm} best", f"{algorithm} wins", f"{algorithm} improvement"]
-    initial = run.snapshots.get("initial", {}).get(0)
     rows = []
     for generation in range(0, run.generations + 1):
         row = [str(generation)]
         found = False
         for algorithm in run.algorithms:
-            population = initial if generation == 0 else None
-            if generation > 0:
-                population = run.snapshots.get(algorithm, {}).get(generation)
+            population = run.population_of(algorithm, generation)
             if population:
-                best = sorted(population, key=fitness_key, reverse=True)[0]
-                row += [code(best["expression"]), str(best.get("wins", 0)), fmt_improvement(best)]
+                best = best_of(population)
+                row += [code(best.expression), str(best.wins), fmt_improvement(best)]
                 found = True
             else:
                 row += [DASH, DASH, DASH]
@@ -252,24 +253,18 @@ def best_per_generation(run: RunData) -> Table:
 
 def top_losses(run: RunData, limit: int = 10) -> Table:
     """The best distinct expressions of the ledger, with who found them first."""
-    first: dict[str, dict] = {}
+    first: dict[str, Evaluation] = {}
     for record in run.records:
-        first.setdefault(record["expression"], record)
-    ordered = sorted(first.values(), key=fitness_key, reverse=True)[:limit]
+        first.setdefault(record.expression, record)
+    ordered = sorted(first.values(), key=lambda r: r.sort_key, reverse=True)[:limit]
     headers = ["#", "loss", "found by", "wins", "average improvement"]
     headers += [f"{dataset} val acc" for dataset in run.datasets]
     rows = []
     for number, record in enumerate(ordered, start=1):
-        found = f"{record.get('algorithm', '?')} g{record.get('generation', '?')}"
-        row = [
-            str(number),
-            code(record["expression"]),
-            found,
-            str(record.get("wins", 0)),
-            fmt_improvement(record),
-        ]
+        found = f"{record.algorithm} g{record.generation}"
+        row = [str(number), code(record.expression), found, str(record.wins),
+               fmt_improvement(record)]  # fmt: skip
         for dataset in run.datasets:
-            scores = (record.get("datasets") or {}).get(dataset, {})
-            row.append(fmt(scores.get("val_accuracy")))
+            row.append(_accuracies(record.scores.get(dataset))[0])
         rows.append(tuple(row))
     return Table(tuple(headers), tuple(rows))

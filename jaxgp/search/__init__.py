@@ -1,39 +1,49 @@
-"""The evolution engine: sample-tournament and NGL GP, evaluation with a cache, runs.
+"""The evolution engine: sample-tournament and NGL GP as ask/tell searches, runs, records.
 
-- `ALGORITHMS`: name -> `Algorithm` (`tournament`: thesis Algorithm 1; `ngl`: the NGL GP);
+- `ALGORITHMS`: name -> `Algorithm` (`tournament`: thesis Algorithm 1; `ngl`: the NGL GP),
+  each started as a `Search` that is asked for children and told their scores;
 - `SearchConfig`, `SCALES`: search parameters and the thesis's scales;
-- `Evaluator`: trees -> evaluated `Individual`s through replay, cache, trainer and ledger;
-- `open_run` / `execute`: a whole `evolve` or `compare` run in a run directory.
+- `Evaluations`: trees -> evaluated `Individual`s through the `EvaluationStore` (ledger and
+  trainings file), a cache and the trainer;
+- `plan_run` / `load_datasets` / `start_run` / `execute` (`open_run`: plan and start): a
+  whole `evolve` or `compare` run in a run directory, whose records are in
+  `jaxgp.search.records`.
 """
 
 from jaxgp.search.algorithms import ALGORITHMS, Algorithm
-from jaxgp.search.config import SCALES, Scale, SearchConfig, get_scale
-from jaxgp.search.evaluate import Evaluator, train_baselines
+from jaxgp.search.ask_tell import Search
+from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
 from jaxgp.search.population import Individual, generation_rng, keep_best, make_children, ranked
-from jaxgp.search.reporting import Reporter
-from jaxgp.search.result import GenerationHooks, SearchResult
-from jaxgp.search.session import execute, open_run
-from jaxgp.search.settings import RunSettings, build_settings
+from jaxgp.search.progress import Progress
+from jaxgp.search.run_settings import RunSettings, build_settings
+from jaxgp.search.scales import SCALES, Scale, SearchConfig, get_scale
+from jaxgp.search.session import execute, load_datasets, open_run, plan_run, start_run
+from jaxgp.search.store import EvaluationStore
 
 __all__ = [
     "ALGORITHMS",
     "SCALES",
     "Algorithm",
-    "Evaluator",
-    "GenerationHooks",
+    "DeviceTrainer",
+    "EvaluationStore",
+    "Evaluations",
     "Individual",
-    "Reporter",
+    "Progress",
     "RunSettings",
     "Scale",
+    "Search",
     "SearchConfig",
-    "SearchResult",
+    "Trainer",
     "build_settings",
     "execute",
     "generation_rng",
     "get_scale",
     "keep_best",
+    "load_datasets",
     "make_children",
     "open_run",
+    "plan_run",
     "ranked",
+    "start_run",
     "train_baselines",
 ]

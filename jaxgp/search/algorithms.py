@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from jaxgp.search import ngl, tournament
-from jaxgp.search.config import SearchConfig
-from jaxgp.search.population import EvaluateFn, Individual
-from jaxgp.search.result import GenerationHooks, SearchResult
-
-RunFn = Callable[
-    [Sequence[Individual], EvaluateFn, SearchConfig, int, GenerationHooks | None], SearchResult
-]
+from jaxgp.search.ask_tell import Search
+from jaxgp.search.ngl import NGL
+from jaxgp.search.scales import SearchConfig
+from jaxgp.search.tournament import Tournament
 
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A search: its name, the id that seeds its generators, and how many evaluations."""
+    """A search: its name, the id that seeds its generators, how to start it, and how
+    many children it asks for per generation."""
 
     name: str
     algorithm_id: int
-    run: RunFn
+    start: type[Search]
     children_per_generation: Callable[[SearchConfig], int]
 
     def evaluations(self, config: SearchConfig) -> int:
         """Evaluations of a whole run, the initial population included."""
         return config.population + config.generations * self.children_per_generation(config)
 
+    def expected(self, config: SearchConfig) -> int:
+        """Evaluations of the algorithm's own generations (the initial population excluded)."""
+        return config.generations * self.children_per_generation(config)
+
 
 ALGORITHMS: dict[str, Algorithm] = {
-    tournament.NAME: Algorithm(
-        tournament.NAME, tournament.ALGORITHM_ID, tournament.run_tournament, lambda c: c.N
-    ),
-    ngl.NAME: Algorithm(ngl.NAME, ngl.ALGORITHM_ID, ngl.run_ngl, lambda c: c.population),
-}
+    Tournament.name: Algorithm(Tournament.name, Tournament.algorithm_id, Tournament,
+                               lambda c: c.N),
+    NGL.name: Algorithm(NGL.name, NGL.algorithm_id, NGL, lambda c: c.population),
+}  # fmt: skip

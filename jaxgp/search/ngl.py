@@ -5,8 +5,9 @@ order, the second crossover parent is, with probability Cr, another existing ind
 the population (uniformly), and otherwise an abandoned one (uniformly from the archive of
 trees that earlier selections removed; a fresh random tree while the archive is empty).
 The child is made by `make_children` (same mutations and validity redo as the tournament).
-All P children are evaluated in one call; the P best of parents + children are kept and the
-removed ones join the archive (each expression once). Cost: P + T*P evaluations.
+The P children are asked for together and evaluated in one call; told their evaluations,
+the algorithm keeps the P best of parents + children and the removed ones join the archive
+(each expression once). Cost: P + T*P evaluations.
 """
 
 from __future__ import annotations
@@ -16,17 +17,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxgp.expr.tree import Tree
-from jaxgp.search.config import SearchConfig
-from jaxgp.search.population import (
-    EvaluateFn,
-    Individual,
-    fresh_tree,
-    generation_rng,
-    keep_best,
-    make_children,
-    ranked,
-)
-from jaxgp.search.result import GenerationHooks, SearchResult
+from jaxgp.search.ask_tell import Search
+from jaxgp.search.population import Individual, fresh_tree, make_children, ranked
+from jaxgp.search.scales import SearchConfig
 
 NAME = "ngl"
 ALGORITHM_ID = 2
@@ -62,24 +55,25 @@ def select(
     return combined[:size], combined[size:]
 
 
-def run_ngl(
-    initial: Sequence[Individual],
-    evaluate: EvaluateFn,
-    config: SearchConfig,
-    seed: int,
-    hooks: GenerationHooks | None = None,
-) -> SearchResult:
-    """The NGL GP from an evaluated initial population; returns the final population."""
-    hooks = hooks or GenerationHooks()
-    population = keep_best(initial, config.population)
-    archive: dict[str, Tree] = {}
-    for generation in range(1, config.generations + 1):
-        hooks.start(NAME, generation, config.generations)
-        rng = generation_rng(seed, ALGORITHM_ID, generation)
-        children = ngl_children(population, list(archive.values()), config, rng)
-        evaluated = evaluate(children, NAME, generation)
-        population, removed = select(population, evaluated, config.population)
+class NGL(Search):
+    """The NGL GP as ask/tell: `ask` a child of every individual, `tell` their evaluations;
+    the P best of parents and children are kept, the removed ones join the archive."""
+
+    name = NAME
+    algorithm_id = ALGORITHM_ID
+
+    def __init__(self, initial: Sequence[Individual], config: SearchConfig, seed: int) -> None:
+        super().__init__(initial, config, seed)
+        self._archive: dict[str, Tree] = {}
+
+    @property
+    def archive(self) -> list[Tree]:
+        return list(self._archive.values())
+
+    def propose(self, rng: np.random.Generator) -> list[Tree]:
+        return ngl_children(self.population, self.archive, self.config, rng)
+
+    def select(self, children: Sequence[Individual]) -> None:
+        self.population, removed = select(self.population, children, self.config.population)
         for individual in removed:
-            archive.setdefault(individual.expression, individual.tree)
-        hooks.end(NAME, generation, population, list(archive.values()))
-    return SearchResult(NAME, population, list(archive.values()))
+            self._archive.setdefault(individual.expression, individual.tree)

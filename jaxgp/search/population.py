@@ -19,7 +19,8 @@ from jaxgp.expr.tree import Tree
 from jaxgp.expr.validity import check_validity_batch
 from jaxgp.expr.variation import crossover, point_mutation, subtree_mutation
 from jaxgp.fitness import Fitness, Scores, rank
-from jaxgp.search.config import SearchConfig
+from jaxgp.search.records import Member
+from jaxgp.search.scales import SearchConfig
 
 MAX_ATTEMPTS = 50
 
@@ -40,21 +41,15 @@ class Individual:
     def expression(self) -> str:
         return str(self.tree)
 
-    def to_dict(self) -> dict:
-        return {
-            "expression": self.expression,
-            "status": self.status,
-            "wins": self.fitness.wins,
-            "average_improvement": self.fitness.average_improvement,
-            "failed": self.fitness.failed,
-        }
+    def member(self) -> Member:
+        """The individual as population snapshots and the summary record it."""
+        fitness = self.fitness
+        return Member(self.expression, self.status, fitness.wins, fitness.average_improvement,
+                      fitness.failed)  # fmt: skip
 
 
 #: `second_parent(rng)` draws the second crossover parent of one child.
 SecondParent = Callable[[np.random.Generator], Tree]
-
-#: `evaluate(trees, algorithm, generation)` -> one Individual per tree, in order.
-EvaluateFn = Callable[[Sequence[Tree], str, int], list[Individual]]
 
 
 def generation_rng(seed: int, algorithm_id: int, generation: int) -> np.random.Generator:

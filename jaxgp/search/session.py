@@ -1,22 +1,25 @@
-"""A whole run: open or resume the run directory, baselines, initial population, searches.
+"""A whole run: plan it, load its data, start its directory, baselines, initial population,
+searches.
 
-`open_run` validates the options and creates (or reopens, for `--resume`) the run directory;
-`execute` runs it: CE baselines (trained once, stored in `baselines.json`), one initial
-population (generator `default_rng([seed, 0, 0])`, evaluated once), then for each algorithm
-a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for `evolve`),
-snapshots after every generation and `summary.json` at the end.
+`plan_run` checks every option and `load_datasets` loads the data, so that bad input or a
+dataset that is not available stops the run before anything is written; `start_run`
+creates (or reopens, for `--resume`) the run directory (`open_run` plans and starts at
+once); `execute` runs it: CE baselines (trained once, stored in `baselines.json`), one
+initial population (generator `default_rng([seed, 0, 0])`, evaluated once), then for each
+algorithm a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for
+`evolve`): the session asks the algorithm for each generation's children, evaluates them
+and tells the algorithm their scores (`jaxgp.search.ask_tell`), writes a snapshot after
+every generation and `summary.json` at the end.
 
-Resuming replays the run from the start with the same generators while the evaluator takes
-every evaluation found in the ledger back instead of training it (and every trainer call
-found in `trainings.jsonl`, for an evaluation cut between its datasets), so the final
-population equals that of an uninterrupted run.
+Resuming replays the run from the start with the same generators while the evaluation
+store takes every evaluation found in the ledger back instead of training it (and every
+trainer call found in `trainings.jsonl`, for an evaluation cut between its datasets), so
+the final population equals that of an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,25 +28,17 @@ from jaxgp import compilation
 from jaxgp.errors import ConfigError, JaxgpError
 from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
-from jaxgp.runs import RunDir
 from jaxgp.search.algorithms import ALGORITHMS
-from jaxgp.search.evaluate import Evaluator, default_train_fn, train_baselines
-from jaxgp.search.population import INITIAL_ID, Individual, generation_rng, ranked
-from jaxgp.search.records import scores_from_dict, scores_to_dict
-from jaxgp.search.reporting import Reporter
-from jaxgp.search.result import GenerationHooks
-from jaxgp.search.settings import (
-    RunSettings,
-    build_settings,
-    differences,
-    evaluation_key,
-    settings_from_dict,
-    settings_to_dict,
-)
+from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
+from jaxgp.search.population import INITIAL_ID, generation_rng, ranked
+from jaxgp.search.progress import Progress
+from jaxgp.search.records import Baselines, Summary
+from jaxgp.search.run_settings import RunSettings, build_settings, differences, evaluation_key
+from jaxgp.search.rundir import CONFIG, RunDir
+from jaxgp.search.store import EvaluationStore
 from jaxgp.search.summary import build_summary, snapshot
-from jaxgp.search.trainings import TrainFn, TrainingLog
 
-LoadFn = Callable[..., Any]
+LoadFn = Any
 
 
 def default_out() -> Path:
@@ -55,23 +50,30 @@ def default_out() -> Path:
     return path
 
 
-def open_run(
+def plan_run(
     command: str,
     *,
     out: str | None = None,
     resume: str | None = None,
     force: bool = False,
     **options: Any,
-) -> tuple[RunDir, RunSettings, bool]:
-    """(run directory, settings, whether it resumes); raises ConfigError on bad input."""
+) -> tuple[RunSettings, Path, bool]:
+    """(settings, run directory path, whether it resumes), every option checked and nothing
+    written yet; raises ConfigError on bad input."""
     if resume is None:
         settings = build_settings(command, **options)
-        run = RunDir.create(out or default_out(), settings_to_dict(settings))
-        return run, settings, False
+        path = Path(out) if out else default_out()
+        if (path / CONFIG).exists():
+            raise ConfigError(
+                f"{path} already holds a run; continue it with --resume {path} "
+                "or choose another --out"
+            )
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"--out {path} exists and is not a directory")
+        return settings, path, False
     if out is not None and Path(out).resolve() != Path(resume).resolve():
         raise ConfigError("give either --out (a new run) or --resume (an existing one), not both")
-    run = RunDir.open(resume)
-    stored = settings_from_dict(run.read_config())
+    stored = RunSettings.from_dict(RunDir.existing(resume).read_config())
     if stored.command != command:
         raise ConfigError(
             f"{resume} is a `jaxgp {stored.command}` run; "
@@ -84,31 +86,56 @@ def open_run(
             f"{resume} was started with other settings ({'; '.join(changed)}); "
             "resume without those options, or add --force to continue with the new ones"
         )
-    if settings != stored:
-        run.write_config(settings_to_dict(settings))
-    return run, settings, True
+    return settings, Path(resume), True
+
+
+def start_run(path: Path, settings: RunSettings, resumed: bool) -> RunDir:
+    """Create the run directory of a planned run, or reopen the one it resumes."""
+    if not resumed:
+        return RunDir.create(path, settings.to_dict())
+    run = RunDir.open(path)
+    if RunSettings.from_dict(run.read_config()) != settings:
+        run.write_config(settings.to_dict())
+    return run
+
+
+def open_run(command: str, **options: Any) -> tuple[RunDir, RunSettings, bool]:
+    """`plan_run` and `start_run` in one: (run directory, settings, whether it resumes)."""
+    settings, path, resumed = plan_run(command, **options)
+    return start_run(path, settings, resumed), settings, resumed
+
+
+def load_datasets(
+    settings: RunSettings, trainer: Trainer | None = None, load_fn: LoadFn | None = None
+) -> list[Any]:
+    """The run's datasets, loaded and prepared for its trainer (on the device by default):
+    a dataset that is not available raises its `JaxgpError` here."""
+    trainer = trainer or DeviceTrainer()
+    if load_fn is None:
+        from jaxgp.data.load import load_dataset as load_fn
+    return [
+        trainer.prepare(load_fn(name, data_dir=settings.data_dir, seed=settings.seed))
+        for name in settings.datasets
+    ]
 
 
 def _baselines(
     run: RunDir,
+    store: EvaluationStore,
+    trainer: Trainer,
     datasets: list[Any],
     settings: RunSettings,
-    key: str,
-    train_fn: TrainFn,
-    reporter: Reporter,
-    trainings: TrainingLog,
+    progress: Progress,
 ) -> dict[str, Scores]:
     stored = run.read_baselines()
-    if stored and stored.get("eval_key") == key:
-        return {d.name: scores_from_dict(stored["datasets"][d.name]) for d in datasets}
-    reporter.phase("baselines", 0)
-    baselines = train_baselines(datasets, settings.train, train_fn, reporter, trainings)
+    if stored is not None and stored.eval_key == store.eval_key:
+        return {d.name: stored.scores[d.name] for d in datasets}
+    progress.phase("baselines", 0)
+    baselines = train_baselines(store, trainer, datasets, settings.train, progress)
     broken = [name for name, scores in baselines.items() if not scores.usable]
     if broken:
         raise JaxgpError(f"the CE baseline did not train on {', '.join(broken)}")
-    run.write_baselines(
-        {"eval_key": key, "datasets": {k: scores_to_dict(v) for k, v in baselines.items()}}
-    )
+    run.write_baselines(Baselines(store.eval_key, baselines))
     return baselines
 
 
@@ -130,69 +157,53 @@ def execute(
     settings: RunSettings,
     *,
     resumed: bool = False,
-    reporter: Reporter | None = None,
-    train_fn: TrainFn | None = None,
+    progress: Progress | None = None,
+    trainer: Trainer | None = None,
     load_fn: LoadFn | None = None,
-) -> dict:
-    """Run (or finish) the run in `run`; returns the summary also written to summary.json."""
-    reporter = reporter or Reporter()
-    on_device = train_fn is None  # the real trainer: put each dataset on the device once
-    train_fn = train_fn or default_train_fn()
-    if load_fn is None:
-        from jaxgp.data.load import load_dataset as load_fn
-    compile_start, started = compilation.totals(), time.perf_counter()
-    records, warnings = run.read_ledger(repair=True) if resumed else ([], [])
-    trained, more = run.read_trainings(repair=True) if resumed else ([], [])
-    for text in warnings + more:
-        reporter.warning(text)
-    datasets = [
-        load_fn(name, data_dir=settings.data_dir, seed=settings.seed) for name in settings.datasets
-    ]
-    if on_device:
-        from jaxgp.train.loop import DeviceDataset
+    datasets: list[Any] | None = None,
+) -> Summary:
+    """Run (or finish) the run in `run`; returns the `Summary` also written to summary.json.
 
-        datasets = [DeviceDataset.from_dataset(dataset) for dataset in datasets]
+    `datasets` are the run's datasets as `load_datasets` gives them (loaded here if None).
+    """
+    progress = progress or Progress()
+    trainer = trainer or DeviceTrainer()
+    compile_start, started = compilation.totals(), time.perf_counter()
+    evaluations, warnings = run.read_evaluations(repair=True) if resumed else ([], [])
+    trainings, more = run.read_trainings(repair=True) if resumed else ([], [])
+    for text in warnings + more:
+        progress.warning(text)
+    if datasets is None:
+        datasets = load_datasets(settings, trainer, load_fn)
     key = evaluation_key(settings)
-    trainings = TrainingLog(key, record=run.append_training, lines=trained)
-    baselines = _baselines(run, datasets, settings, key, train_fn, reporter, trainings)
-    evaluator = Evaluator(
-        datasets,
-        settings.train,
-        baselines,
-        settings.fitness,
-        key,
-        train_fn=train_fn,
-        record=run.append,
-        replay=records,
-        reporter=reporter,
-        trainings=trainings,
+    store = EvaluationStore(key, run, evaluations, trainings)
+    baselines = _baselines(run, store, trainer, datasets, settings, progress)
+    evaluate = Evaluations(
+        store, trainer, datasets, settings.train, baselines, settings.fitness, progress
     )
     search = settings.search
-    reporter.phase("initial", 0)
+    progress.phase("initial", 0)
     phase_start = (compilation.totals(), time.perf_counter())
     rng = generation_rng(settings.seed, INITIAL_ID, 0)
-    initial = evaluator(random_trees(rng, search.population, config=search.tree), "initial", 0)
-    run.write_snapshot("initial", 0, snapshot("initial", 0, ranked(initial), []))
+    initial = evaluate(random_trees(rng, search.population, config=search.tree), "initial", 0)
+    run.write_snapshot(snapshot("initial", 0, ranked(initial), []))
     phases: dict[str, dict] = {"initial": _phase(*phase_start)}
-    finals: dict[str, list[Individual]] = {}
-
-    def end(algorithm: str, generation: int, population, archive) -> None:
-        run.write_snapshot(
-            algorithm, generation, snapshot(algorithm, generation, population, archive)
-        )
-        reporter.best(algorithm, population[0])
-
-    hooks = GenerationHooks(start=reporter.generation, end=end)
+    finals = {}
     for name in settings.algorithms:
-        forked = evaluator.fork()  # own cache: neither algorithm reuses the other's training
-        population = list(initial)  # the copy; the timer starts right after it
-        reporter.phase(name, search.generations)
+        # Each algorithm has its own cache: neither reuses the other's training. The
+        # population copy is made inside `start`; the timer starts right after it.
+        own = evaluate.with_own_cache()
+        algorithm = ALGORITHMS[name].start(initial, search, settings.seed)
+        progress.phase(name, search.generations)
         phase_start = (compilation.totals(), time.perf_counter())
-        result = ALGORITHMS[name].run(population, forked, search, settings.seed, hooks)
+        for generation in range(1, search.generations + 1):
+            progress.generation(name, generation, search.generations)
+            algorithm.tell(own(algorithm.ask(), name, generation))
+            run.write_snapshot(snapshot(name, generation, algorithm.population, algorithm.archive))
+            progress.best(name, algorithm.population[0])
         phases[name] = _phase(*phase_start)
-        finals[name] = result.population
-    total = _phase(compile_start, started)
-    ledger, _ = run.read_ledger()
+        finals[name] = algorithm.population
+    ledger, _ = run.read_evaluations()
     summary = build_summary(
         settings,
         run_dir=str(run.path),
@@ -201,10 +212,10 @@ def execute(
         finals=finals,
         phases=phases,
         ledger=ledger,
-        replayed=Counter({a: n for (a, s), n in evaluator.counts.items() if s == "replayed"}),
-        total=total,
+        replayed=store.replayed(),
+        total=_phase(compile_start, started),
         resumed=resumed,
+        candidates_per_batch=store.batching,
     )
-    summary["candidates_per_batch"] = trainings.batching
     run.write_summary(summary)
     return summary

@@ -1,16 +1,16 @@
-"""The JSON written per generation (`snapshot`) and at the end of a run (`build_summary`)."""
+"""The records a run writes at the end of each generation (`snapshot`) and of the run
+(`build_summary`)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from jaxgp.expr.tree import Tree
-from jaxgp.fitness import METRICS, Scores, compute_fitness
+from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.population import Individual, ranked
-from jaxgp.search.records import scores_to_dict
-from jaxgp.search.settings import RunSettings
+from jaxgp.search.records import Candidate, Evaluation, Phase, Snapshot, Summary
+from jaxgp.search.run_settings import RunSettings
 
 TIMING = (
     "Each algorithm is timed by a wall clock from the moment right after its copy of the "
@@ -27,44 +27,39 @@ TIMING = (
     "the ledger of an earlier session ('replayed') cost no time, so the times of a resumed "
     "run cover this session only."
 )
+STATUSES = ("trained", "cached", "failed")
 
 
 def snapshot(
     algorithm: str, generation: int, population: Sequence[Individual], archive: Sequence[Tree]
-) -> dict:
+) -> Snapshot:
     """The population after a generation, best first."""
-    return {
-        "algorithm": algorithm,
-        "generation": generation,
-        "population": [individual.to_dict() for individual in population],
-        "archive": [str(tree) for tree in archive],
-    }
+    members = tuple(individual.member() for individual in population)
+    return Snapshot(algorithm, generation, members, tuple(str(tree) for tree in archive))
 
 
-def describe(individual: Individual, baselines: Mapping[str, Scores]) -> dict:
-    """An individual with its fitness under both metrics and its per-dataset metrics."""
-    data = individual.to_dict()
-    data["fitness"] = {
-        metric: compute_fitness(individual.scores, baselines, metric).to_dict()
-        for metric in METRICS
-    }
-    data["datasets"] = {name: scores_to_dict(s) for name, s in individual.scores.items()}
-    return data
+def candidate(individual: Individual, baselines: Mapping[str, Scores], metric: str) -> Candidate:
+    """An individual with its fitness under both metrics and its per-dataset scores."""
+    return Candidate.evaluated(individual.expression, individual.status, individual.scores,
+                               baselines, metric)  # fmt: skip
 
 
-def ledger_counts(ledger: Sequence[dict], key: str) -> dict[str, dict[str, int]]:
+def ledger_counts(ledger: Sequence[Evaluation], key: str) -> dict[str, dict[str, int]]:
     """Per algorithm label: evaluations (ledger lines) and how many per status."""
-    counts: dict[str, Counter] = {}
-    for record in ledger:
-        if record.get("eval_key") != key:
+    counts: dict[str, dict[str, int]] = {}
+    for evaluation in ledger:
+        if evaluation.eval_key != key:
             continue
-        counter = counts.setdefault(record.get("algorithm", "?"), Counter())
-        counter["evaluations"] += 1
-        counter[record.get("status", "?")] += 1
-    return {
-        name: {k: counter.get(k, 0) for k in ("evaluations", "trained", "cached", "failed")}
-        for name, counter in counts.items()
-    }
+        row = counts.setdefault(evaluation.algorithm, dict.fromkeys(("evaluations", *STATUSES), 0))
+        row["evaluations"] += 1
+        if evaluation.status in STATUSES:
+            row[evaluation.status] += 1
+    return counts
+
+
+def _phase(times: dict, counts: dict | None, replayed: int, **more) -> Phase:
+    counts = counts or dict.fromkeys(("evaluations", *STATUSES), 0)
+    return Phase(**times, **counts, replayed=replayed, **more)
 
 
 def build_summary(
@@ -75,52 +70,47 @@ def build_summary(
     baselines: Mapping[str, Scores],
     finals: Mapping[str, list[Individual]],
     phases: Mapping[str, dict],
-    ledger: Sequence[dict],
+    ledger: Sequence[Evaluation],
     replayed: Mapping[str, int],
     total: dict,
     resumed: bool,
-) -> dict:
+    candidates_per_batch: Mapping,
+) -> Summary:
     counts = ledger_counts(ledger, key)
-    algorithms = {}
-    for name, population in finals.items():
-        expected = ALGORITHMS[name].evaluations(settings.search) - settings.search.population
-        algorithms[name] = {
-            "best": describe(population[0], baselines),
-            **phases[name],
-            **counts.get(name, {"evaluations": 0, "trained": 0, "cached": 0, "failed": 0}),
-            "expected_evaluations": expected,
-            "replayed": replayed.get(name, 0),
-            "final_population": [individual.to_dict() for individual in population],
-        }
-    best_name, best = _best(finals)
-    return {
-        "command": settings.command,
-        "run_dir": run_dir,
-        "status": "finished",
-        "resumed": resumed,
-        "fitness_metric": settings.fitness,
-        "best": {"algorithm": best_name, **describe(best, baselines)},
-        "baselines": {name: scores_to_dict(s) for name, s in baselines.items()},
-        "initial": {
-            **phases["initial"],
-            **counts.get("initial", {}),
-            "replayed": replayed.get("initial", 0),
-        },
-        "algorithms": algorithms,
-        "evaluations": sum(c["evaluations"] for c in counts.values()),
-        "cache_hits": sum(c["cached"] for c in counts.values()),
-        "trained": sum(c["trained"] for c in counts.values()),
-        "failed": sum(c["failed"] for c in counts.values()),
-        "wall_seconds": total["wall_seconds"],
-        "compilations": total["compilations"],
-        "compile_seconds": total["compile_seconds"],
-        "compilation_cache_hits": total["compilation_cache_hits"],
-        "timing": TIMING,
-        "eval_key": key,
+    metric = settings.fitness
+    algorithms = {
+        name: _phase(
+            phases[name],
+            counts.get(name),
+            replayed.get(name, 0),
+            best=candidate(population[0], baselines, metric),
+            expected_evaluations=ALGORITHMS[name].expected(settings.search),
+            final_population=tuple(individual.member() for individual in population),
+        )  # fmt: skip
+        for name, population in finals.items()
     }
-
-
-def _best(finals: Mapping[str, list[Individual]]) -> tuple[str, Individual]:
     leaders = [population[0] for population in finals.values()]
     best = ranked(leaders)[0]
-    return list(finals)[leaders.index(best)], best
+    totals = {status: sum(c[status] for c in counts.values()) for status in STATUSES}
+    return Summary(
+        command=settings.command,
+        metric=metric,
+        best=candidate(best, baselines, metric),
+        best_algorithm=list(finals)[leaders.index(best)],
+        baselines=dict(baselines),
+        initial=_phase(phases["initial"], counts.get("initial"), replayed.get("initial", 0)),
+        algorithms=algorithms,
+        eval_key=key,
+        run_dir=run_dir,
+        resumed=resumed,
+        evaluations=sum(c["evaluations"] for c in counts.values()),
+        cache_hits=totals["cached"],
+        trained=totals["trained"],
+        failed=totals["failed"],
+        wall_seconds=total["wall_seconds"],
+        compilations=total["compilations"],
+        compile_seconds=total["compile_seconds"],
+        compilation_cache_hits=total["compilation_cache_hits"],
+        timing=TIMING,
+        candidates_per_batch=dict(candidates_per_batch),
+    )

@@ -4,8 +4,9 @@ Per generation g (generator `default_rng([seed, 1, g])`): sample G distinct indi
 uniformly without replacement; take the top N of the sample (by fitness ranking) as X; for
 each member of X, in ranking order, the second parent is with probability Cr another member
 of X (uniformly; a fresh random tree when N = 1) and otherwise a fresh random tree; the
-child is made by `make_children`. All N children are evaluated in ONE call (so the trainer
-batches them), appended, and the P best are kept. Cost: P + T*N evaluations.
+child is made by `make_children`. The N children are asked for together (so the session
+evaluates them in one call and the trainer batches them); told their evaluations, the
+algorithm appends them and keeps the P best. Cost: P + T*N evaluations.
 """
 
 from __future__ import annotations
@@ -15,17 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxgp.expr.tree import Tree
-from jaxgp.search.config import SearchConfig
-from jaxgp.search.population import (
-    EvaluateFn,
-    Individual,
-    fresh_tree,
-    generation_rng,
-    keep_best,
-    make_children,
-    ranked,
-)
-from jaxgp.search.result import GenerationHooks, SearchResult
+from jaxgp.search.ask_tell import Search
+from jaxgp.search.population import Individual, fresh_tree, keep_best, make_children, ranked
+from jaxgp.search.scales import SearchConfig
 
 NAME = "tournament"
 ALGORITHM_ID = 1
@@ -56,21 +49,15 @@ def tournament_children(
     return make_children(parents, rng, config)
 
 
-def run_tournament(
-    initial: Sequence[Individual],
-    evaluate: EvaluateFn,
-    config: SearchConfig,
-    seed: int,
-    hooks: GenerationHooks | None = None,
-) -> SearchResult:
-    """Algorithm 1 from an evaluated initial population; returns the final population."""
-    hooks = hooks or GenerationHooks()
-    population = keep_best(initial, config.population)
-    for generation in range(1, config.generations + 1):
-        hooks.start(NAME, generation, config.generations)
-        rng = generation_rng(seed, ALGORITHM_ID, generation)
-        children = tournament_children(population, config, rng)
-        evaluated = evaluate(children, NAME, generation)
-        population = keep_best(list(population) + evaluated, config.population)
-        hooks.end(NAME, generation, population, [])
-    return SearchResult(NAME, population)
+class Tournament(Search):
+    """Algorithm 1 as ask/tell: `ask` the N children of the next generation, `tell` their
+    evaluations; the P best of the enlarged population are kept."""
+
+    name = NAME
+    algorithm_id = ALGORITHM_ID
+
+    def propose(self, rng: np.random.Generator) -> list[Tree]:
+        return tournament_children(self.population, self.config, rng)
+
+    def select(self, children: Sequence[Individual]) -> None:
+        self.population = keep_best(list(self.population) + list(children), self.config.population)

@@ -39,6 +39,7 @@ from jaxgp.policy import batching_pays
 from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.placement import place_candidates, place_replicated
+from jaxgp.train.state import EpochKeys
 from jaxgp.train.step import Functions
 
 PROBE_STEPS = 5
@@ -173,18 +174,14 @@ def _zeros_like(shapes):
 
 def _probe_arguments(functions: Functions, data, config: TrainConfig, k: int) -> tuple:
     """The host step's arguments for K candidates, placed as training places them."""
-    batch = encode_losses([resolve_loss(_PROBE_LOSS)] * k, config.max_nodes)
-    losses = place_candidates((batch.kind, batch.program))
-    keys = place_candidates(np.stack([np.asarray(jax.random.PRNGKey(i)) for i in range(k)]))
-    state = place_candidates(_zeros_like(jax.eval_shape(functions.init, keys)))
-    data_key = place_replicated(np.asarray(jax.random.PRNGKey(0)))
+    losses = place_candidates(encode_losses([resolve_loss(_PROBE_LOSS)] * k, config.max_nodes))
+    candidates = place_candidates(np.stack([np.asarray(jax.random.PRNGKey(i)) for i in range(k)]))
+    state = place_candidates(_zeros_like(jax.eval_shape(functions.init, candidates)))
+    keys = EpochKeys(place_replicated(np.asarray(jax.random.PRNGKey(0))), candidates)
     steps = max(1, data.train.size // config.batch_size)
     rng = np.random.default_rng(0)
     indices = rng.integers(0, data.train.size, (steps, config.batch_size), dtype=np.int32)
-    return (
-        state, *losses, data.train.images, data.train.labels, data_key, keys,
-        place_replicated(indices),
-    )  # fmt: skip
+    return state, losses, data.train, keys, place_replicated(indices)
 
 
 def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float):

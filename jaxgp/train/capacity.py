@@ -12,7 +12,10 @@ import jax
 import jax.numpy as jnp
 
 from jaxgp.expr.program import Program
+from jaxgp.losses import LossBatch
 from jaxgp.train.config import TrainConfig
+from jaxgp.train.device_data import DeviceSplit
+from jaxgp.train.state import EpochKeys
 from jaxgp.train.step import Functions
 
 
@@ -29,18 +32,21 @@ def _struct(shape, dtype) -> jax.ShapeDtypeStruct:
 
 
 def abstract_epoch_arguments(functions: Functions, data, config: TrainConfig, k: int) -> tuple:
-    """Shapes and dtypes of `train_epoch`'s arguments for K candidates on `data`."""
+    """Shapes and dtypes of the epoch program's arguments for K candidates on `data`:
+    (state, losses, split, keys, indices, epoch or step number)."""
     keys = _struct((k, 2), jnp.uint32)
     program = Program(*(
         _struct((k, config.max_nodes), dtype)
         for dtype in (jnp.int32, jnp.int32, jnp.int32, jnp.float32)
     ))  # fmt: skip
-    steps = max(1, data.train.size // config.batch_size)
-    return (
-        jax.eval_shape(functions.init, keys), _struct((k,), jnp.int32), program,
+    split = DeviceSplit(
         _struct(data.train.images.shape, data.train.images.dtype),
         _struct(data.train.labels.shape, data.train.labels.dtype),
-        _struct((2,), jnp.uint32), keys,
+    )
+    steps = max(1, data.train.size // config.batch_size)
+    return (
+        jax.eval_shape(functions.init, keys), LossBatch(_struct((k,), jnp.int32), program),
+        split, EpochKeys(_struct((2,), jnp.uint32), keys),
         _struct((steps, config.batch_size), jnp.int32), _struct((), jnp.int32),
     )  # fmt: skip
 

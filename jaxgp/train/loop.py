@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -20,56 +19,20 @@ import numpy as np
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data.batches import eval_batch_indices, train_batch_indices
-from jaxgp.data.dataset import Dataset, Split
+from jaxgp.data.dataset import Dataset
 from jaxgp.expr.tree import Tree
 from jaxgp.losses import LossSpec, encode_losses, resolve_loss
 from jaxgp.train.batching import decide
 from jaxgp.train.config import TrainConfig
+from jaxgp.train.device_data import DeviceDataset, DeviceSplit
 from jaxgp.train.placement import place_candidates, place_replicated, round_up_to_devices
 from jaxgp.train.plateau import Plateau
 from jaxgp.train.results import CandidateResult, EpochRecord, TrainReport
-from jaxgp.train.state import with_learning_rates
-from jaxgp.train.step import Functions, build_functions, set_step_listener
+from jaxgp.train.state import EpochKeys, with_learning_rates
+from jaxgp.train.step import Functions, build_functions
 
 Progress = Callable[[str, int, int], None]
-"""`progress(what, done, total)` with `what` in {"chunk", "epoch", "step"}."""
-
-
-@dataclass(frozen=True, eq=False)
-class DeviceSplit:
-    """A split on the device (uint8 images, int32 labels) with its evaluation batches."""
-
-    images: jax.Array
-    labels: jax.Array
-    size: int
-
-    @staticmethod
-    def from_split(split: Split) -> DeviceSplit:
-        images, labels = place_replicated((np.asarray(split.images), np.asarray(split.labels)))
-        return DeviceSplit(images, labels, len(split))
-
-
-@dataclass(frozen=True, eq=False)
-class DeviceDataset:
-    """A dataset whose splits live on the device; build it once and train many chunks."""
-
-    name: str
-    num_classes: int
-    image_shape: tuple[int, int, int]
-    train: DeviceSplit
-    val: DeviceSplit
-    test: DeviceSplit
-
-    @staticmethod
-    def from_dataset(dataset: Dataset) -> DeviceDataset:
-        return DeviceDataset(
-            dataset.name,
-            dataset.num_classes,
-            tuple(dataset.image_shape),
-            DeviceSplit.from_split(dataset.train),
-            DeviceSplit.from_split(dataset.val),
-            DeviceSplit.from_split(dataset.test),
-        )
+"""`progress(what, done, total)` with `what` in {"probe", "chunk", "epoch", "step"}."""
 
 
 def evaluate(functions: Functions, state, losses, split: DeviceSplit, batch_size: int):
@@ -77,9 +40,7 @@ def evaluate(functions: Functions, state, losses, split: DeviceSplit, batch_size
     batches = eval_batch_indices(split.size, min(batch_size, split.size))
     loss_sum = correct = 0.0
     for indices, weights in zip(batches.indices, batches.weights, strict=True):
-        batch_loss, batch_correct = functions.evaluate_batch(
-            state, *losses, split.images, split.labels, indices, weights
-        )
+        batch_loss, batch_correct = functions.evaluate_batch(state, losses, split, indices, weights)
         loss_sum, correct = loss_sum + batch_loss, correct + batch_correct
     return np.asarray(loss_sum) / split.size, np.asarray(correct) / split.size
 
@@ -100,10 +61,11 @@ def _train_chunk(
     config: TrainConfig,
     progress: Progress | None,
 ) -> tuple[list[list[EpochRecord]], dict[str, np.ndarray], list[int | None]]:
-    batch = encode_losses(specs, config.max_nodes)
-    losses = place_candidates((jnp.asarray(batch.kind), jax.tree.map(jnp.asarray, batch.program)))
+    losses = place_candidates(encode_losses(specs, config.max_nodes))
     candidate_keys = place_candidates(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
-    data_key = place_replicated(jax.random.PRNGKey(config.seed + 1_000_003))
+    keys = EpochKeys(place_replicated(jax.random.PRNGKey(config.seed + 1_000_003)), candidate_keys)
+    steps = data.train.size // config.batch_size
+    on_step = (lambda step: progress("step", step + 1, steps)) if progress else None
     plateau = Plateau(
         np.full(len(specs), config.learning_rate),
         config.plateau_factor,
@@ -117,8 +79,8 @@ def _train_chunk(
     for epoch in range(config.epochs):
         indices = train_batch_indices(config.seed, epoch, data.train.size, config.batch_size)
         state, (step_losses, step_accuracy) = functions.train_epoch(
-            state, *losses, data.train.images, data.train.labels,
-            data_key, candidate_keys, place_replicated(indices), jnp.int32(epoch),
+            state, losses, data.train, keys, place_replicated(indices), jnp.int32(epoch),
+            on_step=on_step,
         )  # fmt: skip
         val_loss, val_accuracy = evaluate(
             functions, state, losses, data.val, config.eval_batch_size
@@ -142,12 +104,6 @@ def _train_chunk(
     test_loss, test_accuracy = evaluate(functions, state, losses, data.test, config.eval_batch_size)
     finals = {"test_loss": test_loss, "test_accuracy": test_accuracy}
     return histories, finals, failed_epoch
-
-
-def _step_reporter(progress: Progress | None, steps: int) -> Callable[[int], None] | None:
-    if progress is None:
-        return None
-    return lambda step: progress("step", step + 1, steps)
 
 
 def train_candidates(
@@ -179,13 +135,9 @@ def train_candidates(
             chunk_seeds = seeds[first : first + k]
             chunk_seeds += [chunk_seeds[0]] * (k - len(chunk_seeds))
             chunk_start = time.perf_counter()
-            set_step_listener(_step_reporter(progress, data.train.size // config.batch_size))
-            try:
-                histories, finals, failed = _train_chunk(
-                    functions, padded, chunk_seeds, data, config, progress
-                )
-            finally:
-                set_step_listener(None)
+            histories, finals, failed = _train_chunk(
+                functions, padded, chunk_seeds, data, config, progress
+            )
             share = (time.perf_counter() - chunk_start) / len(real)
             for i, spec in enumerate(real):
                 last = histories[i][-1]

@@ -25,6 +25,13 @@ class CandidateState(NamedTuple):
 PLACEHOLDER_LEARNING_RATE = 1e-3
 
 
+class EpochKeys(NamedTuple):
+    """The random keys of training: the data's (augmentation) and each candidate's (dropout)."""
+
+    data: jax.Array
+    candidates: jax.Array  # [K] keys
+
+
 def optimizer(learning_rate: float = PLACEHOLDER_LEARNING_RATE) -> optax.GradientTransformation:
     """Adam whose learning rate lives in its state, so the rate (initial, or reduced on a
     plateau) is data to the compiled step, never a constant in it."""

@@ -23,6 +23,7 @@ its step). Either way the state passed in is consumed: its buffers are donated.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
@@ -37,20 +38,27 @@ from jaxgp.expr.lower import over_candidates, strategy_loss
 from jaxgp.losses import loss_value
 from jaxgp.models.registry import build_model, init_variables
 from jaxgp.train.config import ProgramSpec, TrainConfig
-from jaxgp.train.state import CandidateState, all_finite, optimizer
-
-_step_listener: Callable[[int], None] | None = None
+from jaxgp.train.state import CandidateState, EpochKeys, all_finite, optimizer
 
 
-def set_step_listener(listener: Callable[[int], None] | None) -> None:
-    """The host function told the index of each finished training step (progress bars)."""
-    global _step_listener
-    _step_listener = listener
+class _StepListener:
+    """Where a compiled epoch's progress callback goes: the `on_step` of the call in progress
+    (the program is compiled once, so its callback cannot close over each call's own)."""
 
+    def __init__(self) -> None:
+        self.current: Callable[[int], None] | None = None
 
-def _report_step(step: Any) -> None:
-    if _step_listener is not None:
-        _step_listener(int(step))
+    @contextmanager
+    def calling(self, on_step: Callable[[int], None] | None):
+        self.current = on_step
+        try:
+            yield
+        finally:
+            self.current = None
+
+    def __call__(self, step: Any) -> None:
+        if self.current is not None:
+            self.current(int(step))
 
 
 def report_interval(steps: int, reports: int = 20) -> int:
@@ -75,8 +83,14 @@ class Functions:
     """The jitted functions for one (model, classes, image shape, recipe)."""
 
     init: Callable
+    """[K] keys -> the K candidates' initial `CandidateState`."""
     train_epoch: Callable
+    """(state, losses: LossBatch, split: DeviceSplit, keys: EpochKeys, [S, B] indices,
+    epoch, *, on_step=None) -> (state, ([S, K] losses, [S, K] accuracies)); `on_step(i)` is
+    told, at most 20 times an epoch, that step i has finished."""
     evaluate_batch: Callable
+    """(state, losses, split, [B] indices, [B] weights) -> ([K] weighted loss sums, [K]
+    correct counts)."""
     epoch_program: Callable
     """The jitted program behind `train_epoch`: the scanned epoch, or the host loop's step
     (whose last argument, the step number, has the shape of the epoch number's)."""
@@ -95,7 +109,7 @@ class StepParts:
     eval_models: Callable
     """(params, batch_stats, x) -> [K, B, classes] probs"""
     train_losses: Callable
-    """(kinds, programs, probs, y) -> [K] losses"""
+    """(kinds, programs, probs, y) -> [K] losses (a `LossBatch` unpacked)"""
     eval_losses: Callable
     """(kinds, programs, probs, y, weights) -> [K] losses"""
 
@@ -168,19 +182,20 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
             params, variables.get("batch_stats", {}), tx.init(params), jnp.array(True)
         )
 
-    def train_step(state, kinds, programs, images, labels, keys, indices, step):
-        data_key, candidate_keys = keys
-        x = config.augment.apply(jax.random.fold_in(data_key, step), images[indices])
-        y = jax.nn.one_hot(labels[indices], num_classes)
-        dropout_keys = jax.vmap(lambda k: jax.random.fold_in(k, step))(candidate_keys)
+    def train_step(state, losses, split, keys, batch, step):
+        """One step on the batch `batch` (indices into `split`) with the epoch's `keys`."""
+        x = config.augment.apply(jax.random.fold_in(keys.data, step), split.images[batch])
+        labels = split.labels[batch]
+        y = jax.nn.one_hot(labels, num_classes)
+        dropout_keys = jax.vmap(lambda k: jax.random.fold_in(k, step))(keys.candidates)
 
         def forward(params):
             return train_models(params, state.batch_stats, x, dropout_keys)
 
         probs, model_vjp, batch_stats = jax.vjp(forward, state.params, has_aux=True)
-        losses, loss_vjp = jax.vjp(lambda p: train_losses(kinds, programs, p, y), probs)
-        (dprobs,) = loss_vjp(jnp.ones_like(losses))
-        finite = jnp.isfinite(losses) & jax.vmap(all_finite)(dprobs)
+        values, loss_vjp = jax.vjp(lambda p: train_losses(*losses, p, y), probs)
+        (dprobs,) = loss_vjp(jnp.ones_like(values))
+        finite = jnp.isfinite(values) & jax.vmap(all_finite)(dprobs)
         dprobs = jnp.where(finite.reshape(-1, 1, 1), dprobs, 0.0)
         (grads,) = model_vjp(dprobs)
         finite &= jax.vmap(all_finite)(grads)
@@ -192,31 +207,28 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
             (params, batch_stats, opt_state),
             (state.params, state.batch_stats, state.opt_state),
         )
-        accuracy = jnp.mean(jnp.argmax(probs, -1) == labels[indices][None], axis=-1)
-        return CandidateState(*kept, alive), (losses, accuracy)
+        accuracy = jnp.mean(jnp.argmax(probs, -1) == labels[None], axis=-1)
+        return CandidateState(*kept, alive), (values, accuracy)
 
-    def epoch_keys(data_key, candidate_keys, epoch):
-        data_key = jax.random.fold_in(data_key, epoch)
-        candidate_keys = jax.vmap(lambda k: jax.random.fold_in(k, epoch))(candidate_keys)
-        return data_key, candidate_keys
+    def epoch_keys(keys, epoch):
+        candidates = jax.vmap(lambda k: jax.random.fold_in(k, epoch))(keys.candidates)
+        return EpochKeys(jax.random.fold_in(keys.data, epoch), candidates)
 
     host_epoch_keys = jax.jit(epoch_keys)
+    listener = _StepListener()
 
     @partial(jax.jit, donate_argnums=0)
-    def scan_epoch(
-        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
-    ):
+    def scan_epoch(state, losses, split, keys, indices, epoch):
         """One epoch as one program: the new state and per-step [S, K] losses and accuracies."""
-        data_key, candidate_keys = epoch_keys(data_key, candidate_keys, epoch)
+        keys = epoch_keys(keys, epoch)
 
         def body(state, xs):
             step, batch = xs
-            keys = (data_key, candidate_keys)
-            return train_step(state, kinds, programs, images, labels, keys, batch, step)
+            return train_step(state, losses, split, keys, batch, step)
 
         def chunk(state, xs):
             state, metrics = jax.lax.scan(body, state, xs)
-            jax.debug.callback(_report_step, xs[0][-1])
+            jax.debug.callback(listener, xs[0][-1])
             return state, metrics
 
         total = indices.shape[0]
@@ -227,46 +239,45 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
         return state, jax.tree.map(lambda m: m.reshape(total, *m.shape[2:]), metrics)
 
     @partial(jax.jit, donate_argnums=0)
-    def host_step(state, kinds, programs, images, labels, data_key, candidate_keys, indices, step):
+    def host_step(state, losses, split, keys, indices, step):
         """One step of an epoch, with the epoch's keys: state, ([K] losses, [K] accuracies)."""
         batch = jax.lax.dynamic_index_in_dim(indices, step, keepdims=False)
-        keys = (data_key, candidate_keys)
-        return train_step(state, kinds, programs, images, labels, keys, batch, step)
+        return train_step(state, losses, split, keys, batch, step)
 
-    def host_epoch(
-        state, kinds, programs, images, labels, data_key, candidate_keys, indices, epoch
-    ):
+    def scanned_epoch(state, losses, split, keys, indices, epoch, *, on_step=None):
+        with listener.calling(on_step):
+            state, metrics = scan_epoch(state, losses, split, keys, indices, epoch)
+            return state, jax.block_until_ready(metrics)
+
+    def host_epoch(state, losses, split, keys, indices, epoch, *, on_step=None):
         """One epoch as a host loop over the compiled step; metrics come back as NumPy."""
-        data_key, candidate_keys = host_epoch_keys(data_key, candidate_keys, epoch)
+        keys = host_epoch_keys(keys, epoch)
         total = indices.shape[0]
         every = report_interval(total)
         metrics = []
         for step in range(total):
-            state, step_metrics = host_step(
-                state, kinds, programs, images, labels, data_key, candidate_keys, indices,
-                np.int32(step),
-            )  # fmt: skip
+            state, step_metrics = host_step(state, losses, split, keys, indices, np.int32(step))
             metrics.append(step_metrics)
-            if (step + 1) % every == 0:
+            if on_step is not None and (step + 1) % every == 0:
                 jax.block_until_ready(step_metrics)
-                _report_step(step)
-        losses, accuracies = zip(*jax.device_get(metrics), strict=True)
-        return state, (np.stack(losses), np.stack(accuracies))
+                on_step(step)
+        values, accuracies = zip(*jax.device_get(metrics), strict=True)
+        return state, (np.stack(values), np.stack(accuracies))
 
     if config.epoch_loop == "scan":
-        train_epoch, epoch_program = scan_epoch, scan_epoch
+        train_epoch, epoch_program = scanned_epoch, scan_epoch
     else:
         train_epoch, epoch_program = host_epoch, host_step
 
     @jax.jit
-    def evaluate_batch(state, kinds, programs, images, labels, indices, weights):
+    def evaluate_batch(state, losses, split, indices, weights):
         """Weighted loss sum and correct count per candidate on one padded batch: [K], [K]."""
-        x = preprocess(images[indices])
-        y = jax.nn.one_hot(labels[indices], num_classes)
+        x = preprocess(split.images[indices])
+        y = jax.nn.one_hot(split.labels[indices], num_classes)
         probs = eval_models(state.params, state.batch_stats, x)
-        losses = eval_losses(kinds, programs, probs, y, weights)
-        correct = jnp.sum(weights * (jnp.argmax(probs, -1) == labels[indices]), axis=-1)
-        return losses * jnp.sum(weights), correct
+        values = eval_losses(*losses, probs, y, weights)
+        correct = jnp.sum(weights * (jnp.argmax(probs, -1) == split.labels[indices]), axis=-1)
+        return values * jnp.sum(weights), correct
 
     init = jax.jit(jax.vmap(init_one))
     return Functions(init, train_epoch, evaluate_batch, epoch_program, host_step)

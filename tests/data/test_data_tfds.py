@@ -26,7 +26,7 @@ import tensorflow_datasets as tfds
 from PIL import Image as PILImage
 
 from jaxgp.data import get_spec, load_dataset, prepare_dataset, tfds_source
-from jaxgp.data.catalog import dataset_status
+from jaxgp.data.preparation import dataset_status
 from jaxgp.data.tfds_source import Readiness, read_tfds_split, tfds_readiness
 from jaxgp.errors import DatasetNotReadyError
 

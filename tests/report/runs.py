@@ -3,7 +3,8 @@
 `fake_compare` runs a real `compare` with the fake trainer (the search, ledger, snapshots and
 summary are the real ones); `cut_off` turns a copy of a finished run into one stopped in the
 middle of a generation, with a half-written last ledger line; `synthetic_run` writes a small
-run directory by hand, in the format of `jaxgp.runs`, with per-epoch history.
+run directory by hand, as JSON dicts in the layout earlier versions wrote (so readers are
+checked against that layout, not only against their own writers), with per-epoch history.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import shutil
 from pathlib import Path
 
 from jaxgp.fitness import METRICS, Scores, compute_fitness
-from jaxgp.runs import RunDir
-from jaxgp.search.records import scores_to_dict
+from jaxgp.search.run_settings import build_settings, evaluation_key
+from jaxgp.search.rundir import RunDir, dumps, write_json_atomic
 from jaxgp.search.session import execute, open_run
-from jaxgp.search.settings import build_settings, evaluation_key, settings_to_dict
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
 COMPARE = dict(
@@ -26,7 +26,7 @@ COMPARE = dict(
 
 def fake_compare(out: Path) -> Path:
     run, settings, resumed = open_run("compare", out=str(out), **COMPARE)
-    execute(run, settings, resumed=resumed, train_fn=FakeTrainer(), load_fn=fake_load)
+    execute(run, settings, resumed=resumed, trainer=FakeTrainer(), load_fn=fake_load)
     return out
 
 
@@ -68,7 +68,7 @@ def _record(algorithm, generation, expression, accuracies, baselines, key, statu
         for name, acc in accuracies.items()
     }
     fitness = compute_fitness(scores, baselines, "accuracy")
-    datasets = {name: scores_to_dict(s) for name, s in scores.items()}
+    datasets = {name: s.to_dict() for name, s in scores.items()}
     for name, acc in accuracies.items():
         datasets[name]["history"] = [
             {"epoch": 1, "val_accuracy": acc / 2, "val_loss": 2.0},
@@ -108,15 +108,15 @@ def synthetic_run(out: Path, *, finished: bool = True) -> Path:
         "evolve", population=4, generations=2, datasets=["digits"], algorithm="tournament"
     )
     key = evaluation_key(settings)
-    run = RunDir.create(out, settings_to_dict(settings))
+    run = RunDir.create(out, settings.to_dict())
     ce = Scores(0.9, CE_ACCURACY, 0.95, CE_ACCURACY - 0.02)
     baselines = {"digits": ce}
-    ce_dict = scores_to_dict(ce)
+    ce_dict = ce.to_dict()
     ce_dict["history"] = [
         {"epoch": 1, "val_accuracy": 0.3, "val_loss": 1.5},
         {"epoch": 2, "val_accuracy": CE_ACCURACY, "val_loss": 0.9},
     ]
-    run.write_baselines({"eval_key": key, "datasets": {"digits": ce_dict}})
+    write_json_atomic(out / "baselines.json", {"eval_key": key, "datasets": {"digits": ce_dict}})
     records = []
     for label, generation, expression, accuracy in SYNTHETIC:
         algorithm = "tournament" if label == "evolve" else label
@@ -124,12 +124,16 @@ def synthetic_run(out: Path, *, finished: bool = True) -> Path:
         rec = _record(
             algorithm, generation, expression, {"digits": accuracy or 0.1}, baselines, key, status
         )
-        run.append(rec)
+        with open(out / "ledger.jsonl", "a") as ledger:
+            ledger.write(dumps(rec) + "\n")
         records.append(rec)
-    from jaxgp.report.run import fitness_key
 
     def ranked(items):
-        return sorted(items, key=fitness_key, reverse=True)
+        def key(r):
+            failed = r["status"] == "failed" or r["average_improvement"] is None
+            return (0, 0, 0.0) if failed else (1, r["wins"], r["average_improvement"])
+
+        return sorted(items, key=key, reverse=True)
 
     def keep(items):
         return [
@@ -139,14 +143,19 @@ def synthetic_run(out: Path, *, finished: bool = True) -> Path:
         ]
 
     population = records[:4]
-    run.write_snapshot("initial", 0, {"population": keep(population), "archive": []})
+    generations = run.path / "generations"
+    write_json_atomic(
+        generations / "initial_0.json", {"population": keep(population), "archive": []}
+    )
     for generation in (1, 2):
         children = [r for r in records[4:] if r["generation"] == generation]
         population = ranked(population + children)[:4]
-        run.write_snapshot("tournament", generation, {"population": keep(population)})
+        write_json_atomic(generations / f"tournament_{generation}.json",
+                          {"population": keep(population)})  # fmt: skip
     if finished:
         best = ranked(records)[0]
-        run.write_summary(
+        write_json_atomic(
+            out / "summary.json",
             {
                 "command": "evolve",
                 "status": "finished",

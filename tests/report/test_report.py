@@ -8,8 +8,10 @@ import pytest
 from jaxgp.errors import ConfigError
 from jaxgp.report import load_run, tables, write_report
 from jaxgp.report.document import MISSING_HISTORY
-from jaxgp.report.run import best_of
-from jaxgp.runs import RunDir
+from jaxgp.report.run_data import best_of
+from jaxgp.search.records import Evaluation
+from jaxgp.search.run_settings import build_settings
+from jaxgp.search.rundir import RunDir
 from tests.cli import run_main as jaxgp
 from tests.report.runs import COMPARE, cut_off, fake_compare, ledger_lines, synthetic_run
 
@@ -79,7 +81,7 @@ def test_evaluation_counts_match_the_ledger(finished):
 
 def test_accuracy_and_time_tables_match_the_summary(finished):
     run = load_run(finished)
-    summary = run.summary
+    summary = json.loads((finished / "summary.json").read_text())
     accuracy = tables.accuracy(run)
     for dataset in COMPARE["datasets"]:
         cells = row(accuracy, dataset)
@@ -105,7 +107,7 @@ def test_accuracy_and_time_tables_match_the_summary(finished):
 
 def test_best_losses_and_best_per_generation(finished):
     run = load_run(finished)
-    summary = run.summary
+    summary = json.loads((finished / "summary.json").read_text())
     best = tables.best_losses(run)
     for name in ("ngl", "tournament"):
         assert (
@@ -135,8 +137,9 @@ def test_run_cut_off_in_the_middle(stopped, tmp_path):
     assert row(table, "tournament")["evaluations"] == "0"
     failed = sum(r["status"] == "failed" for r in records)
     assert row(table, "total")["failed"] == str(failed)
-    expected = best_of([r for r in records if r["algorithm"] in ("initial", "ngl")])
-    assert row(tables.best_losses(run), "ngl")["best loss"] == f"`{expected['expression']}`"
+    kept = [Evaluation.from_dict(r) for r in records if r["algorithm"] in ("initial", "ngl")]
+    expected = best_of(kept)
+    assert row(tables.best_losses(run), "ngl")["best loss"] == f"`{expected.expression}`"
     assert row(tables.execution_time(run), "ngl")["wall s"] == tables.DASH
     assert [r[0] for r in tables.best_per_generation(run).rows] == ["0", "1"]
     text = write_report(stopped, tmp_path / "out").read_text()
@@ -177,7 +180,7 @@ def test_not_a_run_and_empty_ledger_are_errors(tmp_path):
         load_run(tmp_path)
     with pytest.raises(ConfigError, match="not a directory"):
         load_run(tmp_path / "missing")
-    RunDir.create(tmp_path / "empty", {"command": "evolve", "algorithms": ["tournament"]})
+    RunDir.create(tmp_path / "empty", build_settings("evolve").to_dict())
     with pytest.raises(ConfigError, match="no evaluations"):
         write_report(tmp_path / "empty")
 
@@ -194,7 +197,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(case, monkeypatch, capsys, tmp_pat
     if case == "not-a-run":
         target.mkdir()
     elif case == "empty":
-        RunDir.create(target, {"command": "evolve", "algorithms": ["tournament"]})
+        RunDir.create(target, build_settings("evolve").to_dict())
     elif case == "file":
         target.write_text("{}")
     code, _, err = jaxgp(monkeypatch, capsys, "report", str(target))

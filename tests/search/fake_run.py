@@ -15,14 +15,14 @@ from tests.search.fake_trainer import FakeTrainer, fake_load
 OPTIONS = dict(population=8, generations=3, datasets=["digits"], candidates_per_batch=1, seed=3)
 
 
-def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, reporter=None):
+def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, progress=None):
     trainer = trainer or FakeTrainer()
     if resume:
         run_dir, settings, resumed = open_run("evolve", resume=str(out))
     else:
         run_dir, settings, resumed = open_run("evolve", out=str(out), **OPTIONS)
     return execute(
-        run_dir, settings, resumed=resumed, train_fn=trainer, load_fn=fake_load, reporter=reporter
+        run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load, progress=progress
     )
 
 

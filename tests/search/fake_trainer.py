@@ -48,11 +48,18 @@ def fake_result(label: str, dataset: str, epochs: int, seed: int) -> CandidateRe
 
 @dataclass
 class FakeTrainer:
-    """Callable like `train_candidates`; `sleep` seconds per candidate."""
+    """A `jaxgp.search.Trainer` (datasets are used as loaded; `train` is callable like
+    `train_candidates`); `sleep` seconds per candidate."""
 
     sleep: float = 0.0
     log: Path | None = None
     calls: list[str] = field(default_factory=list)
+
+    def prepare(self, dataset):
+        return dataset
+
+    def train(self, losses, dataset, config, *, progress=None) -> TrainReport:
+        return self(losses, dataset, config, progress=progress)
 
     def __call__(self, losses, dataset, config, *, progress=None) -> TrainReport:
         labels = [resolve_loss(loss).label for loss in losses]

@@ -1,4 +1,5 @@
-"""The two searches with a stand-in evaluator: counts, selection, sampling, determinism."""
+"""The two searches, asked and told with a stand-in evaluator: counts, selection, sampling,
+determinism, and the ask/tell contract every registered algorithm keeps."""
 
 import hashlib
 from collections import Counter
@@ -10,7 +11,6 @@ from jaxgp.expr.generate import random_trees
 from jaxgp.expr.validity import check_validity_batch
 from jaxgp.fitness import Scores, compute_fitness
 from jaxgp.search import ALGORITHMS, Individual, SearchConfig, generation_rng, ranked
-from jaxgp.search.ngl import run_ngl
 from jaxgp.search.tournament import sample_tournament
 
 BASELINES = {"a": Scores(1.0, 0.5, 1.0, 0.5), "b": Scores(1.0, 0.5, 1.0, 0.5)}
@@ -34,6 +34,16 @@ class Recorder:
         return [individual(tree) for tree in trees]
 
 
+def drive(name, initial, evaluate, config, seed):
+    """The session's loop: (the search, (population, archive) after each generation)."""
+    search = ALGORITHMS[name].start(initial, config, seed)
+    ends = []
+    for generation in range(1, config.generations + 1):
+        search.tell(evaluate(search.ask(), name, generation))
+        ends.append((list(search.population), list(search.archive)))
+    return search, ends
+
+
 @pytest.fixture(scope="module")
 def initial():
     return [individual(tree) for tree in random_trees(np.random.default_rng(7), 8)]
@@ -44,7 +54,7 @@ def test_children_per_generation_are_evaluated_in_one_call(name, initial):
     config = SearchConfig(population=8, generations=2)
     recorder = Recorder()
     algorithm = ALGORITHMS[name]
-    result = algorithm.run(initial, recorder, config, 0, None)
+    result, _ = drive(name, initial, recorder, config, 0)
     expected = {"tournament": config.N, "ngl": config.population}[name]
     assert [(a, g, len(t)) for a, g, t in recorder.calls] == [
         (name, 1, expected),
@@ -60,7 +70,7 @@ def test_children_per_generation_are_evaluated_in_one_call(name, initial):
 def test_the_population_is_the_p_best_of_everything_evaluated(name, initial):
     config = SearchConfig(population=8, generations=3)
     recorder = Recorder()
-    result = ALGORITHMS[name].run(initial, recorder, config, 1, None)
+    result, _ = drive(name, initial, recorder, config, 1)
     everyone = list(initial) + [individual(t) for _, _, trees in recorder.calls for t in trees]
     best_keys = [i.fitness.sort_key for i in ranked(everyone)[:8]]
     assert [i.fitness.sort_key for i in result.population] == best_keys
@@ -70,7 +80,7 @@ def test_the_population_is_the_p_best_of_everything_evaluated(name, initial):
 @pytest.mark.parametrize("name", list(ALGORITHMS))
 def test_same_seed_same_search(name, initial):
     config = SearchConfig(population=8, generations=2)
-    runs = [ALGORITHMS[name].run(initial, Recorder(), config, 5, None) for _ in range(2)]
+    runs = [drive(name, initial, Recorder(), config, 5)[0] for _ in range(2)]
     assert [i.expression for i in runs[0].population] == [i.expression for i in runs[1].population]
 
 
@@ -99,14 +109,29 @@ def test_generation_generators_are_independent_and_reproducible():
 def test_ngl_archive_holds_the_removed_individuals(initial):
     config = SearchConfig(population=8, generations=2, crossover_rate=0.0)
     recorder = Recorder()
-    ends = []
-    from jaxgp.search import GenerationHooks
-
-    hooks = GenerationHooks(end=lambda a, g, pop, archive: ends.append((list(pop), list(archive))))
-    result = run_ngl(initial, recorder, config, 0, hooks)
+    result, ends = drive("ngl", initial, recorder, config, 0)
     everyone = list(initial) + [individual(t) for _, _, trees in recorder.calls for t in trees]
     removed = Counter(i.expression for i in everyone) - Counter(
         i.expression for i in result.population
     )
     assert {str(t) for t in result.archive} == set(removed)
     assert len(ends) == 2 and len(ends[0][1]) > 0
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_a_search_must_be_told_each_generation_before_it_is_asked_again(name, initial):
+    search = ALGORITHMS[name].start(initial, SearchConfig(population=8, generations=2), 0)
+    children = search.ask()
+    with pytest.raises(RuntimeError, match="before asking again"):
+        search.ask()
+    with pytest.raises(RuntimeError, match="one evaluation per asked child"):
+        search.tell([individual(tree) for tree in children[:-1]])
+    search.tell([individual(tree) for tree in children])
+    assert search.generation == 1 and len(search.ask()) == len(children)
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_starting_a_search_leaves_the_initial_population_as_it_was(name, initial):
+    before = list(initial)
+    search, _ = drive(name, initial, Recorder(), SearchConfig(population=8, generations=1), 0)
+    assert initial == before and search.population is not initial

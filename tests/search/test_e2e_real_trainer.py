@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from jaxgp.data.dataset import Dataset
-from jaxgp.runs import RunDir
 from jaxgp.search import execute, open_run
+from jaxgp.search.rundir import RunDir
 
 pytest.importorskip("jaxgp.train.loop")
 
@@ -31,18 +31,18 @@ def test_tiny_evolve_with_the_real_trainer(tmp_path):
         model="small_cnn",
     )  # fmt: skip
     summary = execute(run, settings, load_fn=small_digits)
-    ledger, warnings = RunDir.open(out).read_ledger()
+    ledger, warnings = RunDir.open(out).read_evaluations()
     assert warnings == [] and len(ledger) == 4 + 1  # P + T*N with N = 1 at P = 4
-    assert summary["evaluations"] == 5
+    assert summary.evaluations == 5
     baselines = json.loads((out / "baselines.json").read_text())["datasets"]["digits"]
     assert 0.0 <= baselines["val_accuracy"] <= 1.0
     for record in ledger:
-        assert record["status"] in ("trained", "cached", "failed")
-        if record["status"] != "failed":
-            assert 0.0 <= record["datasets"]["digits"]["val_accuracy"] <= 1.0
-    assert len(summary["algorithms"]["tournament"]["final_population"]) == 4
-    assert summary["algorithms"]["tournament"]["compilations"] >= 0
-    batching = summary["candidates_per_batch"]["digits"]
+        assert record.status in ("trained", "cached", "failed")
+        if record.status != "failed":
+            assert 0.0 <= record.scores["digits"].val_accuracy <= 1.0
+    assert len(summary.algorithms["tournament"].final_population) == 4
+    assert summary.algorithms["tournament"].compilations >= 0
+    batching = summary.candidates_per_batch["digits"]
     if jax.default_backend() == "cpu":  # one candidate per trainer call, each ledgered at once
         assert batching == {"k_by_candidates": {"1": 1}, "source": "cpu"}
     else:

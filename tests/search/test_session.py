@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.runs import RunDir
-from jaxgp.search import ALGORITHMS, Reporter, execute, open_run
+from jaxgp.search import ALGORITHMS, Progress, execute, open_run
+from jaxgp.search.rundir import RunDir
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
@@ -18,8 +18,8 @@ TINY = dict(population=8, generations=2, datasets=["digits"])
 def run_evolve(out, trainer=None, **options):
     run, settings, resumed = open_run("evolve", out=str(out), **{**TINY, **options})
     trainer = trainer or FakeTrainer()
-    summary = execute(run, settings, resumed=resumed, train_fn=trainer, load_fn=fake_load)
-    return summary, trainer, RunDir.open(out).read_ledger()[0]
+    summary = execute(run, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+    return summary, trainer, [e.to_dict() for e in RunDir.open(out).read_evaluations()[0]]
 
 
 def final_state(out):
@@ -42,17 +42,18 @@ def test_evaluation_counts_from_the_ledger(tmp_path, name, per_generation):
     assert len(ledger) == 8 + 2 * per_generation  # P + T*N and P + T*P
     by_label = Counter(record["algorithm"] for record in ledger)
     assert by_label == {"initial": 8, name: 2 * per_generation}
-    assert summary["evaluations"] == len(ledger)
-    assert summary["algorithms"][name]["evaluations"] == 2 * per_generation
+    assert summary.evaluations == len(ledger)
+    assert summary.algorithms[name].evaluations == 2 * per_generation
     assert Counter(trainer.trained()).most_common(1)[0][1] == 1  # nothing trained twice
     statuses = Counter(record["status"] for record in ledger)
     assert statuses["trained"] + statuses["failed"] == len(set(trainer.trained()))
-    assert summary["cache_hits"] == statuses["cached"]
+    assert summary.cache_hits == statuses["cached"]
 
 
 def test_run_directory_files(tmp_path):
-    summary, _, _ = run_evolve(tmp_path / "run", fitness="loss")
+    run_evolve(tmp_path / "run", fitness="loss")
     out = tmp_path / "run"
+    summary = json.loads((out / "summary.json").read_text())
     names = sorted(p.name for p in (out / "generations").iterdir())
     assert names == ["initial_0.json", "tournament_1.json", "tournament_2.json"]
     baselines = json.loads((out / "baselines.json").read_text())
@@ -73,33 +74,30 @@ def test_compare_gives_both_algorithms_the_same_initial_population(tmp_path, mon
     received = {}
     for name, algorithm in list(ALGORITHMS.items()):
 
-        def spy(initial, *args, _run=algorithm.run, _name=name):
+        def spy(initial, *args, _start=algorithm.start, _name=name):
             received[_name] = [individual.expression for individual in initial]
-            return _run(initial, *args)
+            return _start(initial, *args)
 
-        monkeypatch.setitem(ALGORITHMS, name, dataclasses.replace(algorithm, run=spy))
+        monkeypatch.setitem(ALGORITHMS, name, dataclasses.replace(algorithm, start=spy))
     run, settings, _ = open_run("compare", out=str(tmp_path / "run"), **TINY)
-    summary = execute(run, settings, train_fn=FakeTrainer(), load_fn=fake_load)
+    summary = execute(run, settings, trainer=FakeTrainer(), load_fn=fake_load)
     assert list(received) == ["ngl", "tournament"]
     assert received["ngl"] == received["tournament"] and len(received["ngl"]) == 8
-    ledger, _ = run.read_ledger()
-    assert Counter(r["algorithm"] for r in ledger) == {"initial": 8, "ngl": 16, "tournament": 6}
+    ledger, _ = run.read_evaluations()
+    assert Counter(r.algorithm for r in ledger) == {"initial": 8, "ngl": 16, "tournament": 6}
     for name in ("ngl", "tournament"):
-        assert summary["algorithms"][name]["wall_seconds"] > 0
-    assert "excluded" in summary["timing"]
+        assert summary.algorithms[name].wall_seconds > 0
+    assert "excluded" in summary.timing
 
 
 def test_a_finished_run_resumes_without_training(reference):
     best, population = final_state(reference)
     lines = reference.joinpath("ledger.jsonl").read_text()
     trainer = FakeTrainer()
-    summary = fake_run.run(reference, resume=True, trainer=trainer)
+    fake_run.run(reference, resume=True, trainer=trainer)
     assert trainer.calls == []
     assert reference.joinpath("ledger.jsonl").read_text() == lines
-    assert (summary["best"], summary["algorithms"]["tournament"]["final_population"]) == (
-        best,
-        population,
-    )
+    assert final_state(reference) == (best, population)
 
 
 @pytest.mark.parametrize("keep", [3, 9, 12])
@@ -112,17 +110,17 @@ def test_a_cut_ledger_resumes_to_the_same_result(reference, tmp_path, keep):
     out.joinpath("ledger.jsonl").write_text("".join(lines[:keep]) + lines[keep][:25])
     warnings = []
 
-    class Collect(Reporter):
+    class Collect(Progress):
         def warning(self, text):
             warnings.append(text)
 
     trainer = FakeTrainer()
-    fake_run.run(out, resume=True, trainer=trainer, reporter=Collect())
+    fake_run.run(out, resume=True, trainer=trainer, progress=Collect())
     assert len(warnings) == 1 and "truncated" in warnings[0]
     done = {json.loads(line)["expression"] for line in lines[:keep]}
     assert not done & set(trainer.trained())
     assert final_state(out) == final_state(reference)
-    assert len(RunDir.open(out).read_ledger()[0]) == len(lines)
+    assert len(RunDir.open(out).read_evaluations()[0]) == len(lines)
 
 
 def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_path):
@@ -141,7 +139,7 @@ def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_pa
     run, settings, resumed = open_run("evolve", resume=str(out), generations=4, force=True)
     assert resumed and settings.search.generations == 4
     trainer = FakeTrainer()
-    execute(run, settings, resumed=True, train_fn=trainer, load_fn=fake_load)
+    execute(run, settings, resumed=True, trainer=trainer, load_fn=fake_load)
     ledger = [json.loads(line) for line in reference.joinpath("ledger.jsonl").open()]
     assert not {r["expression"] for r in ledger} & set(trainer.trained())
     assert len(trainer.trained()) <= 3  # only generation 4 is new

@@ -4,7 +4,7 @@ import pytest
 
 from jaxgp.errors import ConfigError
 from jaxgp.search import SCALES, SearchConfig, build_settings
-from jaxgp.search.settings import differences, evaluation_key, settings_from_dict, settings_to_dict
+from jaxgp.search.run_settings import RunSettings, differences, evaluation_key
 
 
 def test_thesis_defaults():
@@ -57,7 +57,7 @@ def test_bad_input_is_one_config_error(options, message):
 def test_round_trip_and_differences():
     settings = build_settings("compare", population=6, datasets=["digits", "synthetic"])
     assert settings.algorithms == ("ngl", "tournament")
-    assert settings_from_dict(settings_to_dict(settings)) == settings
+    assert RunSettings.from_dict(settings.to_dict()) == settings
     other = build_settings("compare", base=settings, generations=5, candidates_per_batch="3")
     assert differences(settings, other) == ["search.generations: 2 -> 5"]
     assert evaluation_key(settings) == evaluation_key(other)

@@ -1,11 +1,17 @@
-"""Progress hooks of a run; the base class ignores everything (the CLI draws rich bars)."""
+"""The one progress channel of a run: the session and the trainer call it as they go.
+
+`Progress` ignores everything; the CLI's subclass draws rich bars. It is passed explicitly:
+`execute(..., progress=...)` hands it to the evaluations, which pass `progress.training`
+to the trainer as its `progress(what, done, total)` callback (and the trainer passes that
+on to each training epoch for its steps).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
-class Reporter:
+class Progress:
     """Called by the run as it goes; override what you want to show."""
 
     def phase(self, name: str, generations: int) -> None:
@@ -17,8 +23,8 @@ class Reporter:
     def training_started(self, algorithm: str, generation: int, dataset: str, count: int) -> None:
         """`count` candidates go to the trainer on `dataset`."""
 
-    def training_progress(self, what: str, done: int, total: int) -> None:
-        """The trainer's `progress(what, done, total)` callback (probe, chunk, epoch, step)."""
+    def training(self, what: str, done: int, total: int) -> None:
+        """The trainer's progress: `what` is `probe`, `chunk`, `epoch` or `step`."""
 
     def batching(self, dataset: str, decision: Any) -> None:
         """How many candidates the trainer trained at once on `dataset`, and why (a

@@ -1,17 +1,18 @@
-"""Per-dataset training lines: a crash between datasets loses only the dataset in training."""
+"""The evaluation store's trainer calls: a crash between datasets loses only the dataset in
+training, and a recorded call is taken back only by the same call, once."""
 
 import json
 
 import pytest
 
 from jaxgp.expr import parse
-from jaxgp.search.evaluate import train_baselines
-from jaxgp.search.reporting import Reporter
+from jaxgp.search import Progress
+from jaxgp.search.evaluations import train_baselines, train_on
 from jaxgp.search.session import execute, open_run
-from jaxgp.search.trainings import TrainingLog
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import FakeTrainer, fake_load
-from tests.search.test_evaluate import make
+from tests.search.sink import ListSink, store
+from tests.search.test_evaluations import make
 
 A = parse("sin(y_pred) * y_true")
 B = parse("(y_pred - y_true) * (y_pred - y_true)")
@@ -38,9 +39,11 @@ class CrashingTrainer(FakeTrainer):
         return report
 
 
-def evaluator(trainer, trainings):
-    """An evaluator over DATASETS, K = 2, and its ledger lines."""
-    evaluate, _, ledger = make(k=2, datasets=DATASETS, trainer=trainer, trainings=trainings)
+def evaluator(trainer, sink, trainings=()):
+    """Evaluations over DATASETS, K = 2, that have read `trainings`, and their ledger lines."""
+    evaluate, _, ledger = make(
+        k=2, datasets=DATASETS, trainer=trainer, trainings=trainings, sink=sink
+    )
     return evaluate, ledger
 
 
@@ -49,21 +52,21 @@ def comparable(line: dict) -> dict:
 
 
 def test_an_evaluation_cut_between_datasets_resumes_without_training_the_first_again():
-    lines = []
+    sink = ListSink()
     crashing = CrashingTrainer(at=2)  # dies on the second dataset of the chunk
-    evaluate, ledger = evaluator(crashing, TrainingLog("key", lines.append))
+    evaluate, ledger = evaluator(crashing, sink)
     with pytest.raises(Crash):
         evaluate([A, B], "ngl", 1)
+    lines = sink.trainings
     assert ledger == [] and len(lines) == 1 and lines[0]["dataset"] == "digits"
 
     resumed = CrashingTrainer(at=0)
-    log = TrainingLog("key", lines.append, json.loads(json.dumps(lines)))
-    evaluate, resumed_ledger = evaluator(resumed, log)
+    evaluate, resumed_ledger = evaluator(resumed, sink, json.loads(json.dumps(lines)))
     out = evaluate([A, B], "ngl", 1)
     assert resumed.pairs == [("synthetic", str(A)), ("synthetic", str(B))]
-    assert log.taken_back == 1 and len(lines) == 2
+    assert len(lines) == 2  # the synthetic call is new; the digits one was taken back
 
-    evaluate, expected = evaluator(FakeTrainer(), TrainingLog("key"))
+    evaluate, expected = evaluator(FakeTrainer(), ListSink())
     reference = evaluate([A, B], "ngl", 1)
     assert [i.fitness for i in out] == [i.fitness for i in reference]
     assert list(map(comparable, resumed_ledger)) == list(map(comparable, expected))
@@ -80,42 +83,40 @@ def test_an_evaluation_cut_between_datasets_resumes_without_training_the_first_a
     ],
 )
 def test_a_recorded_line_is_taken_back_only_by_the_same_call(call):
-    lines = []
-    TrainingLog("key", lines.append).train(
-        FakeTrainer(), [A, B], fake_load("digits"), TrainConfig(), algorithm="ngl", generation=1
-    )
-    log = TrainingLog(call.pop("key"), lines=lines)
-    assert log.take_back(dataset=fake_load("digits"), **call) is None
-    assert TrainingLog("key", lines=lines).take_back(
-        [A, B], fake_load("digits"), algorithm="ngl", generation=1
-    )
+    sink = ListSink()
+    train_on(
+        store("key", sink=sink), FakeTrainer(), [A, B], fake_load("digits"), TrainConfig(),
+        algorithm="ngl", generation=1, progress=Progress(),
+    )  # fmt: skip
+    other = store(call.pop("key"), trainings=sink.trainings)
+    losses = [str(loss) for loss in call.pop("losses")]
+    assert other.taken_back(losses, "digits", **call) is None
+    same = store("key", trainings=sink.trainings)
+    assert same.taken_back([str(A), str(B)], "digits", algorithm="ngl", generation=1)
 
 
 def test_a_recorded_line_is_taken_back_once():
-    lines = []
-    log = TrainingLog("key", lines.append)
-    log.train(FakeTrainer(), [A], fake_load("digits"), TrainConfig(), algorithm="ngl", generation=1)
-    again = TrainingLog("key", lines=lines)
+    sink = ListSink()
+    train_on(
+        store("key", sink=sink), FakeTrainer(), [A], fake_load("digits"), TrainConfig(),
+        algorithm="ngl", generation=1, progress=Progress(),
+    )  # fmt: skip
+    again = store("key", trainings=sink.trainings)
     call = dict(algorithm="ngl", generation=1)
-    assert again.take_back([A], fake_load("digits"), **call) is not None
-    assert again.take_back([A], fake_load("digits"), **call) is None
+    assert again.taken_back([str(A)], "digits", **call) is not None
+    assert again.taken_back([str(A)], "digits", **call) is None
 
 
 def test_baselines_cut_after_the_first_dataset_keep_it():
-    lines = []
+    sink = ListSink()
     datasets = [fake_load(name) for name in DATASETS]
     with pytest.raises(Crash):
         train_baselines(
-            datasets,
-            TrainConfig(),
-            CrashingTrainer(at=2),
-            Reporter(),
-            TrainingLog("k", lines.append),
+            store("k", sink=sink), CrashingTrainer(at=2), datasets, TrainConfig(), Progress()
         )
     resumed = CrashingTrainer(at=0)
-    baselines = train_baselines(
-        datasets, TrainConfig(), resumed, Reporter(), TrainingLog("k", lines.append, lines)
-    )
+    again = store("k", trainings=list(sink.trainings), sink=sink)
+    baselines = train_baselines(again, resumed, datasets, TrainConfig(), Progress())
     assert resumed.pairs == [("synthetic", "ce")]
     assert set(baselines) == set(DATASETS)
 
@@ -128,7 +129,7 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
             run_dir, settings, resumed = open_run("evolve", resume=str(out))
         else:
             run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
-        return execute(run_dir, settings, resumed=resumed, train_fn=trainer, load_fn=fake_load)
+        return execute(run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
 
     out = tmp_path / "killed"
     crashing = CrashingTrainer(at=6)  # 2 baselines, then the first chunk of 4: both datasets,
@@ -140,6 +141,6 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
     assert ("synthetic", "ce") not in resumed.pairs
 
     reference = run(tmp_path / "uninterrupted", FakeTrainer())
-    assert summary["best"] == reference["best"]
-    final = summary["algorithms"]["tournament"]["final_population"]
-    assert final == reference["algorithms"]["tournament"]["final_population"]
+    assert summary.best == reference.best
+    final = summary.algorithms["tournament"].final_population
+    assert final == reference.algorithms["tournament"].final_population

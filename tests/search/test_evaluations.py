@@ -1,13 +1,14 @@
-"""The evaluator: the fitness cache, chunked training, ledger lines, replay and forks."""
+"""Evaluations: the fitness cache, chunked training, ledger lines, replay and own caches."""
 
 import pytest
 
 from jaxgp import policy
 from jaxgp.expr import parse
 from jaxgp.fitness import Scores
-from jaxgp.search import Evaluator
+from jaxgp.search import Evaluations
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import CE_ACCURACY, CE_LOSS, FakeTrainer, fake_load
+from tests.search.sink import ListSink, store
 
 BASE = Scores(CE_LOSS, CE_ACCURACY, CE_LOSS * 1.1, CE_ACCURACY - 0.01)
 A = parse("sin(y_pred) * y_true")
@@ -15,21 +16,19 @@ B = parse("(y_pred - y_true) * (y_pred - y_true)")
 C = parse("exp(y_pred) * y_true")
 
 
-def make(k="auto", replay=(), datasets=("digits", "synthetic"), trainer=None, trainings=None):
-    """(evaluator, its trainer, its ledger lines) with the fake trainer by default."""
-    trainer, lines = trainer or FakeTrainer(), []
-    evaluator = Evaluator(
+def make(k="auto", replay=(), datasets=("digits", "synthetic"), trainer=None, trainings=(),
+         sink=None):  # fmt: skip
+    """(evaluations, their trainer, their ledger lines) with the fake trainer by default."""
+    trainer, sink = trainer or FakeTrainer(), sink or ListSink()
+    evaluations = Evaluations(
+        store("key", replay, trainings, sink),
+        trainer,
         [fake_load(name) for name in datasets],
         TrainConfig(candidates_per_batch=k),
         {name: BASE for name in datasets},
         "accuracy",
-        "key",
-        train_fn=trainer,
-        record=lines.append,
-        replay=replay,
-        trainings=trainings,
     )
-    return evaluator, trainer, lines
+    return evaluations, trainer, sink.lines
 
 
 def test_an_identical_tree_is_never_trained_twice():
@@ -65,9 +64,9 @@ def test_ledger_lines_hold_both_metrics_and_every_dataset():
 
 
 def test_candidates_are_trained_in_chunks_of_k_all_datasets_per_chunk():
-    evaluator, trainer, lines = make(k=2)
-    seen = []
-    evaluator.record = lambda line: seen.append((line["expression"], len(trainer.calls)))
+    sink, seen = ListSink(), []
+    evaluator, trainer, _ = make(k=2, sink=sink)
+    sink.append_evaluation = lambda e: seen.append((e.expression, len(trainer.calls)))
     evaluator([A, B, C], "tournament", 1)
     # chunk 1 (A, B) on both datasets -> 4 labels trained before their lines are written
     assert [count for _, count in seen] == [4, 4, 6]
@@ -80,8 +79,8 @@ def test_auto_trains_all_children_together_where_batching_pays_else_one_at_a_tim
     monkeypatch.setattr(policy, "batching_pays", lambda: batching_pays)
     evaluator, trainer, _ = make(datasets=("digits",))
     calls = []
-    inner = evaluator.train_fn
-    evaluator.train_fn = lambda losses, *a, **k: calls.append(len(losses)) or inner(losses, *a, **k)
+    inner = trainer.train
+    trainer.train = lambda losses, *a, **k: calls.append(len(losses)) or inner(losses, *a, **k)
     evaluator([A, B, C], "tournament", 1)
     assert calls == expected
 
@@ -108,10 +107,10 @@ def test_records_of_other_training_settings_are_ignored():
     assert len(trainer.trained()) == 2
 
 
-def test_a_fork_has_its_own_cache():
+def test_each_algorithm_has_its_own_cache_seeded_with_the_initial_population():
     evaluator, trainer, _ = make(datasets=("digits",))
     evaluator([A], "initial", 0)
-    left, right = evaluator.fork(), evaluator.fork()
+    left, right = evaluator.with_own_cache(), evaluator.with_own_cache()
     left([B], "ngl", 1)
     assert left([A], "ngl", 2)[0].status == "cached"
     assert right([B], "tournament", 1)[0].status == "trained"

@@ -1,7 +1,8 @@
-"""Everything that defines a run (`RunSettings`), built from a scale plus overrides.
+"""Everything that defines a run (`RunSettings`, the record of `config.json`), built from a
+scale plus overrides.
 
 `build_settings` is what the CLI calls: options left as `None` come from `base` (the stored
-configuration when resuming) or else from the scale. `settings_to_dict` / `settings_from_dict`
+configuration when resuming) or else from the scale. `RunSettings.to_dict` / `from_dict`
 are the `config.json` form; `differences` lists what changed between two configurations,
 ignoring the settings that cannot change results (`ENVIRONMENT_KEYS`: the data directory and
 how candidates are batched on the device). `evaluation_key` hashes what a training result
@@ -21,7 +22,7 @@ from jaxgp.data.registry import get_spec
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
 from jaxgp.fitness import check_metric
-from jaxgp.search.config import DEFAULT_SCALE, SearchConfig, get_scale
+from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
 COMMANDS = ("evolve", "compare")
@@ -40,6 +41,9 @@ COMPARE_ALGORITHMS = ("ngl", "tournament")
 
 @dataclass(frozen=True)
 class RunSettings:
+    """A run's command, algorithms, scale, search and training settings, datasets, fitness
+    metric, seed and data directory."""
+
     command: str
     algorithms: tuple[str, ...]
     scale: str
@@ -49,6 +53,34 @@ class RunSettings:
     fitness: str = "accuracy"
     seed: int = 0
     data_dir: str | None = None
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["algorithms"] = list(self.algorithms)
+        data["datasets"] = list(self.datasets)
+        return data
+
+    @staticmethod
+    def from_dict(data: dict) -> RunSettings:
+        """The settings of `config.json`; `ConfigError` when it holds something else."""
+        try:
+            search = dict(data["search"])
+            search["tree"] = TreeConfig(**search["tree"])
+            train = dict(data["train"])
+            train["augment"] = AugmentConfig(**train["augment"])
+            return RunSettings(
+                command=data["command"],
+                algorithms=tuple(data["algorithms"]),
+                scale=data["scale"],
+                search=SearchConfig(**search),
+                train=TrainConfig(**train),
+                datasets=tuple(data["datasets"]),
+                fitness=data["fitness"],
+                seed=int(data["seed"]),
+                data_dir=data.get("data_dir"),
+            )
+        except (KeyError, TypeError) as error:
+            raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
 
 
 def _model_names() -> list[str]:
@@ -140,34 +172,6 @@ def _pick(value, previous, default):
     return previous if previous is not None else default
 
 
-def settings_to_dict(settings: RunSettings) -> dict:
-    data = dataclasses.asdict(settings)
-    data["algorithms"] = list(settings.algorithms)
-    data["datasets"] = list(settings.datasets)
-    return data
-
-
-def settings_from_dict(data: dict) -> RunSettings:
-    try:
-        search = dict(data["search"])
-        search["tree"] = TreeConfig(**search["tree"])
-        train = dict(data["train"])
-        train["augment"] = AugmentConfig(**train["augment"])
-        return RunSettings(
-            command=data["command"],
-            algorithms=tuple(data["algorithms"]),
-            scale=data["scale"],
-            search=SearchConfig(**search),
-            train=TrainConfig(**train),
-            datasets=tuple(data["datasets"]),
-            fitness=data["fitness"],
-            seed=int(data["seed"]),
-            data_dir=data.get("data_dir"),
-        )
-    except (KeyError, TypeError) as error:
-        raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
-
-
 def _flatten(data: dict, prefix: str = "") -> dict:
     flat = {}
     for key, value in data.items():
@@ -180,7 +184,7 @@ def _flatten(data: dict, prefix: str = "") -> dict:
 
 def differences(old: RunSettings, new: RunSettings) -> list[str]:
     """`key: old -> new` for every result-relevant setting that differs."""
-    a, b = _flatten(settings_to_dict(old)), _flatten(settings_to_dict(new))
+    a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
     keys = sorted((set(a) | set(b)) - set(ENVIRONMENT_KEYS))
     return [f"{key}: {a.get(key)!r} -> {b.get(key)!r}" for key in keys if a.get(key) != b.get(key)]
 

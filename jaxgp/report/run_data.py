@@ -1,0 +1,191 @@
+"""A run directory read for reporting: finished (with `summary.json`) or still in progress.
+
+Everything the report shows comes from the run's records (`jaxgp.search.records`): the
+ledger (one `Evaluation` per line, the source of every count), the CE baselines, the
+per-generation population snapshots and, once the run has finished, the `Summary` (the only
+record with wall times and XLA compilation counts). A run still in progress has no summary;
+its ledger holds what has been evaluated so far and its snapshots the generations that
+have ended. Expected counts come from the algorithms (`jaxgp.search.algorithms`), rankings
+from `Fitness.sort_key` through each record's `sort_key`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jaxgp.errors import ConfigError
+from jaxgp.fitness import Scores
+from jaxgp.search.algorithms import ALGORITHMS
+from jaxgp.search.records import Candidate, Evaluation, Member, Phase, Snapshot, Summary
+from jaxgp.search.run_settings import RunSettings
+from jaxgp.search.rundir import RunDir
+
+STATUSES = ("trained", "cached", "failed")
+
+
+def best_of(records: Sequence[Any]) -> Any:
+    """The best record (stable: the first of equal ones), or None for no records."""
+    return sorted(records, key=lambda r: r.sort_key, reverse=True)[0] if records else None
+
+
+@dataclass
+class RunData:
+    """What a report needs from one run directory."""
+
+    path: Path
+    settings: RunSettings
+    records: list[Evaluation]
+    baselines: dict[str, Scores] = field(default_factory=dict)
+    snapshots: dict[str, dict[int, Snapshot]] = field(default_factory=dict)
+    summary: Summary | None = None
+    eval_key: str | None = None
+    ignored: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    # -- settings -----------------------------------------------------------------------
+    @property
+    def command(self) -> str:
+        return self.settings.command
+
+    @property
+    def algorithms(self) -> list[str]:
+        return list(self.settings.algorithms)
+
+    @property
+    def metric(self) -> str:
+        return self.settings.fitness
+
+    @property
+    def datasets(self) -> list[str]:
+        return list(self.settings.datasets) or list(self.baselines)
+
+    @property
+    def population(self) -> int:
+        return self.settings.search.population
+
+    @property
+    def generations(self) -> int:
+        return self.settings.search.generations
+
+    @property
+    def finished(self) -> bool:
+        return self.summary is not None
+
+    def expected_evaluations(self, label: str) -> int:
+        """Ledger lines a finished run has for `label` (P initial; T*N or T*P children)."""
+        if label == "initial":
+            return self.population
+        algorithm = ALGORITHMS.get(label)
+        return algorithm.expected(self.settings.search) if algorithm else 0
+
+    def phase(self, label: str) -> Phase | None:
+        """The summary's record of a phase (`initial` or an algorithm), when finished."""
+        if self.summary is None:
+            return None
+        return self.summary.initial if label == "initial" else self.summary.algorithms.get(label)
+
+    # -- ledger -------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        """`initial`, then the run's algorithms, then any other label the ledger holds."""
+        seen = ["initial", *self.algorithms]
+        for record in self.records:
+            if record.algorithm not in seen:
+                seen.append(record.algorithm)
+        return seen
+
+    def records_of(self, label: str) -> list[Evaluation]:
+        return [r for r in self.records if r.algorithm == label]
+
+    def counts(self, label: str | None = None) -> dict[str, int]:
+        """Evaluations and how many per status, for one label or (None) the whole ledger."""
+        records = self.records if label is None else self.records_of(label)
+        counter = Counter(r.status for r in records)
+        return {"evaluations": len(records), **{s: counter.get(s, 0) for s in STATUSES}}
+
+    def training_seconds(self, label: str) -> float:
+        return sum(r.seconds for r in self.records_of(label))
+
+    def best(self, algorithm: str) -> Candidate | None:
+        """The algorithm's best loss: from the summary, or the best of the initial population
+        and the algorithm's own children in the ledger so far (both algorithms keep their
+        best, so that is the best the finished run will report unless a later child beats it).
+        """
+        phase = self.phase(algorithm)
+        if phase is not None and phase.best is not None:
+            return phase.best
+        return best_of(self.records_of("initial") + self.records_of(algorithm))
+
+    def best_overall(self) -> tuple[str, Candidate] | None:
+        """(algorithm, record) of the best loss of the run."""
+        if self.summary is not None and self.summary.best is not None:
+            return self.summary.best_algorithm or "?", self.summary.best
+        candidates = [(a, self.best(a)) for a in self.algorithms]
+        candidates = [(a, b) for a, b in candidates if b is not None]
+        if not candidates:
+            best = best_of(self.records)
+            return ("initial", best) if best is not None else None
+        return sorted(candidates, key=lambda item: item[1].sort_key, reverse=True)[0]
+
+    def population_of(self, algorithm: str, generation: int) -> list[Member] | None:
+        """The population after a generation (generation 0: the initial population)."""
+        name = "initial" if generation == 0 else algorithm
+        snapshot = self.snapshots.get(name, {}).get(generation)
+        return list(snapshot.population) if snapshot is not None else None
+
+    def generations_done(self, algorithm: str) -> int:
+        """Generations of `algorithm` whose population snapshot is written."""
+        return max((g for g in self.snapshots.get(algorithm, {}) if g > 0), default=0)
+
+    def history(self, record: Candidate | None, dataset: str) -> list[dict] | None:
+        """Per-epoch history of a record on a dataset, if the run stored one."""
+        scores = record.scores.get(dataset) if record is not None else None
+        return list(scores.history) if scores is not None and scores.history else None
+
+    @property
+    def has_history(self) -> bool:
+        every = [*(s for r in self.records for s in r.scores.values()), *self.baselines.values()]
+        return any(scores.history for scores in every)
+
+
+def load_run(path: str | Path) -> RunData:
+    """Read a run directory; `ConfigError` when it is not a run or has no evaluations yet."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ConfigError(f"{path} is not a directory (expected a jaxgp run directory)")
+    run = RunDir.existing(path)
+    try:
+        settings = RunSettings.from_dict(run.read_config())
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    records, warnings = run.read_evaluations()
+    summary = run.read_summary(warnings)
+    baselines = run.read_baselines(warnings)
+    key = (summary.eval_key if summary else None) or (baselines.eval_key if baselines else None)
+    if key is None and records:
+        key = records[-1].eval_key
+    kept = [r for r in records if key is None or r.eval_key == key]
+    ignored = len(records) - len(kept)
+    if ignored:
+        warnings.append(
+            f"{ignored} ledger line(s) belong to other training settings (evaluation key) "
+            "and are left out"
+        )
+    if not kept:
+        raise ConfigError(f"{path} has no evaluations in its ledger yet: nothing to report")
+    scores = dict(baselines.scores) if baselines else dict(summary.baselines if summary else {})
+    return RunData(
+        path=path,
+        settings=settings,
+        records=kept,
+        baselines=scores,
+        snapshots=run.read_snapshots(warnings),
+        summary=summary,
+        eval_key=key,
+        ignored=ignored,
+        warnings=warnings,
+    )

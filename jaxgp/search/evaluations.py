@@ -1,0 +1,223 @@
+"""Evaluations: trees in, evaluated `Individual`s out, from the store, the cache or the trainer.
+
+`Evaluations(...)(trees, algorithm, generation)` resolves each tree in order:
+
+1. replay: the store's evaluation of an earlier session for this exact slot is taken back
+   as it was (nothing is trained or written);
+2. cache (canonical text): a tree already evaluated in this run (by this algorithm, or
+   before the algorithms forked: the initial population), or trained by an earlier session
+   for another slot, is never trained again; it is ledgered with status `cached`;
+3. otherwise it is trained: all such trees of the call go to the trainer together, one call
+   per dataset, in chunks (`ledger_chunk_size`) so that each finished chunk reaches the
+   ledger, and each gets a `trained` or `failed` line. Each trainer call is recorded in the
+   store as it returns (and, on resume, taken back from it).
+
+The trainer is a `Trainer`: `prepare` turns a loaded dataset into what `train` takes (the
+real one puts it on the device), `train` has the signature of
+`jaxgp.train.loop.train_candidates`. `train_baselines` trains CE once per dataset with it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from jaxgp import policy
+from jaxgp.expr.tree import Tree
+from jaxgp.fitness import Scores, compute_fitness
+from jaxgp.search.population import Individual
+from jaxgp.search.progress import Progress
+from jaxgp.search.records import Candidate, Evaluation, Training
+from jaxgp.search.store import EvaluationStore, Trained
+from jaxgp.train.config import TrainConfig
+
+
+class Trainer(Protocol):
+    def prepare(self, dataset: Any) -> Any: ...
+
+    def train(self, losses: list, dataset: Any, config: TrainConfig, *, progress=None) -> Any: ...
+
+
+class DeviceTrainer:
+    """The real trainer: each dataset is put on the device once, before any training."""
+
+    def prepare(self, dataset: Any) -> Any:
+        from jaxgp.train.loop import DeviceDataset
+
+        return DeviceDataset.from_dataset(dataset)
+
+    def train(self, losses: list, dataset: Any, config: TrainConfig, *, progress=None) -> Any:
+        from jaxgp.train.loop import train_candidates
+
+        return train_candidates(losses, dataset, config, progress=progress)
+
+
+def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
+    """How many new trees to train before their results are written to the ledger.
+
+    An explicit K, or `auto` where batching cannot pay (a CPU), where it means 1; `auto`
+    elsewhere depends on the dataset, so the whole call is trained together there.
+    """
+    if isinstance(candidates_per_batch, int):
+        return candidates_per_batch
+    return max(1, pending) if policy.batching_pays() else 1
+
+
+def train_on(
+    store: EvaluationStore,
+    trainer: Trainer,
+    losses: Sequence[Any],
+    dataset: Any,
+    config: TrainConfig,
+    *,
+    algorithm: str,
+    generation: int,
+    progress: Progress,
+) -> Trained:
+    """One trainer call on one dataset: taken back from the store, or trained and recorded."""
+    expressions = [str(loss) for loss in losses]
+    taken = store.taken_back(expressions, dataset.name, algorithm=algorithm, generation=generation)
+    if taken is not None:
+        return taken
+    progress.training_started(algorithm, generation, dataset.name, len(losses))
+    report = trainer.train(list(losses), dataset, config, progress=progress.training)
+    trained = [(Scores.from_result(r), float(r.seconds)) for r in report.results]
+    decision = report.batching
+    store.record_training(
+        Training(
+            store.eval_key, algorithm, generation, dataset.name, tuple(expressions),
+            tuple(trained), decision.to_dict() if decision is not None else None,
+        ),
+        decision,
+    )  # fmt: skip
+    if decision is not None:
+        progress.batching(dataset.name, decision)
+    return trained
+
+
+def train_baselines(
+    store: EvaluationStore,
+    trainer: Trainer,
+    datasets: Sequence[Any],
+    config: TrainConfig,
+    progress: Progress,
+) -> dict[str, Scores]:
+    """CE trained once per dataset with the run's recipe and seed."""
+    baselines = {}
+    for dataset in datasets:
+        ((scores, _),) = train_on(
+            store, trainer, ["ce"], dataset, config,
+            algorithm="baseline", generation=0, progress=progress,
+        )  # fmt: skip
+        baselines[dataset.name] = scores
+    return baselines
+
+
+class Evaluations:
+    """Evaluates trees for one run; `with_own_cache` gives an algorithm its own cache."""
+
+    def __init__(
+        self,
+        store: EvaluationStore,
+        trainer: Trainer,
+        datasets: Sequence[Any],
+        config: TrainConfig,
+        baselines: dict[str, Scores],
+        metric: str,
+        progress: Progress | None = None,
+        cache: dict[str, tuple[dict[str, Scores], float]] | None = None,
+    ) -> None:
+        self.store = store
+        self.trainer = trainer
+        self.datasets = list(datasets)
+        self.config = config
+        self.baselines = baselines
+        self.metric = metric
+        self.progress = progress or Progress()
+        self.cache = dict(cache or {})
+        """expression -> (scores, seconds) of every tree this algorithm has evaluated."""
+
+    def with_own_cache(self) -> Evaluations:
+        """The same evaluations with a copy of the cache (store and trainer shared)."""
+        return Evaluations(
+            self.store, self.trainer, self.datasets, self.config, self.baselines, self.metric,
+            self.progress, self.cache,
+        )  # fmt: skip
+
+    def _individual(self, tree: Tree, scores: dict[str, Scores], status: str) -> Individual:
+        fitness = compute_fitness(scores, self.baselines, self.metric)
+        if fitness.failed and status == "trained":
+            status = "failed"
+        return Individual(tree, fitness, scores, status)
+
+    def _record(self, individual: Individual, algorithm: str, generation: int, seconds: float):
+        candidate = Candidate.evaluated(
+            individual.expression, individual.status, individual.scores, self.baselines,
+            self.metric,
+        )  # fmt: skip
+        self.store.record(
+            Evaluation(
+                **vars(candidate), algorithm=algorithm, generation=generation, seconds=seconds,
+                eval_key=self.store.eval_key, time=time.time(),
+            )
+        )  # fmt: skip
+        self.progress.evaluated(algorithm, generation, individual)
+
+    def _cached(self, tree: Tree, algorithm: str, generation: int) -> Individual:
+        scores, _ = self.cache[str(tree)]
+        individual = self._individual(tree, scores, "cached")
+        self._record(individual, algorithm, generation, 0.0)
+        return individual
+
+    def __call__(self, trees: Sequence[Tree], algorithm: str, generation: int) -> list[Individual]:
+        out: list[Individual | None] = [None] * len(trees)
+        pending: dict[str, list[int]] = {}
+        for i, tree in enumerate(trees):
+            text = str(tree)
+            replayed = self.store.replay(algorithm, generation, text)
+            if replayed is not None:
+                scores = dict(replayed.scores)
+                if replayed.status != "cached":
+                    self.cache.setdefault(text, (scores, replayed.seconds))
+                out[i] = self._individual(tree, scores, replayed.status)
+                self.progress.evaluated(algorithm, generation, out[i])
+            elif text in pending:
+                pending[text].append(i)
+            elif text in self.cache:
+                out[i] = self._cached(tree, algorithm, generation)
+            elif (earlier := self.store.earlier(text)) is not None:
+                self.cache[text] = (dict(earlier.scores), earlier.seconds)
+                out[i] = self._cached(tree, algorithm, generation)
+            else:
+                pending[text] = [i]
+        order = list(pending)
+        size = ledger_chunk_size(self.config.candidates_per_batch, len(order))
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            trained = self._train([trees[pending[t][0]] for t in chunk], algorithm, generation)
+            for text, individual in zip(chunk, trained, strict=True):
+                first, *rest = pending[text]
+                out[first] = individual
+                for i in rest:
+                    out[i] = self._cached(trees[i], algorithm, generation)
+        return [individual for individual in out if individual is not None]
+
+    def _train(self, trees: list[Tree], algorithm: str, generation: int) -> list[Individual]:
+        per_tree: list[dict[str, Scores]] = [{} for _ in trees]
+        seconds = [0.0] * len(trees)
+        for dataset in self.datasets:
+            trained = train_on(
+                self.store, self.trainer, trees, dataset, self.config,
+                algorithm=algorithm, generation=generation, progress=self.progress,
+            )  # fmt: skip
+            for i, (scores, spent) in enumerate(trained):
+                per_tree[i][dataset.name] = scores
+                seconds[i] += spent
+        individuals = []
+        for tree, scores, spent in zip(trees, per_tree, seconds, strict=True):
+            individual = self._individual(tree, scores, "trained")
+            self.cache[str(tree)] = (scores, spent)
+            self._record(individual, algorithm, generation, spent)
+            individuals.append(individual)
+        return individuals

@@ -1,0 +1,52 @@
+"""A dataset on the device: uint8 images and int32 labels per split, placed once, read by
+every compiled step (the training programs take a `DeviceSplit` as data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from jaxgp.data.dataset import Dataset, Split
+from jaxgp.train.placement import place_replicated
+
+
+class DeviceSplit(NamedTuple):
+    """A split on the device: [N, H, W, C] uint8 images and [N] int32 labels."""
+
+    images: jax.Array
+    labels: jax.Array
+
+    @property
+    def size(self) -> int:
+        return int(self.labels.shape[0])
+
+    @staticmethod
+    def from_split(split: Split) -> DeviceSplit:
+        images, labels = place_replicated((np.asarray(split.images), np.asarray(split.labels)))
+        return DeviceSplit(images, labels)
+
+
+@dataclass(frozen=True, eq=False)
+class DeviceDataset:
+    """A dataset whose splits live on the device; build it once and train many chunks."""
+
+    name: str
+    num_classes: int
+    image_shape: tuple[int, int, int]
+    train: DeviceSplit
+    val: DeviceSplit
+    test: DeviceSplit
+
+    @staticmethod
+    def from_dataset(dataset: Dataset) -> DeviceDataset:
+        return DeviceDataset(
+            dataset.name,
+            dataset.num_classes,
+            tuple(dataset.image_shape),
+            DeviceSplit.from_split(dataset.train),
+            DeviceSplit.from_split(dataset.val),
+            DeviceSplit.from_split(dataset.test),
+        )

@@ -1,0 +1,146 @@
+"""The run directory: creation, recognition, durable journals of typed records, truncated
+lines, strict JSON, and every record's JSON round trip."""
+
+import json
+import math
+
+import pytest
+
+from jaxgp.errors import ConfigError
+from jaxgp.fitness import Fitness, Scores
+from jaxgp.search.records import (
+    Baselines,
+    Candidate,
+    Evaluation,
+    Member,
+    Phase,
+    Snapshot,
+    Summary,
+    Training,
+)
+from jaxgp.search.rundir import RunDir, dumps
+
+SCORES = {"digits": Scores(0.9, 0.6, 1.0, 0.55, history=({"epoch": 1, "val_accuracy": 0.6},))}
+BASE = {"digits": Scores(1.0, 0.5, 1.1, 0.5)}
+
+
+def evaluation(i: int, status: str = "trained") -> Evaluation:
+    candidate = Candidate.evaluated(f"y_pred * {i}.5", status, SCORES, BASE, "accuracy")
+    return Evaluation(**vars(candidate), algorithm="ngl", generation=i, seconds=0.5,
+                      eval_key="key", time=1.0)  # fmt: skip
+
+
+def training(i: int) -> Training:
+    return Training("key", "ngl", i, "digits", ("a", "b"), ((SCORES["digits"], 0.5),) * 2)
+
+
+def test_create_then_open(tmp_path):
+    RunDir.create(tmp_path / "run", {"a": 1})
+    assert RunDir.open(tmp_path / "run").read_config() == {"a": 1}
+    assert (tmp_path / "run" / "generations").is_dir()
+
+
+def test_create_refuses_an_existing_run(tmp_path):
+    RunDir.create(tmp_path / "run", {})
+    with pytest.raises(ConfigError, match="--resume"):
+        RunDir.create(tmp_path / "run", {})
+
+
+@pytest.mark.parametrize("content", [None, "", "not json", '{"settings": {}}', "[1, 2]"])
+def test_open_refuses_what_is_not_a_run(tmp_path, content):
+    if content is not None:
+        (tmp_path / "config.json").write_text(content)
+    with pytest.raises(ConfigError, match="not a jaxgp run directory"):
+        RunDir.open(tmp_path)
+    with pytest.raises(ConfigError, match="not a jaxgp run directory"):
+        RunDir.open(tmp_path / "missing")
+
+
+def test_evaluations_are_appended_and_read_back_as_they_were(tmp_path):
+    run = RunDir.create(tmp_path / "run", {})
+    written = [evaluation(i) for i in range(3)]
+    for record in written:
+        run.append_evaluation(record)
+    records, warnings = run.read_evaluations()
+    assert records == written and warnings == []
+    assert records[0].scores["digits"].history == SCORES["digits"].history
+
+
+@pytest.mark.parametrize(
+    ("name", "append", "read", "make"),
+    [
+        ("ledger.jsonl", "append_evaluation", "read_evaluations", evaluation),
+        ("trainings.jsonl", "append_training", "read_trainings", training),
+    ],
+)
+def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired(
+    tmp_path, name, append, read, make
+):
+    run = RunDir.create(tmp_path / "run", {})
+    getattr(run, append)(make(0))
+    with open(run.path / name, "a") as handle:
+        handle.write('{"algorithm": "ngl", "expre')
+    records, warnings = getattr(run, read)()
+    assert records == [make(0)] and len(warnings) == 1 and "truncated" in warnings[0]
+    getattr(run, read)(repair=True)
+    getattr(run, append)(make(2))
+    assert getattr(run, read)() == ([make(0), make(2)], [])
+
+
+def test_an_unreadable_middle_line_or_a_line_of_another_kind_is_skipped_with_a_warning(tmp_path):
+    run = RunDir.create(tmp_path / "run", {})
+    good = json.dumps(evaluation(0).to_dict())
+    (run.path / "ledger.jsonl").write_text(f'{good}\ngarbage\n{{"i": 2}}\n{good}\n')
+    records, warnings = run.read_evaluations()
+    assert records == [evaluation(0)] * 2
+    assert ["line 2" in warnings[0], "line 3" in warnings[1]] == [True, True]
+
+
+def test_rewritten_files_are_atomic_strict_json(tmp_path):
+    run = RunDir.create(tmp_path / "run", {})
+    run.write_baselines(Baselines("key", {"digits": Scores(math.inf, 0.5, math.nan, 0.5)}))
+    stored = json.loads((tmp_path / "run" / "baselines.json").read_text())
+    assert stored["datasets"]["digits"]["val_loss"] is None
+    assert not list((tmp_path / "run").rglob("*.tmp"))
+    assert "NaN" not in dumps({"x": math.nan})
+
+
+def test_snapshots_are_read_back_per_algorithm_and_generation(tmp_path):
+    run = RunDir.create(tmp_path / "run", {})
+    member = Member("y_pred", "trained", 1, 2.5, False)
+    run.write_snapshot(Snapshot("ngl", 2, (member,), ("y_true",)))
+    (run.path / "generations" / "tournament_1.json").write_text("{}")
+    warnings = []
+    snapshots = run.read_snapshots(warnings)
+    assert snapshots == {"ngl": {2: Snapshot("ngl", 2, (member,), ("y_true",))}}
+    assert len(warnings) == 1 and "tournament_1.json" in warnings[0]
+
+
+def test_every_record_survives_its_json_round_trip():
+    best = Candidate.evaluated("y_pred", "trained", SCORES, BASE, "loss")
+    phase = Phase(wall_seconds=2.0, compilations=3, evaluations=4, trained=3, cached=1, failed=0,
+                  replayed=0, expected_evaluations=4, best=best,
+                  final_population=(best.member(),))  # fmt: skip
+    summary = Summary("compare", "loss", best, "ngl", BASE, Phase(wall_seconds=1.0),
+                      {"ngl": phase}, "key", wall_seconds=5.0, compilations=7,
+                      candidates_per_batch={"digits": {"source": "cpu"}})  # fmt: skip
+    trip = json.loads(dumps(summary.to_dict()))
+    assert Summary.from_dict(trip) == summary
+    assert Training.from_dict(json.loads(dumps(training(3).to_dict()))) == training(3)
+    assert Baselines.from_dict(json.loads(dumps(Baselines("k", BASE).to_dict()))) == Baselines(
+        "k", BASE
+    )
+
+
+def test_an_evaluation_ranks_by_its_runs_metric_and_a_failed_one_last():
+    trained, failed = evaluation(1), evaluation(2, status="failed")
+    assert trained.sort_key == trained.fitness["accuracy"].sort_key > failed.sort_key
+    assert failed.sort_key == (0, 0, 0.0) and failed.member().failed
+
+
+def test_a_ledger_line_without_the_fitness_of_every_metric_ranks_by_its_top_level_fields():
+    line = {"algorithm": "initial", "generation": 0, "expression": "y_pred", "status": "trained",
+            "wins": 1, "average_improvement": 3.0}  # fmt: skip
+    record = Evaluation.from_dict(line, metric="accuracy")
+    assert record.ranking == Fitness("accuracy", 1, 3.0)
+    assert record.sort_key == (1, 1, 3.0)
