@@ -3,10 +3,12 @@
 Two subprocesses, one after the other (so the two frameworks never share the device or a
 backend): a jaxgp worker (this file with ``--worker jaxgp``, `compare_jaxgp.py`) and the
 Keras reference (``benchmarks/reference_keras.py``, run with ``--keras-python``, on
-``--keras-backend``, by `compare_keras.py`). Both train the same synthetic images (same
-shapes, sizes, seed), the same model (``small_cnn`` / its Keras twin ``small``, or
-InceptionV3 with the NGL head), the same loss (the NGL tree), batch, epochs and
-augmentation.
+``--keras-backend``, by `compare_keras.py`). The worker hands the reference its inputs as
+files, so the reference needs neither jaxgp nor jax: jaxgp's synthetic images of each
+dataset (the same images, shapes, sizes and seed jaxgp trains on) and the loss (the NGL
+tree) as the module ``jaxgp export --framework keras`` writes. Both train the same model
+(``small_cnn`` / its Keras twin ``small``, or InceptionV3 with the NGL head) with the same
+batch, epochs and augmentation.
 
 Per dataset it reports, for jaxgp at each K and for Keras (one model per candidate):
 
@@ -39,6 +41,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +53,7 @@ for path in (str(HERE), str(ROOT)):
         sys.path.insert(0, path)
 
 from compare_jaxgp import measure, run_jaxgp  # noqa: E402
-from compare_keras import KERAS_MODEL, keras_available, run_keras  # noqa: E402
+from compare_keras import KERAS_MODEL, ReferenceInputs, keras_available, run_keras  # noqa: E402
 from compare_projection import project  # noqa: E402
 from compare_report import comparison_rows, markdown  # noqa: E402
 from measure import LOSS, git_commit  # noqa: E402
@@ -103,6 +106,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--json", dest="json_path", help="write the report here ('-': stdout)")
     parser.add_argument("--markdown", dest="markdown_path")
     parser.add_argument("--worker", choices=["jaxgp"], help=argparse.SUPPRESS)
+    parser.add_argument("--reference-inputs", help=argparse.SUPPRESS)  # the worker's
     args = parser.parse_args(argv)
     if args.smoke:
         for name, value in SMOKE.items():
@@ -165,14 +169,16 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.markdown_path).write_text(text + "\n")
         return text
 
-    jaxgp = run_jaxgp(args)
-    if args.skip_keras:
-        keras = [{"skipped": "--skip-keras"}]
-    else:
-        # a run cut short while Keras trains keeps jaxgp's numbers
-        write(build_report(jaxgp, [{"skipped": "not reached: the run was cut short"}], False))
-        reason = keras_available(args.keras_python, args.keras_backend)
-        keras = [{"skipped": reason}] if reason else run_keras(args, LOSS)
+    with tempfile.TemporaryDirectory(prefix="compare-inputs-") as directory:
+        inputs = ReferenceInputs(Path(directory))
+        jaxgp = run_jaxgp(args, inputs)
+        if args.skip_keras:
+            keras = [{"skipped": "--skip-keras"}]
+        else:
+            # a run cut short while Keras trains keeps jaxgp's numbers
+            write(build_report(jaxgp, [{"skipped": "not reached: the run was cut short"}], False))
+            reason = keras_available(args.keras_python, args.keras_backend)
+            keras = [{"skipped": reason}] if reason else run_keras(args, inputs)
     report = build_report(jaxgp, keras, True)
     text = write(report)
     if args.json_path == "-":

@@ -1,7 +1,16 @@
-"""The jaxgp side of `compare.py`: `train_candidates` measured at each K, per dataset.
+"""The jaxgp side of `compare.py`: measure `train_candidates`, and hand the reference its inputs.
 
 It runs in its own process (`compare.py --worker jaxgp`, started by `run_jaxgp`), so jaxgp
-and the Keras reference never share the device or a backend.
+and the Keras reference never share the device or a backend. Before measuring it writes
+what the reference needs into one directory (`ReferenceInputs`), so the reference imports
+neither jaxgp nor jax:
+
+- per dataset, jaxgp's own train and validation images and labels (the synthetic images
+  jaxgp trains on here, same seed and sizes) as an .npz;
+- the loss as `jaxgp export --framework keras` writes it, whose protected operators are
+  generated from jaxgp's own definitions (`jaxgp.expr.primitives.GUARDS`);
+- jaxgp's value of that loss (`jaxgp.lower`) on probe inputs with 10 and 100 classes,
+  exact zeros included, for the reference to check its Keras loss against.
 """
 
 from __future__ import annotations
@@ -12,14 +21,17 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+from compare_keras import ReferenceInputs
 from compare_process import run_json
 
 ENTRY = Path(__file__).resolve().parent / "compare.py"
 
 
-def run_jaxgp(args: argparse.Namespace) -> dict:
-    """The worker's report (`measure`), run in a fresh process."""
+def run_jaxgp(args: argparse.Namespace, inputs: ReferenceInputs) -> dict:
+    """The worker's report (`measure`), run in a fresh process; it also writes `inputs`."""
     command = [sys.executable, str(ENTRY), "--worker", "jaxgp"]
+    command += ["--reference-inputs", str(inputs.directory)]
     command += ["--model", args.model, "--data", ",".join(args.datasets), "--ks", args.ks]
     command += ["--dtype", args.dtype, "--model-strategy", args.model_strategy]
     command += ["--train-images", str(args.train_images), "--epochs", str(args.epochs)]
@@ -35,6 +47,44 @@ def load(name: str, train_images: int):
 
     num_test = max(1, round(0.1 * train_images))
     return load_dataset(f"synthetic:{name}", seed=0, num_train=train_images, num_test=num_test)
+
+
+def write_data(path: Path, dataset, source: str) -> None:
+    """A dataset's train and validation splits in the reference's .npz format."""
+    np.savez(
+        path,
+        train_images=np.asarray(dataset.train.images),
+        train_labels=np.asarray(dataset.train.labels),
+        val_images=np.asarray(dataset.val.images),
+        val_labels=np.asarray(dataset.val.labels),
+        num_classes=np.int64(dataset.num_classes),
+        source=np.str_(source),
+    )
+
+
+def write_loss(inputs: ReferenceInputs, loss: str) -> None:
+    """The loss as a Keras module, and jaxgp's values of it on probe inputs."""
+    import jax.numpy as jnp
+
+    import jaxgp
+    from jaxgp.export import export_source
+
+    tree = jaxgp.parse(loss)
+    origin = "the loss benchmarks/compare.py measures, handed to the Keras reference"
+    inputs.loss_module.write_text(export_source(tree, "keras", origin))
+    rng = np.random.default_rng(0)
+    probes = {}
+    for classes in (10, 100):
+        logits = rng.normal(size=(16, classes)) * 4
+        y_pred = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+        y_pred[0, :] = 0.0  # exact zeros: the protected branches
+        y_pred[0, 0] = 1.0
+        y_true = np.eye(classes)[rng.integers(0, classes, 16)]
+        y_pred, y_true = y_pred.astype(np.float32), y_true.astype(np.float32)
+        value = jaxgp.lower(tree)(jnp.asarray(y_pred), jnp.asarray(y_true))
+        probes |= {f"y_pred_{classes}": y_pred, f"y_true_{classes}": y_true}
+        probes[f"loss_{classes}"] = np.float32(value)
+    np.savez(inputs.loss_check, **probes)
 
 
 def epoch_times(marks: list[tuple[str, int, int, float]], start: float) -> tuple[list, list]:
@@ -72,7 +122,8 @@ def measure(args: argparse.Namespace, loss: str) -> dict:
     The first compiles (its extra time over the second is the warm-up, paid once per run,
     dataset shape and K); the second is timed per epoch from the progress marks: steady
     training and validation rates and the seconds per evaluation (its wall time / K, the
-    final test evaluation included).
+    final test evaluation included). The reference's inputs are written first, so a failed
+    measurement still leaves them.
     """
     import jax
     from measure import device_description
@@ -80,7 +131,12 @@ def measure(args: argparse.Namespace, loss: str) -> dict:
     from jaxgp.compilation import count_compilations
     from jaxgp.train import DeviceDataset, TrainConfig, train_candidates
 
+    inputs = ReferenceInputs(Path(args.reference_inputs))
     datasets = {name: load(name, args.train_images) for name in args.datasets}
+    write_loss(inputs, loss)
+    for name, dataset in datasets.items():
+        source = f"synthetic:{name}, jaxgp's images ({args.train_images} before the split, seed 0)"
+        write_data(inputs.data(name), dataset, source)
     rows = []
     for name, dataset in datasets.items():
         data = DeviceDataset.from_dataset(dataset)
