@@ -52,7 +52,7 @@ for path in (str(HERE), str(ROOT)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from compare_jaxgp import measure, run_jaxgp  # noqa: E402
+from compare_jaxgp import measure_jaxgp, run_jaxgp  # noqa: E402
 from compare_keras import KERAS_MODEL, ReferenceInputs, keras_available, run_keras  # noqa: E402
 from compare_projection import project  # noqa: E402
 from compare_report import comparison_rows, markdown  # noqa: E402
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     """Measure both sides, write the report after each, print it; 1 if a side failed."""
     args = parse_args(argv)
     if args.worker == "jaxgp":
-        result = measure(args, LOSS)
+        result = measure_jaxgp(args, LOSS)
         Path(args.json_path).write_text(json.dumps(result, indent=2) + "\n")
         return 0
     load = [round(x, 2) for x in os.getloadavg()]

@@ -20,16 +20,20 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from compare_keras import ReferenceInputs
 from compare_process import run_json
 
+if TYPE_CHECKING:
+    from jaxgp.data import Dataset
+
 ENTRY = Path(__file__).resolve().parent / "compare.py"
 
 
 def run_jaxgp(args: argparse.Namespace, inputs: ReferenceInputs) -> dict:
-    """The worker's report (`measure`), run in a fresh process; it also writes `inputs`."""
+    """The worker's report (`measure_jaxgp`), run in a fresh process; it also writes `inputs`."""
     command = [sys.executable, str(ENTRY), "--worker", "jaxgp"]
     command += ["--reference-inputs", str(inputs.directory)]
     command += ["--model", args.model, "--data", ",".join(args.datasets), "--ks", args.ks]
@@ -41,7 +45,7 @@ def run_jaxgp(args: argparse.Namespace, inputs: ReferenceInputs) -> dict:
     return run_json(command)
 
 
-def load(name: str, train_images: int):
+def load_synthetic(name: str, train_images: int) -> Dataset:
     """jaxgp's synthetic images in the shape of dataset `name` (test as large as validation)."""
     from jaxgp.data import load_dataset
 
@@ -49,7 +53,7 @@ def load(name: str, train_images: int):
     return load_dataset(f"synthetic:{name}", seed=0, num_train=train_images, num_test=num_test)
 
 
-def write_data(path: Path, dataset, source: str) -> None:
+def write_data(path: Path, dataset: Dataset, source: str) -> None:
     """A dataset's train and validation splits in the reference's .npz format."""
     np.savez(
         path,
@@ -116,7 +120,7 @@ def epoch_times(marks: list[tuple[str, int, int, float]], start: float) -> tuple
     return train, val
 
 
-def measure(args: argparse.Namespace, loss: str) -> dict:
+def measure_jaxgp(args: argparse.Namespace, loss: str) -> dict:
     """Per dataset and K: two `train_candidates` calls of K copies of the loss.
 
     The first compiles (its extra time over the second is the warm-up, paid once per run,
@@ -132,7 +136,7 @@ def measure(args: argparse.Namespace, loss: str) -> dict:
     from jaxgp.train import DeviceDataset, TrainConfig, train_candidates
 
     inputs = ReferenceInputs(Path(args.reference_inputs))
-    datasets = {name: load(name, args.train_images) for name in args.datasets}
+    datasets = {name: load_synthetic(name, args.train_images) for name in args.datasets}
     write_loss(inputs, loss)
     for name, dataset in datasets.items():
         source = f"synthetic:{name}, jaxgp's images ({args.train_images} before the split, seed 0)"

@@ -45,7 +45,6 @@ carries the trace/compile warm-up, reported as ``warmup_s``).
 from __future__ import annotations
 
 import argparse
-import importlib
 import importlib.util
 import inspect
 import json

@@ -27,7 +27,7 @@ SCRIPT = BENCHMARKS / "reference_keras.py"
 if str(BENCHMARKS) not in sys.path:
     sys.path.insert(0, str(BENCHMARKS))
 
-from compare_jaxgp import load, write_data, write_loss  # noqa: E402
+from compare_jaxgp import load_synthetic, write_data, write_loss  # noqa: E402
 from compare_keras import ReferenceInputs  # noqa: E402
 
 WITHOUT_JAXGP = """
@@ -94,7 +94,8 @@ def test_the_reference_trains_on_handed_over_files_where_jaxgp_cannot_be_importe
     inputs = ReferenceInputs(tmp_path)
     expression = "neg(y_true * log(y_pred)) + sqrt(y_pred) / (y_true + 0.5)"
     write_loss(inputs, expression)
-    write_data(inputs.data("cifar10"), load("cifar10", 160), "jaxgp's images, for the test")
+    images = load_synthetic("cifar10", 160)
+    write_data(inputs.data("cifar10"), images, "jaxgp's images, for the test")
     out = tmp_path / "result.json"
     command = [
         sys.executable, "-c", WITHOUT_JAXGP, str(SCRIPT), "--smoke",
