@@ -4,18 +4,32 @@ The recipe as the thesis and the NGL authors wrote it: ``keras.applications.Ince
 include_top=False, weights=None, pooling='max')`` behind three ``UpSampling2D`` layers
 (32 -> 256; ``--input-size`` resizes instead, as jaxgp's option), the authors' head
 (BatchNorm, Dense 128 relu, Dropout 0.5, BatchNorm, Dense 64 relu, Dropout 0.5, BatchNorm,
-Dense C softmax), ``Adam(1e-3)``, the candidate loss lowered to ``keras.ops`` with jaxgp's
-protected semantics, ``ImageDataGenerator(zoom_range=0.2, width_shift_range=0.1,
-height_shift_range=0.1, horizontal_flip=True)`` on Inception-preprocessed images, and
-``model.fit`` with ``ReduceLROnPlateau(monitor='val_accuracy', factor=0.2, patience=5,
-min_lr=1e-4)`` on a 10% validation split. ``--model small`` is the Keras twin of jaxgp's
-``small_cnn``, for CPU runs.
+Dense C softmax), ``Adam(1e-3)``, the candidate loss, ``ImageDataGenerator(zoom_range=0.2,
+width_shift_range=0.1, height_shift_range=0.1, horizontal_flip=True)`` on
+Inception-preprocessed images, and ``model.fit`` with ``ReduceLROnPlateau(monitor=
+'val_accuracy', factor=0.2, patience=5, min_lr=1e-4)`` on a 10% validation split.
+``--model small`` is the Keras twin of jaxgp's ``small_cnn``, for CPU runs.
 
-It runs on whatever Keras backend is installed (``--backend`` or ``KERAS_BACKEND``):
-TensorFlow where it can be installed, Keras 3 on jax or torch elsewhere; every result names
-its backend. Data are jaxgp's synthetic images of the chosen dataset's shape (the same
-images jaxgp trains on for the same seed and sizes); training uses the full batches only
-(the last incomplete batch is dropped, as jaxgp does).
+It needs only Keras 3, a backend and NumPy, never jaxgp (nor jax, unless jax is the
+backend): it runs on whatever Keras backend is installed (``--backend`` or
+``KERAS_BACKEND``), TensorFlow where it can be installed, Keras 3 on jax or torch elsewhere;
+every result names its backend. What it needs from jaxgp comes as files:
+
+- the loss (``--loss-module``): a module defining ``loss(y_true, y_pred)``, as
+  ``jaxgp export LOSS --framework keras -o FILE`` writes it, its protected operators
+  generated from jaxgp's own. The default is ``compare_ngl_keras.py`` next to this file:
+  the NGL loss, exported so (a test checks it is what the export writes today);
+- the data (``--data-npz``): an .npz with ``train_images`` and ``val_images`` (uint8,
+  [N, H, W, C]), ``train_labels`` and ``val_labels`` (integers, [N]), ``num_classes`` and
+  ``source`` (a sentence on where the images come from). ``benchmarks/compare.py`` writes
+  jaxgp's own synthetic images so, the ones jaxgp trains on. Without it the images are
+  generated here with NumPy in the shape of ``--data`` (class templates plus noise, 10% held
+  out for validation): a standalone run, not jaxgp's images;
+- the loss check (``--loss-check``, optional): an .npz of probe inputs ``y_pred_<C>``,
+  ``y_true_<C>`` and jaxgp's loss value ``loss_<C>`` on them; ``loss_check_rel_diff`` is the
+  largest relative difference of this Keras loss from those values (None without it).
+
+Training uses the full batches only (the last incomplete batch is dropped, as jaxgp does).
 
 Measured: the seconds to build and compile a model, the wall time of ``model.fit`` (E
 epochs with validation), their sum (``evaluation_s``: what one candidate costs on one
@@ -31,6 +45,8 @@ carries the trace/compile warm-up, reported as ``warmup_s``).
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import inspect
 import json
 import math
 import os
@@ -42,129 +58,108 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
-
-NGL = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
+HERE = Path(__file__).resolve().parent
+DEFAULT_LOSS_MODULE = HERE / "compare_ngl_keras.py"
 MODELS = ("inception_v3", "small")
 BACKENDS = ("tensorflow", "jax", "torch")
+#: (image shape, classes) of the datasets a standalone run generates images like.
+SHAPES = {
+    "cifar10": ((32, 32, 3), 10),
+    "fashion_mnist": ((28, 28, 1), 10),
+    "cifar100": ((32, 32, 3), 100),
+    "digits": ((8, 8, 1), 10),
+}
 
 
 def git_commit() -> str:
     try:
         return subprocess.check_output(
-            ["git", "rev-parse", "--short", "HEAD"], text=True, cwd=ROOT, stderr=subprocess.DEVNULL
+            ["git", "rev-parse", "--short", "HEAD"], text=True, cwd=HERE, stderr=subprocess.DEVNULL
         ).strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
 # --------------------------------------------------------------------------------------
-# The loss: a jaxgp tree lowered to keras.ops with jaxgp's protected semantics.
+# The loss and the data, as files (or generated here for a standalone run).
 # --------------------------------------------------------------------------------------
 
 
-def loss_text(name: str) -> str:
-    """Tree text for `name`: 'ngl' is the NGL formula, anything else is read as a tree."""
-    return NGL if name.strip().lower() == "ngl" else name
+def load_loss(path: Path):
+    """(loss, its expression) from a module written by `jaxgp export --framework keras`."""
+    spec = importlib.util.spec_from_file_location("candidate_loss", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not callable(getattr(module, "loss", None)):
+        raise SystemExit(f"{path} defines no function `loss(y_true, y_pred)`")
+    doc = inspect.getdoc(module.loss) or ""
+    return module.loss, " ".join(doc.split("\n\n")[0].split())  # its docstring starts with it
 
 
-def keras_tree_loss(text: str):
-    """`f(y_true, y_pred) -> [B]`: the tree's value averaged over classes, in keras.ops.
-
-    Keras averages the per-example values over the batch, so the loss is the mean over every
-    batch and class element, as in jaxgp. The protected operators are those of
-    `jaxgp.expr.primitives`, in the same double-`where` form (finite gradients everywhere).
-    """
+def check_loss(loss, path: Path) -> float:
+    """Largest relative difference of `loss`'s batch mean from jaxgp's values in `path`."""
     import numpy as np
     from keras import ops
 
-    from jaxgp import parse
-    from jaxgp.expr.primitives import DIV_EPS, EXP_MAX, LOG_EPS, PRIMITIVES, SQRT_EPS
-
-    nodes = parse(text).nodes
-    log_floor = float(np.log(np.float32(LOG_EPS)))
-    exp_ceiling = float(np.exp(np.float32(EXP_MAX)))
-
-    def div(a, b):
-        ok = ops.abs(b) > DIV_EPS
-        safe = ops.where(ok, b, 1.0)
-        return ops.where(ok, a / safe, 1.0)
-
-    def sqrt(a):
-        magnitude = ops.abs(a)
-        ok = magnitude > SQRT_EPS
-        return ops.where(ok, ops.sqrt(ops.where(ok, magnitude, 1.0)), 0.0)
-
-    def log(a):
-        magnitude = ops.abs(a)
-        ok = magnitude > LOG_EPS
-        return ops.where(ok, ops.log(ops.where(ok, magnitude, LOG_EPS)), log_floor)
-
-    def exp(a):
-        ok = a < EXP_MAX
-        return ops.where(ok, ops.exp(ops.where(ok, a, EXP_MAX)), exp_ceiling)
-
-    table = {
-        "+": ops.add,
-        "-": ops.subtract,
-        "*": ops.multiply,
-        "/": div,
-        "neg": ops.negative,
-        "sqrt": sqrt,
-        "log": log,
-        "exp": exp,
-        "sin": ops.sin,
-        "cos": ops.cos,
-    }
-    assert set(table) == set(PRIMITIVES), "the Keras lowering must cover every primitive"
-
-    def loss(y_true, y_pred):
-        y_pred = ops.convert_to_tensor(y_pred, "float32")
-        y_true = ops.cast(y_true, "float32")
-        position = 0
-
-        def walk():
-            nonlocal position
-            node = nodes[position]
-            position += 1
-            if node == "y_pred":
-                return y_pred
-            if node == "y_true":
-                return y_true
-            if not isinstance(node, str):
-                return ops.convert_to_tensor(float(node), "float32")
-            operands = [walk() for _ in range(PRIMITIVES[node].arity)]
-            return table[node](*operands)
-
-        value = walk() + ops.zeros_like(y_pred)  # a constant subtree still covers [B, C]
-        return ops.mean(value, axis=-1)
-
-    return loss
-
-
-def check_loss(text: str, keras_loss) -> float:
-    """Largest relative difference between the Keras lowering and `jaxgp.lower` (values)."""
-    import jax.numpy as jnp
-    import numpy as np
-    from keras import ops
-
-    import jaxgp
-
-    rng = np.random.default_rng(0)
+    probes = np.load(path)
     worst = 0.0
-    for classes in (10, 100):
-        logits = rng.normal(size=(16, classes)) * 4
-        probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
-        probs[0, :] = 0.0  # exact zeros: the protected branches
-        probs[0, 0] = 1.0
-        y_true = np.eye(classes)[rng.integers(0, classes, 16)]
-        probs, y_true = probs.astype(np.float32), y_true.astype(np.float32)
-        ours = float(ops.convert_to_numpy(ops.mean(keras_loss(y_true, probs))))
-        reference = float(jaxgp.lower(jaxgp.parse(text))(jnp.asarray(probs), jnp.asarray(y_true)))
+    for key in (k for k in probes.files if k.startswith("loss_")):
+        classes = key.removeprefix("loss_")
+        y_pred, y_true = probes[f"y_pred_{classes}"], probes[f"y_true_{classes}"]
+        ours = float(ops.convert_to_numpy(ops.mean(loss(y_true, y_pred))))
+        reference = float(probes[key])
         worst = max(worst, abs(ours - reference) / max(abs(reference), 1e-6))
     return worst
+
+
+def generated_images(name: str, seed: int, count: int) -> dict:
+    """Class-conditioned uint8 images in dataset `name`'s shape, 10% held out, as an .npz
+    would hold them: each image is the mean of its class's random template and noise."""
+    import numpy as np
+
+    shape, classes = SHAPES[name]
+    rng = np.random.default_rng(seed)
+    templates = rng.integers(0, 256, size=(classes, *shape), dtype=np.uint16)
+    labels = rng.integers(0, classes, size=count)
+    noise = rng.integers(0, 256, size=(count, *shape), dtype=np.uint16)
+    images = ((templates[labels] + noise) // 2).astype(np.uint8)
+    val = max(1, round(0.1 * count))
+    return {
+        "train_images": images[val:],
+        "train_labels": labels[val:],
+        "val_images": images[:val],
+        "val_labels": labels[:val],
+        "num_classes": classes,
+        "source": f"generated here with NumPy in {name}'s shape ({count} images, seed {seed})",
+    }
+
+
+def load_data(args) -> tuple[dict, int, tuple, tuple]:
+    """(the arrays, steps per epoch, (x, y) train, (x, y) validation), images in [-1, 1]
+    (Inception's preprocess_input) and labels one-hot."""
+    import numpy as np
+
+    if args.data_npz:
+        with np.load(args.data_npz) as file:
+            arrays = {key: file[key] for key in file.files}
+    else:
+        arrays = generated_images(args.data, args.seed, args.train_images)
+    classes = int(arrays["num_classes"])
+    steps = len(arrays["train_images"]) // args.batch_size
+    if steps < 1:
+        raise SystemExit(f"fewer training images than one batch of {args.batch_size}")
+
+    def floats(images, labels):
+        x = np.asarray(images, np.float32) / np.float32(127.5) - 1.0
+        return x, np.eye(classes, dtype=np.float32)[np.asarray(labels)]
+
+    train = floats(
+        arrays["train_images"][: steps * args.batch_size],
+        arrays["train_labels"][: steps * args.batch_size],
+    )
+    return arrays, steps, train, floats(arrays["val_images"], arrays["val_labels"])
 
 
 # --------------------------------------------------------------------------------------
@@ -220,8 +215,6 @@ def image_data_generator():
         ("keras._legacy.preprocessing.image", "ImageDataGenerator"),
         ("keras.src.legacy.preprocessing.image", "ImageDataGenerator"),
     )
-    import importlib
-
     for module, attribute in paths:
         try:
             return getattr(importlib.import_module(module), attribute), f"{module}.{attribute}"
@@ -299,28 +292,28 @@ def make_timer(keras):
 
 
 def backend_info(keras) -> tuple[str, str]:
-    """('tensorflow 2.21.0', 'cpu (x86_64)')-style names of the backend and the device."""
+    """('tensorflow 2.21.0', 'cpu (x86_64)')-style names of the backend and the device.
+
+    The backend's own module (already imported by Keras) names the device.
+    """
     name = keras.backend.backend()
     machine = platform.machine()
+    if name not in BACKENDS:
+        return name, machine
+    backend = importlib.import_module(name)
+    version = f"{name} {backend.__version__}"
     if name == "tensorflow":
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
+        gpus = backend.config.list_physical_devices("GPU")
         device = "cpu"
         if gpus:
-            device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
-        return f"tensorflow {tf.__version__}", f"{device} ({machine})"
+            details = backend.config.experimental.get_device_details(gpus[0])
+            device = details.get("device_name", "GPU")
+        return version, f"{device} ({machine})"
     if name == "jax":
-        import jax
-
-        first = jax.devices()[0]
-        return f"jax {jax.__version__}", f"{first.device_kind} ({jax.default_backend()}, {machine})"
-    if name == "torch":
-        import torch
-
-        device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
-        return f"torch {torch.__version__}", f"{device} ({machine})"
-    return name, machine
+        first = backend.devices()[0]
+        return version, f"{first.device_kind} ({backend.default_backend()}, {machine})"
+    cuda = backend.cuda.is_available()
+    return version, f"{backend.cuda.get_device_name(0) if cuda else 'cpu'} ({machine})"
 
 
 # --------------------------------------------------------------------------------------
@@ -334,24 +327,39 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="small", choices=MODELS)
     parser.add_argument(
+        "--data-npz",
+        help="the images to train on, as an .npz (benchmarks/compare.py writes jaxgp's); "
+        "without it, images are generated here in the shape of --data",
+    )
+    parser.add_argument(
         "--data",
-        default="cifar10",
-        help="synthetic images of this dataset's shape: cifar10, fashion_mnist, cifar100, "
-        "digits (a 'synthetic:' prefix is accepted)",
+        help="without --data-npz: generate images of this dataset's shape: "
+        + ", ".join(SHAPES)
+        + " (default cifar10; a 'synthetic:' prefix is accepted)",
     )
     parser.add_argument(
         "--train-images",
         type=int,
         default=2048,
-        help="synthetic training images before the 90/10 train/validation split "
-        "(as benchmarks/throughput.py)",
+        help="without --data-npz: images generated before the 90/10 train/validation split",
     )
     parser.add_argument("--epochs", type=int, default=2, help="at least 2: the first warms up")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument(
         "--input-size", type=int, help="inception_v3: resize to this side instead of 8x"
     )
-    parser.add_argument("--loss", default="ngl", help="'ngl' or a jaxgp tree text")
+    parser.add_argument(
+        "--loss-module",
+        type=Path,
+        default=DEFAULT_LOSS_MODULE,
+        help="the loss: a module written by `jaxgp export LOSS --framework keras` "
+        "(default: the NGL loss, compare_ngl_keras.py)",
+    )
+    parser.add_argument(
+        "--loss-check",
+        type=Path,
+        help="an .npz of probe inputs and jaxgp's loss values on them (compare.py writes it)",
+    )
     parser.add_argument(
         "--backend",
         choices=BACKENDS,
@@ -383,13 +391,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--epochs must be at least 2 (the first epoch is the warm-up)")
     if args.input_size is not None and args.model != "inception_v3":
         parser.error("--input-size applies to --model inception_v3 only")
-    args.data = args.data.removeprefix("synthetic:")
+    if args.data_npz and args.data:
+        parser.error("--data generates images; --data-npz brings them: give one")
+    args.data = (args.data or "cifar10").removeprefix("synthetic:")
+    if not args.data_npz and args.data not in SHAPES:
+        parser.error(f"--data must be one of {', '.join(SHAPES)}, got {args.data!r}")
     return args
 
 
 def choose_backend(requested: str | None) -> str:
-    import importlib.util
-
     if requested:
         return requested
     if os.environ.get("KERAS_BACKEND"):
@@ -400,30 +410,8 @@ def choose_backend(requested: str | None) -> str:
     return "jax"
 
 
-def load_data(args):
-    """jaxgp's synthetic splits, as floats in [-1, 1] (Inception's preprocess_input)."""
-    import numpy as np
-
-    from jaxgp.data import load_dataset
-
-    dataset = load_dataset(
-        f"synthetic:{args.data}", seed=args.seed, num_train=args.train_images, num_test=1
-    )
-    steps = len(dataset.train) // args.batch_size
-    if steps < 1:
-        raise SystemExit(f"fewer training images than one batch of {args.batch_size}")
-
-    def floats(split, count):
-        images = np.asarray(split.images[:count], np.float32) / np.float32(127.5) - 1.0
-        labels = np.eye(dataset.num_classes, dtype=np.float32)[np.asarray(split.labels[:count])]
-        return images, labels
-
-    train = floats(dataset.train, steps * args.batch_size)
-    val = floats(dataset.val, len(dataset.val))
-    return dataset, steps, train, val
-
-
 def run(args) -> dict:
+    """The result of `args.candidates` evaluations, each a fresh model (the last one's numbers)."""
     os.environ["KERAS_BACKEND"] = choose_backend(args.backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -431,9 +419,9 @@ def run(args) -> dict:
 
     keras.utils.set_random_seed(args.seed)
     backend, device = backend_info(keras)
-    dataset, steps, (x, y), (x_val, y_val) = load_data(args)
-    text = loss_text(args.loss)
-    loss = keras_tree_loss(text)
+    arrays, steps, (x, y), (x_val, y_val) = load_data(args)
+    image_shape, classes = tuple(arrays["train_images"].shape[1:]), int(arrays["num_classes"])
+    loss, expression = load_loss(args.loss_module)
 
     generator, where = image_data_generator() if args.augment == "generator" else (None, None)
     if args.augment == "generator" and generator is None:
@@ -450,9 +438,7 @@ def run(args) -> dict:
     def one_candidate(number: int) -> dict:
         """Build, compile and fit a fresh model, as the thesis does for every candidate."""
         start = time.perf_counter()
-        model = build_model(
-            keras, args.model, tuple(dataset.image_shape), dataset.num_classes, args.input_size
-        )
+        model = build_model(keras, args.model, image_shape, classes, args.input_size)
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=loss, metrics=["accuracy"])
         build_s = time.perf_counter() - start
         if args.augment == "generator":
@@ -508,16 +494,18 @@ def run(args) -> dict:
         "commit": git_commit(),
         "command": shlex.join(["python", *sys.argv]),
         "model": args.model,
-        "data": f"synthetic:{args.data}",
-        "image_shape": list(dataset.image_shape),
-        "num_classes": dataset.num_classes,
+        "data": str(arrays["source"]),
+        "data_npz": args.data_npz,
+        "image_shape": list(image_shape),
+        "num_classes": classes,
         "input_size": args.input_size,
         "batch_size": args.batch_size,
         "epochs": args.epochs,
         "train_images": steps * args.batch_size,
         "val_images": len(x_val),
-        "loss": text,
-        "loss_check_rel_diff": check_loss(text, loss),
+        "loss": expression,
+        "loss_module": str(args.loss_module),
+        "loss_check_rel_diff": check_loss(loss, args.loss_check) if args.loss_check else None,
         "augmentation": augmentation,
         "candidates": len(candidates),
         **last,

@@ -1,14 +1,12 @@
 """Export a loss as a short standalone Python module for JAX, PyTorch or Keras 3.
 
 The generated module needs only its framework (not jaxgp) and computes exactly jaxgp's
-loss: the protected operators of `jaxgp.expr.primitives` with the same thresholds, guards
-written so that gradients stay finite, and the mean over every batch and class element.
-The guards use this form in every framework (equal in value and gradient to jaxgp's):
-
-    a / b    -> ok = |b| > 1e-6;  where(ok, a / where(ok, b, 1), 1)
-    sqrt(a)  -> ok = |a| > 1e-12; where(ok, sqrt(where(ok, |a|, 1)), 0)
-    log(a)   -> log(where(|a| > 1e-7, |a|, 1e-7))
-    exp(a)   -> exp(where(a < 80, a, 80))
+loss: the protected operators of `jaxgp.expr.primitives` with the same thresholds, and the
+mean over every batch and class element. Each protected helper (`_div`, `_sqrt`, `_log`,
+`_exp`) is the source of the namespace-generic function in `primitives.GUARDS` that also
+defines jaxgp's own operator, with its array namespace `xp` renamed to the framework's
+(`jnp`, `torch`, `ops`), and the thresholds it reads are defined with jaxgp's current
+values; so the helpers equal jaxgp's operators in value and gradient by construction.
 
 Argument order follows each framework's habit: `loss(y_pred, y_true)` for JAX (as
 `jaxgp.lower` and optax) and PyTorch (as `torch.nn.functional` losses: input, target),
@@ -19,25 +17,22 @@ the batch, so a compiled Keras model minimises the same mean.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from jaxgp.errors import ConfigError, ExpressionError
+from jaxgp.expr import primitives
 from jaxgp.expr.parse import parse
-from jaxgp.expr.primitives import DIV_EPS, EXP_MAX, LEAVES, LOG_EPS, PRIMITIVES, SQRT_EPS
+from jaxgp.expr.primitives import GUARDS, LEAVES, PRIMITIVES, THRESHOLDS
 from jaxgp.expr.tree import Tree
 
 FRAMEWORKS = ("jax", "torch", "keras")
-_HELPERS = {"/": "div", "sqrt": "sqrt", "log": "log", "exp": "exp"}
-_CONSTANTS = {
-    "div": ("DIV_EPS", DIV_EPS),
-    "sqrt": ("SQRT_EPS", SQRT_EPS),
-    "log": ("LOG_EPS", LOG_EPS),
-    "exp": ("EXP_MAX", EXP_MAX),
-}
 _ATOM, _UNARY = 4, 3  # precedence of atoms and calls, and of unary minus
 
 
@@ -123,38 +118,29 @@ class LossSource:
     origin: str
 
 
-def _helper_source(framework: Framework, helper: str) -> str:
-    ns = framework.ns
-    bodies = {
-        "div": (
-            "a / b where |b| > DIV_EPS, else 1 (gradient 0 there).",
-            f"ok = {ns}.abs(b) > DIV_EPS\n"
-            f"safe_b = {ns}.where(ok, b, 1.0)\n"
-            f"return {ns}.where(ok, a / safe_b, 1.0)",
-            "a, b",
-        ),
-        "sqrt": (
-            "sqrt(|a|) where |a| > SQRT_EPS, else 0 (gradient 0 there).",
-            f"magnitude = {ns}.abs(a)\n"
-            "ok = magnitude > SQRT_EPS\n"
-            f"safe = {ns}.where(ok, magnitude, 1.0)\n"
-            f"return {ns}.where(ok, {ns}.sqrt(safe), 0.0)",
-            "a",
-        ),
-        "log": (
-            "log(max(|a|, LOG_EPS)) (gradient 0 where clamped).",
-            f"magnitude = {ns}.abs(a)\n"
-            f"return {ns}.log({ns}.where(magnitude > LOG_EPS, magnitude, LOG_EPS))",
-            "a",
-        ),
-        "exp": (
-            "exp(min(a, EXP_MAX)) (gradient 0 where clamped).",
-            f"return {ns}.exp({ns}.where(a < EXP_MAX, a, EXP_MAX))",
-            "a",
-        ),
-    }
-    doc, body, args = bodies[helper]
-    return f'def _{helper}({args}):\n    """{doc}"""\n' + textwrap.indent(body, "    ")
+class _RenameNamespace(ast.NodeTransformer):
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:  # noqa: N802  (ast's visitor name)
+        return ast.Name(self.namespace, node.ctx) if node.id == "xp" else node
+
+
+def helper_source(symbol: str, namespace: str) -> str:
+    """The helper of the protected operator `symbol` in a generated module: the source of
+    `primitives.GUARDS[symbol].fn` named `_<helper>`, without its namespace argument `xp`
+    (now `namespace`) and type hints."""
+    guard = GUARDS[symbol]
+    (function,) = ast.parse(textwrap.dedent(inspect.getsource(guard.fn))).body
+    function.name = f"_{guard.helper}"
+    function.args.args = [ast.arg(arg.arg) for arg in function.args.args[1:]]
+    function.returns = None
+    return ast.unparse(_RenameNamespace(namespace).visit(function))
+
+
+def threshold_values() -> dict[str, float]:
+    """The guards' thresholds as jaxgp uses them now, by name."""
+    return {name: getattr(primitives, name) for name in THRESHOLDS}
 
 
 @dataclass(frozen=True)
@@ -186,7 +172,7 @@ def _emit(tree: Tree, index: int, framework: Framework) -> _Code:
         return _Code(f"-{inner}", _UNARY, array)
     # a call: a protected helper or the framework's sin / cos, on arrays
     args = [kid.text if kid.array else framework.to_tensor(kid.text) for kid in kids]
-    name = f"_{_HELPERS[node]}" if node in _HELPERS else f"{framework.ns}.{node}"
+    name = f"_{GUARDS[node].helper}" if node in GUARDS else f"{framework.ns}.{node}"
     return _Code(f"{name}({', '.join(args)})", _ATOM, True)
 
 
@@ -231,19 +217,27 @@ def _paragraph(text: str, indent: str = "", width: int = 88, hanging: str = "") 
     )
 
 
+def used_guards(tree: Tree) -> list[str]:
+    """The protected operators the tree uses, in `GUARDS` order."""
+    return [symbol for symbol in GUARDS if symbol in tree.nodes]
+
+
 def used_helpers(tree: Tree) -> list[str]:
     """The protected helpers the tree needs, in a fixed order."""
-    used = {_HELPERS[n] for n in tree.nodes if isinstance(n, str) and n in _HELPERS}
-    return [h for h in ("div", "sqrt", "log", "exp") if h in used]
+    return [GUARDS[symbol].helper for symbol in used_guards(tree)]
 
 
-SEMANTICS = """\
-Protected operators (jaxgp's; gradients are 0 where a guard applies):
-    a / b    = a / b if |b| > 1e-6, else 1
-    sqrt(a)  = sqrt(|a|) if |a| > 1e-12, else 0
-    log(a)   = log(max(|a|, 1e-7))
-    exp(a)   = exp(min(a, 80))
-The loss is the mean of the expression over every batch and class element."""
+def semantics() -> str:
+    """The protected operators' rules (their docstrings, with the thresholds' values)."""
+    values = threshold_values()
+    lines = ["Protected operators (jaxgp's; gradients are 0 where a guard applies):"]
+    for symbol, guard in GUARDS.items():
+        rule = inspect.getdoc(guard.fn).splitlines()[0].removesuffix(".")
+        rule = re.sub("|".join(values), lambda match: f"{values[match[0]]:g}", rule)
+        call = "a / b" if PRIMITIVES[symbol].arity == 2 else f"{symbol}(a)"
+        lines.append(f"    {call:<8} = {rule}")
+    lines.append("The loss is the mean of the expression over every batch and class element.")
+    return "\n".join(lines)
 
 
 def export_source(tree: Tree, framework: str, origin: str = "given on the command line") -> str:
@@ -251,7 +245,7 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
     if framework not in FRAMEWORK_SPECS:
         raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(FRAMEWORKS)}")
     spec = FRAMEWORK_SPECS[framework]
-    helpers = used_helpers(tree)
+    guards = used_guards(tree)
     expression = str(tree)
     y_pred_doc = "predicted probabilities (softmax outputs), shape [batch, classes]"
     y_true_doc = "one-hot labels, shape [batch, classes]"
@@ -271,7 +265,7 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
         *_paragraph(f"Source: {origin}."),
         f"Tree: {tree.size} nodes, height {tree.height}.",
         "",
-        SEMANTICS,
+        semantics(),
         "",
         f"Argument order: {spec.signature}. Usage:",
         "",
@@ -282,11 +276,12 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
         "",
         spec.imports,
     ]
-    if helpers:
-        lines.append("")
-        lines += [f"{name} = {value!r}" for name, value in map(_CONSTANTS.get, helpers)]
-    for helper in helpers:
-        lines += ["", "", _helper_source(spec, helper)]
+    thresholds = [name for symbol in guards for name in GUARDS[symbol].thresholds]
+    if thresholds:
+        values = threshold_values()
+        lines += ["", *(f"{name} = {values[name]!r}" for name in dict.fromkeys(thresholds))]
+    for symbol in guards:
+        lines += ["", "", helper_source(symbol, spec.ns)]
     lines += [
         "",
         "",

@@ -201,7 +201,10 @@ def test_compare_smoke_keras(smoke_runs):
     for key in ("images_per_s", "val_images_per_s", "evaluation_s", "build_s", "fit_s"):
         assert _positive(keras[key]), key
     assert keras["train_images"] == 128 and keras["val_images"] == 16
-    # the loss lowered to keras.ops agrees with jaxgp's own lowering
+    # jaxgp's side handed over its own images and the loss as `jaxgp export` writes it
+    assert keras["data"].startswith("synthetic:cifar10, jaxgp's images")
+    assert keras["loss"] == report["settings"]["loss"]
+    # that Keras loss agrees with jaxgp's own lowering on the probes jaxgp wrote
     assert keras["loss_check_rel_diff"] < 1e-5
     ratios = {row["implementation"]: row for row in report["comparison"]}
     assert _positive(ratios["jaxgp K=1"]["vs_keras"])

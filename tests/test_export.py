@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,16 @@ import numpy as np
 import pytest
 
 import jaxgp
-from jaxgp.export import FRAMEWORKS, export, export_source, used_helpers
+from jaxgp.export import (
+    FRAMEWORK_SPECS,
+    FRAMEWORKS,
+    export,
+    export_source,
+    helper_source,
+    used_helpers,
+)
+from jaxgp.expr import primitives
+from jaxgp.expr.primitives import GUARDS, PRIMITIVES
 from jaxgp.search.run_settings import build_settings
 from jaxgp.search.rundir import RunDir
 from tests.cli import run_main as jaxgp_cli
@@ -164,6 +174,59 @@ def test_module_text(framework):
     assert f"def {order}:" in text
     assert "def _log(" in text and "def _div(" in text and "def _exp(" not in text
     assert used_helpers(tree) == ["div", "log"]
+
+
+def test_the_jax_modules_helpers_equal_jaxgps_operators_in_value_and_gradient_at_the_edges():
+    namespace = {}
+    exec(export_source(jaxgp.parse(EXPRESSIONS[2]), "jax"), namespace)  # every guard
+    edges = np.asarray([0.0, 1e-13, -1e-12, 1e-7, -1e-6, 2e-6, 0.3, -2.0, 79.9, 80.0, 1e3], "f4")
+    for symbol, guard in GUARDS.items():
+        helper, reference = namespace[f"_{guard.helper}"], PRIMITIVES[symbol].fn
+        operands = np.meshgrid(edges, edges) if PRIMITIVES[symbol].arity == 2 else [edges]
+        argnums = tuple(range(len(operands)))
+        np.testing.assert_array_equal(helper(*operands), reference(*operands), err_msg=symbol)
+        for got, want in zip(
+            jax.grad(lambda *x, fn=helper: fn(*x).sum(), argnums)(*operands),
+            jax.grad(lambda *x, fn=reference: fn(*x).sum(), argnums)(*operands),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(got, want, err_msg=symbol)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_generated_helper_is_the_guards_own_source_in_the_frameworks_namespace(framework):
+    text = export_source(jaxgp.parse(EXPRESSIONS[2]), framework)
+    namespace = FRAMEWORK_SPECS[framework].ns
+    for symbol, guard in GUARDS.items():
+        helper = helper_source(symbol, namespace)
+        assert helper in text
+        assert helper.startswith(f"def _{guard.helper}(")
+        assert not re.search(r"\bxp\b", helper) and f"{namespace}.where(" in helper
+
+
+def test_changing_a_threshold_changes_jaxgps_operators_and_every_generated_module(monkeypatch):
+    tree = jaxgp.parse(EXPRESSIONS[2])
+    before = {framework: export_source(tree, framework) for framework in FRAMEWORKS}
+    changed = {"DIV_EPS": 0.5, "SQRT_EPS": 0.25, "LOG_EPS": 0.125, "EXP_MAX": 2.0}
+    for name, value in changed.items():
+        monkeypatch.setattr(primitives, name, value)
+    for framework in FRAMEWORKS:
+        text = export_source(tree, framework)
+        assert text != before[framework]
+        for name, value in changed.items():
+            assert f"\n{name} = {value!r}\n" in text
+        assert "a / b    = a / b if |b| > 0.5, else 1" in text
+        assert "exp(a)   = exp(min(a, 2))" in text
+    namespace = {}
+    exec(export_source(tree, "jax"), namespace)
+    x = np.asarray([0.1, 0.2, 0.4, 3.0], np.float32)
+    for symbol, guard in GUARDS.items():
+        operands = (np.float32(1.0), x) if PRIMITIVES[symbol].arity == 2 else (x,)
+        np.testing.assert_array_equal(
+            namespace[f"_{guard.helper}"](*operands), PRIMITIVES[symbol].fn(*operands)
+        )
+    np.testing.assert_array_equal(PRIMITIVES["/"].fn(1.0, x), np.float32([1, 1, 1, 1 / 3]))
+    np.testing.assert_allclose(PRIMITIVES["exp"].fn(x), np.exp([0.1, 0.2, 0.4, 2.0]), rtol=1e-6)
 
 
 def test_long_expressions_are_wrapped():

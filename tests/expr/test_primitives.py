@@ -1,13 +1,18 @@
-"""Protected primitives: finite values and finite gradients at edge inputs."""
+"""Protected primitives: finite values and gradients at edge inputs, one definition over any
+array namespace."""
 
+import ast
+import inspect
 import itertools
+import textwrap
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgp.expr.primitives import PRIMITIVES
+from jaxgp.expr import primitives
+from jaxgp.expr.primitives import GUARDS, PRIMITIVES, THRESHOLDS
 
 EDGES = [0.0, -0.0, 1e-30, -1e-30, 1e-7, -3.5, 1.0, 1e30, -1e30, 80.0, 100.0]
 PROTECTED = ["/", "sqrt", "log", "exp", "neg", "sin", "cos"]
@@ -47,3 +52,41 @@ def test_single_where_would_give_nan_gradient_but_protected_log_does_not():
     naive = lambda x: jnp.where(x > 0, jnp.log(x), 0.0)  # noqa: E731
     assert np.isnan(jax.grad(naive)(0.0))
     assert jax.grad(PRIMITIVES["log"].fn)(0.0) == 0.0
+
+
+def _namespace_use(fn):
+    """(attributes read from `xp`, other names its body reads that are not its own)."""
+    (function,) = ast.parse(textwrap.dedent(inspect.getsource(fn))).body
+    body = [node for statement in function.body for node in ast.walk(statement)]
+    names = [node for node in body if isinstance(node, ast.Name)]
+    local = {arg.arg for arg in function.args.args}
+    local |= {name.id for name in names if isinstance(name.ctx, ast.Store)}
+    attributes = {
+        node.attr
+        for node in body
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "xp"
+    }
+    return attributes, {name.id for name in names} - local
+
+
+@pytest.mark.parametrize("symbol", list(GUARDS))
+def test_a_guard_uses_only_what_every_array_namespace_has_and_the_thresholds(symbol):
+    attributes, free = _namespace_use(GUARDS[symbol].fn)
+    assert attributes <= {"where", "abs", "sqrt", "log", "exp"}
+    assert free <= set(THRESHOLDS) and free == set(GUARDS[symbol].thresholds)
+
+
+@pytest.mark.parametrize("symbol", list(GUARDS))
+def test_a_guard_over_numpy_gives_the_values_of_jaxgps_operator(symbol):
+    edges = np.asarray(EDGES, np.float32)
+    operands = (edges[:, None], edges[None, :]) if PRIMITIVES[symbol].arity == 2 else (edges,)
+    with np.errstate(over="ignore"):
+        want = GUARDS[symbol].fn(np, *operands)
+    np.testing.assert_allclose(PRIMITIVES[symbol].fn(*operands), want, rtol=1e-6)
+
+
+def test_the_jax_operators_read_the_threshold_constants(monkeypatch):
+    monkeypatch.setattr(primitives, "DIV_EPS", 0.5)
+    monkeypatch.setattr(primitives, "EXP_MAX", 1.0)
+    assert PRIMITIVES["/"].fn(3.0, 0.4) == 1.0 and PRIMITIVES["/"].fn(3.0, 0.6) == 5.0
+    np.testing.assert_allclose(PRIMITIVES["exp"].fn(5.0), np.e, rtol=1e-6)
