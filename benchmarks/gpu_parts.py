@@ -32,7 +32,17 @@ from pathlib import Path
 import gpu_results
 import jax
 import numpy as np
-from measure import ROOT, add_mfu, device_description, git_commit, matmul_ceilings, train_row
+from compare_jaxgp import load_synthetic, write_data, write_loss
+from compare_keras import ReferenceInputs
+from measure import (
+    LOSS,
+    ROOT,
+    add_mfu,
+    device_description,
+    git_commit,
+    matmul_ceilings,
+    train_row,
+)
 
 from jaxgp.compilation import cache_directory, use_persistent_cache
 from jaxgp.data import load_dataset
@@ -219,10 +229,15 @@ def keras(ctx: Context) -> None:
                         *wheels], check=True)  # fmt: skip
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(site)]))
     path = ctx.scratch / "keras.json"
-    sizes = ["--smoke"] if ctx.smoke else [
-        "--model", "inception_v3", "--data", "cifar10", "--train-images", "1280", "--epochs", "2",
-    ]  # fmt: skip
-    command = [sys.executable, "benchmarks/reference_keras.py", "--backend", "jax", *sizes]
+    inputs = ReferenceInputs(ctx.scratch / "reference")
+    inputs.directory.mkdir(parents=True, exist_ok=True)
+    write_data(inputs.data("cifar10"), load_synthetic("cifar10", 160 if ctx.smoke else 1280),
+               "jaxgp synthetic:cifar10")  # fmt: skip
+    write_loss(inputs, LOSS)
+    sizes = ["--smoke"] if ctx.smoke else ["--model", "inception_v3", "--epochs", "2"]
+    command = [sys.executable, "benchmarks/reference_keras.py", "--backend", "jax", *sizes,
+               "--data-npz", str(inputs.data("cifar10")), "--loss-module",
+               str(inputs.loss_module), "--loss-check", str(inputs.loss_check)]  # fmt: skip
     done = _script([*command, "--json", str(path)], env)
     print(done.stdout[-3000:], done.stderr[-3000:])
     if not path.exists():

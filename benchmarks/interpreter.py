@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from measure import LOSS, benchmark_candidates, device_description, git_commit
+from measure import LOSS, benchmark_candidates, device_description, git_commit, median_seconds
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import load_dataset, train_batch_indices
@@ -66,13 +66,7 @@ def inputs(k: int, batch: int, classes: int):
 
 
 def median_ms(fn, *args, repeats: int) -> float:
-    jax.block_until_ready(fn(*args))
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds) * 1e3
+    return median_seconds(fn, *args, repeats=repeats, warmup=1) * 1e3
 
 
 def loss_row(trees, strategy: str, classes: int, batch: int, repeats: int) -> dict:

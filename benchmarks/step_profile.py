@@ -30,10 +30,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,23 +43,12 @@ import jax
 import jax.numpy as jnp
 import optax
 from measure import benchmark_candidates, device_description, git_commit
+from measure import median_seconds as timed
 
 from jaxgp.data import load_dataset, train_batch_indices
 from jaxgp.policy import default_model_strategy
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.step import build_functions, step_parts
-
-
-def timed(fn: Callable, *args, repeats: int, warmup: int = 3) -> float:
-    """Median seconds of `fn(*args)` after `warmup` calls (compilation among them)."""
-    for _ in range(warmup):
-        jax.block_until_ready(fn(*args))
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds)
 
 
 def part_timings(data: DeviceDataset, config: TrainConfig, k: int, repeats: int) -> dict:
