@@ -35,6 +35,14 @@ DataDir = Annotated[str | None, typer.Option("--data-dir", help="tensorflow-data
 PerBatch = Annotated[
     str | None, typer.Option("--candidates-per-batch", help="auto | K candidates trained at once")
 ]
+Screen = Annotated[
+    str | None,
+    typer.Option(
+        "--screen",
+        help="thesis (the thesis's filter alone) | learnable (and the learnability screen); "
+        "default: the scale's",
+    ),
+]
 
 
 def _improvement(value: float | None) -> str:
@@ -86,6 +94,7 @@ def _run(command: str, resume: str | None, out: str | None, force: bool, **optio
         f" P={settings.search.population} T={settings.search.generations}"
         f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
         f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
+        f" screen={settings.search.tree.screen}"
     )
     try:
         with RichProgress(console) as progress:
@@ -119,13 +128,14 @@ def evolve(
     force: Force = False,
     data_dir: DataDir = None,
     candidates_per_batch: PerBatch = None,
+    screen: Screen = None,
 ) -> None:
     """Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."""
     _run(
         "evolve", resume, out, force, algorithm=algorithm, scale=scale, population=population,
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
-        candidates_per_batch=candidates_per_batch,
+        candidates_per_batch=candidates_per_batch, screen=screen,
     )  # fmt: skip
 
 
@@ -146,11 +156,12 @@ def compare(
     force: Force = False,
     data_dir: DataDir = None,
     candidates_per_batch: PerBatch = None,
+    screen: Screen = None,
 ) -> None:
     """Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed."""
     _run(
         "compare", resume, out, force, scale=scale, population=population,
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
-        candidates_per_batch=candidates_per_batch,
+        candidates_per_batch=candidates_per_batch, screen=screen,
     )  # fmt: skip

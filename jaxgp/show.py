@@ -63,6 +63,7 @@ class Description:
     tree: Tree
     verdict: Verdict
     probes: list[ProbeValue]
+    learnable: Verdict = Verdict(True)
 
     def to_dict(self) -> dict:
         return {
@@ -71,14 +72,19 @@ class Description:
             "height": self.tree.height,
             "valid": self.verdict.ok,
             "reason": self.verdict.reason,
+            "learnable": self.learnable.ok,
+            "learnable_reason": self.learnable.reason,
             "probes": [vars(p) for p in self.probes],
         }
 
 
 def describe(tree: Tree | str) -> Description:
-    """Parse (when text), judge and probe a tree; raises `ExpressionError` on bad text."""
+    """Parse (when text), judge (the thesis's filter, and the learnability screen) and probe
+    a tree; raises `ExpressionError` on bad text."""
     tree = parse(tree) if isinstance(tree, str) else tree
-    return Description(tree, check_validity(tree), probe_values(tree))
+    verdict = check_validity(tree, screen="thesis")
+    learnable = check_validity(tree, screen="learnable") if verdict.ok else verdict
+    return Description(tree, verdict, probe_values(tree), learnable)
 
 
 def _number(value: float) -> str:
@@ -91,9 +97,14 @@ def render(description: Description) -> str:
     lines = [str(tree), "", diagram(tree), ""]
     lines.append(f"size {tree.size} nodes, height {tree.height}")
     if verdict.ok:
-        lines.append("validity: valid (passes the filter every evolved tree must pass)")
+        lines.append("validity (the thesis's filter, --screen thesis): valid")
+        screen = description.learnable
+        if screen.ok:
+            lines.append("learnability (--screen learnable): passes")
+        else:
+            lines.append(f"learnability (--screen learnable): rejected: {screen.reason}")
     else:
-        lines.append(f"validity: invalid: {verdict.reason}")
+        lines.append(f"validity (the thesis's filter): invalid: {verdict.reason}")
     lines += [
         "",
         f"on the validity probes (softmax of standard-normal logits, batch {PROBE_BATCH}, "

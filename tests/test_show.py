@@ -35,7 +35,10 @@ def test_valid_tree():
         assert probe.gradient_finite
         assert probe.gradient_max == pytest.approx(float(np.abs(grad).max()))
     text = render(description)
-    assert "size 5 nodes, height 3" in text and "validity: valid" in text
+    assert "size 5 nodes, height 3" in text
+    assert "validity (the thesis's filter, --screen thesis): valid" in text
+    assert "learnability (--screen learnable): passes" in text
+    assert data["learnable"] and data["learnable_reason"] == ""
     assert " 10 classes: loss " in text and "100 classes: loss " in text
 
 
@@ -43,20 +46,27 @@ def test_valid_tree():
     "expression, reason",
     [
         ("y_pred * 1e-9 * y_true", "outside [1e-05, 100000]"),
-        ("log(y_pred - y_pred) * y_true", "gradient with respect to y_pred is zero"),
+        ("y_pred - y_pred + y_true", "gradient with respect to y_pred is zero"),
         ("y_pred * 2", "does not contain y_true"),
     ],
 )
 def test_invalid_trees(expression, reason):
     text = render(describe(expression))
-    assert "validity: invalid: " in text and reason in text
+    assert "validity (the thesis's filter): invalid: " in text and reason in text
+
+
+def test_a_valid_tree_that_does_not_learn_says_which_rule_rejects_it():
+    description = describe("y_pred * y_true")
+    text = render(description)
+    assert description.verdict.ok and not description.learnable.ok
+    assert "learnability (--screen learnable): rejected: the loss does not fall" in text
 
 
 def test_cli(monkeypatch, capsys):
     code, out, _ = jaxgp_cli(monkeypatch, capsys, "show", "exp(2.4092 - y_pred*(1 + y_true))")
     assert code in (0, None)
     assert out.splitlines()[0] == "exp(2.4092 - y_pred * (1.0 + y_true))"
-    assert "└── " in out and "validity: valid" in out
+    assert "└── " in out and "validity (the thesis's filter, --screen thesis): valid" in out
 
 
 @pytest.mark.parametrize("expression", ["y_pred +", "y_pred ** 2", "import os", ""])

@@ -198,14 +198,16 @@ class AugmentConfig:
     """The augmentation settings; hashable, so it can be a static argument of `jax.jit`.
 
     The defaults are the NGL authors' ImageDataGenerator, whose interpolation is bilinear
-    (its default `interpolation_order=1`) with nearest fill.
+    (its default `interpolation_order=1`) with nearest fill. `horizontal_flip` None means
+    the dataset's choice (`jaxgp.data.registry.DatasetSpec.horizontal_flip`, resolved by
+    `jaxgp.train.config.TrainConfig.for_dataset`); unresolved, it flips, as the authors do.
     """
 
     enabled: bool = True
     zoom: float = 0.2
     width_shift: float = 0.1
     height_shift: float = 0.1
-    horizontal_flip: bool = True
+    horizontal_flip: bool | None = None
     interpolation: Interpolation = "bilinear"
 
     def __post_init__(self) -> None:
@@ -230,6 +232,6 @@ class AugmentConfig:
             zoom=self.zoom,
             width_shift=self.width_shift,
             height_shift=self.height_shift,
-            horizontal_flip=self.horizontal_flip,
+            horizontal_flip=self.horizontal_flip is not False,
             interpolation=self.interpolation,
         )

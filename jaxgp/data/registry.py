@@ -46,6 +46,8 @@ class DatasetSpec:
     tfds_name: str | None = None
     label_key: str = "label"
     description: str = ""
+    horizontal_flip: bool = True
+    """Whether the recipe's augmentation flips its images (the thesis's recipe does)."""
 
 
 DATASETS: MappingProxyType[str, DatasetSpec] = MappingProxyType(
@@ -65,9 +67,16 @@ DATASETS: MappingProxyType[str, DatasetSpec] = MappingProxyType(
         "fashion_mnist": DatasetSpec(
             "fashion_mnist", (28, 28, 1), 10, "tfds", "fashion_mnist", description="Fashion-MNIST"
         ),
+        # A mirrored digit is another symbol (2, 3, 5, 7, 9): with flips CE reached 0.875
+        # and 0.908 test accuracy after 10 epochs, without 0.972 and 0.975 (README).
         "digits": DatasetSpec(
-            "digits", (8, 8, 1), 10, "bundled", description="scikit-learn 8x8 digits"
-        ),
+            "digits",
+            (8, 8, 1),
+            10,
+            "bundled",
+            description="scikit-learn 8x8 digits",
+            horizontal_flip=False,
+        ),  # fmt: skip
         SYNTHETIC: DatasetSpec(
             SYNTHETIC,
             (32, 32, 3),

@@ -6,6 +6,9 @@ reached by chains of unary operators, which nearly always fail the validity filt
 default stops at 6. Every bound is configurable (a height above `max_nodes - 1` is
 unreachable).
 
+`screen` is the validity filter every generated tree (and every child) must pass
+(`jaxgp.expr.validity`: `thesis` or `learnable`).
+
 Leaves are `y_pred`, `y_true` or a constant with probability 1/3 each. Constants are drawn
 uniformly from [-5, 5] and rounded to 4 decimal places (as in NGL's 2.4092), so that
 the text of a tree stays readable. Operators are drawn uniformly from the ten primitives.
@@ -36,8 +39,12 @@ class TreeConfig:
     constant_low: float = -5.0
     constant_high: float = 5.0
     constant_decimals: int = 4
+    screen: str = "thesis"
 
     def __post_init__(self) -> None:
+        from jaxgp.expr.validity import check_screen
+
+        check_screen(self.screen)
         if not 0 <= self.min_height <= self.max_height:
             raise ConfigError(
                 f"tree heights must satisfy 0 <= min_height <= max_height, "
@@ -128,7 +135,7 @@ def random_tree(
             return tree
         from jaxgp.expr.validity import check_validity
 
-        if check_validity(tree).ok:
+        if check_validity(tree, screen=config.screen).ok:
             return tree
     raise ConfigError(f"no acceptable random tree in {max_tries} tries with {config}")
 
@@ -158,7 +165,7 @@ def random_trees(
                 batch.append(tree)
         if not batch:
             raise ConfigError(f"no acceptable random tree in {max_tries} tries with {config}")
-        verdicts = check_validity_batch(batch)
+        verdicts = check_validity_batch(batch, screen=config.screen)
         accepted += [tree for tree, verdict in zip(batch, verdicts, strict=True) if verdict.ok]
     return accepted[:count]
 

@@ -1,11 +1,20 @@
-"""The validity filter: is a tree numerically usable as a loss?
+"""The validity filter: is a tree numerically usable as a loss, and (optionally) learnable?
 
 Probes: softmax of standard-normal logits for a batch of 64, with random one-hot labels,
-for 10 and for 100 classes (fixed seeds, so a verdict never changes). A tree is rejected when
-on either probe its mean loss is not finite or its magnitude lies outside [1e-5, 1e5] (the
-thesis's range), or when its gradient with respect to `y_pred` is not finite or is zero
-everywhere, since such a loss cannot train a model. Trees are checked through the batched
-interpreter in chunks of a fixed size, so the filter compiles once per process.
+for 10 and for 100 classes (fixed seeds, so a verdict never changes). Every screen rejects
+a tree whose gradient with respect to `y_pred` is not finite or is zero everywhere on a
+probe, since such a loss cannot train a model. Then, by `screen`:
+
+- `thesis`: the thesis's filter, exactly: the mean loss value itself (signed) must lie in
+  [1e-5, 1e5] on both probes, so a negative loss such as `y_true * log(y_pred)` (minus
+  cross-entropy) is rejected;
+- `learnable`: the thesis's filter and the learnability screen (`jaxgp.expr.learnability`):
+  the loss must fall when probability moves to the true class;
+- `legacy`: what runs made before jaxgp kept the signed range did: the magnitude |value|
+  in [1e-5, 1e5]. Only runs resumed from such a run directory use it.
+
+Trees are checked through the batched interpreter in chunks of a fixed size, so each check
+compiles once per process.
 """
 
 from __future__ import annotations
@@ -18,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgp.errors import ConfigError
+from jaxgp.expr import learnability
 from jaxgp.expr.interpreter import program_loss
 from jaxgp.expr.lower import FORM_OF_STRATEGY, default_strategy
 from jaxgp.expr.program import NODE_CAP, Program, encode_batch
@@ -27,6 +38,14 @@ LOSS_RANGE = (1e-5, 1e5)
 PROBE_BATCH = 64
 PROBE_CLASSES = (10, 100)
 CHUNK = 16
+SCREENS = ("thesis", "learnable")
+LEGACY_SCREEN = "legacy"
+
+
+def check_screen(screen: str) -> str:
+    if screen not in (*SCREENS, LEGACY_SCREEN):
+        raise ConfigError(f"unknown screen {screen!r}; valid: {', '.join(SCREENS)}")
+    return screen
 
 
 @dataclass(frozen=True)
@@ -51,31 +70,51 @@ def probes() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return tuple(result)
 
 
+def _loss() -> partial:
+    return partial(program_loss, form=FORM_OF_STRATEGY[default_strategy()])
+
+
 @jax.jit
 def _probe_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
-    form = FORM_OF_STRATEGY[default_strategy()]
-
     def one(program):
-        loss = partial(program_loss, form=form)
-        value, grad = jax.value_and_grad(loss, argnums=1)(program, y_pred, y_true)
+        value, grad = jax.value_and_grad(_loss(), argnums=1)(program, y_pred, y_true)
         return value, jnp.all(jnp.isfinite(grad)), jnp.max(jnp.abs(grad))
 
     return jax.vmap(one)(program)
 
 
-def _judge(tree: Tree, results: list[tuple[float, bool, float]]) -> Verdict:
+@jax.jit
+def _screen_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
+    """[K trees, points] loss values at each of the screen's points."""
+    at_points = jax.vmap(_loss(), in_axes=(None, 0, None))
+    return jax.vmap(lambda p: at_points(p, y_pred, y_true))(program)
+
+
+def _in_range(value: float, screen: str, probe: str) -> str:
+    low, high = LOSS_RANGE
+    if screen == LEGACY_SCREEN:
+        if not low <= abs(value) <= high:
+            return f"the loss magnitude {abs(value):.3g} {probe} is outside [{low:g}, {high:g}]"
+        return ""
+    if not low <= value <= high:
+        return (
+            f"the loss value {value:.3g} {probe} is outside [{low:g}, {high:g}] "
+            "(the thesis's range)"
+        )
+    return ""
+
+
+def _judge(tree: Tree, results: list[tuple[float, bool, float]], screen: str) -> Verdict:
     if not tree.has_both_leaves():
         missing = "y_pred" if "y_pred" not in tree.nodes else "y_true"
         return Verdict(False, f"the tree does not contain {missing}")
-    low, high = LOSS_RANGE
     for classes, (value, grad_finite, grad_max) in zip(PROBE_CLASSES, results, strict=True):
         probe = f"on the {classes}-class probe"
         if not np.isfinite(value):
             return Verdict(False, f"the loss is not finite {probe}")
-        if not low <= abs(value) <= high:
-            return Verdict(
-                False, f"the loss magnitude {abs(value):.3g} {probe} is outside [{low:g}, {high:g}]"
-            )
+        reason = _in_range(value, screen, probe)
+        if reason:
+            return Verdict(False, reason)
         if not grad_finite:
             return Verdict(False, f"the gradient with respect to y_pred is not finite {probe}")
         if grad_max == 0.0:
@@ -86,8 +125,34 @@ def _judge(tree: Tree, results: list[tuple[float, bool, float]]) -> Verdict:
     return Verdict(True)
 
 
-def check_validity_batch(trees: Sequence[Tree], max_nodes: int = NODE_CAP) -> list[Verdict]:
-    """The filter's verdict on each tree; a tree over the node cap is rejected as such."""
+def _chunk_verdicts(trees: list[Tree], max_nodes: int, screen: str) -> list[Verdict]:
+    padded = trees + [trees[0]] * (CHUNK - len(trees))
+    program = encode_batch(padded, max_nodes)
+    per_probe = [
+        [np.asarray(x) for x in _probe_values(program, y_pred, y_true)]
+        for y_pred, y_true in probes()
+    ]
+    verdicts = []
+    for row, tree in enumerate(trees):
+        results = [(float(v[row]), bool(f[row]), float(m[row])) for v, f, m in per_probe]
+        verdicts.append(_judge(tree, results, screen))
+    if screen == "learnable" and any(v.ok for v in verdicts):
+        values = {
+            classes: np.asarray(_screen_values(program, *learnability.screen_inputs(classes)))
+            for classes in learnability.CLASSES
+        }
+        for row, verdict in enumerate(verdicts):
+            reason = learnability.judge({c: v[row] for c, v in values.items()})
+            if verdict.ok and reason:
+                verdicts[row] = Verdict(False, reason)
+    return verdicts
+
+
+def check_validity_batch(
+    trees: Sequence[Tree], max_nodes: int = NODE_CAP, screen: str = "thesis"
+) -> list[Verdict]:
+    """The verdict of `screen` on each tree; a tree over the node cap is rejected as such."""
+    check_screen(screen)
     verdicts: dict[int, Verdict] = {}
     fitting = []
     for i, tree in enumerate(trees):
@@ -99,18 +164,11 @@ def check_validity_batch(trees: Sequence[Tree], max_nodes: int = NODE_CAP) -> li
             fitting.append(i)
     for start in range(0, len(fitting), CHUNK):
         chunk = fitting[start : start + CHUNK]
-        padded = [trees[i] for i in chunk] + [trees[chunk[0]]] * (CHUNK - len(chunk))
-        program = encode_batch(padded, max_nodes)
-        per_probe = [
-            [np.asarray(x) for x in _probe_values(program, y_pred, y_true)]
-            for y_pred, y_true in probes()
-        ]
-        for row, i in enumerate(chunk):
-            results = [(float(v[row]), bool(f[row]), float(m[row])) for v, f, m in per_probe]
-            verdicts[i] = _judge(trees[i], results)
+        found = _chunk_verdicts([trees[i] for i in chunk], max_nodes, screen)
+        verdicts.update(zip(chunk, found, strict=True))
     return [verdicts[i] for i in range(len(trees))]
 
 
-def check_validity(tree: Tree, max_nodes: int = NODE_CAP) -> Verdict:
-    """The filter's verdict on one tree."""
-    return check_validity_batch([tree], max_nodes)[0]
+def check_validity(tree: Tree, max_nodes: int = NODE_CAP, screen: str = "thesis") -> Verdict:
+    """The verdict of `screen` on one tree."""
+    return check_validity_batch([tree], max_nodes, screen)[0]

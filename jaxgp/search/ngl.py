@@ -44,7 +44,7 @@ def ngl_children(
             return fresh_tree(rng, config)
 
         parents.append((parent, second_parent))
-    return make_children(parents, rng, config)
+    return make_children(parents, rng, config, trees)
 
 
 def select(

@@ -21,6 +21,7 @@ from jaxgp.data.augment import AugmentConfig
 from jaxgp.data.registry import get_spec
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
+from jaxgp.expr.validity import LEGACY_SCREEN
 from jaxgp.fitness import check_metric
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
@@ -65,7 +66,8 @@ class RunSettings:
         """The settings of `config.json`; `ConfigError` when it holds something else."""
         try:
             search = dict(data["search"])
-            search["tree"] = TreeConfig(**search["tree"])
+            # runs made before the thesis's signed filter: keep what they ran with
+            search["tree"] = TreeConfig(**{"screen": LEGACY_SCREEN, **search["tree"]})
             train = dict(data["train"])
             train["augment"] = AugmentConfig(**train["augment"])
             return RunSettings(
@@ -106,6 +108,7 @@ def build_settings(
     seed: int | None = None,
     data_dir: str | None = None,
     candidates_per_batch: str | int | None = None,
+    screen: str | None = None,
 ) -> RunSettings:
     """Validated settings; a `None` option keeps `base`'s value, or the scale's default."""
     from jaxgp.search.algorithms import ALGORITHMS
@@ -130,7 +133,10 @@ def build_settings(
         generations=_pick(generations, sb.search.generations if sb else None, preset.generations),
         sample_size=_pick(sample_size, kept.sample_size if kept else None, None),
         top_n=_pick(top_n, kept.top_n if kept else None, None),
-        tree=base.search.tree if base else TreeConfig(),
+        tree=dataclasses.replace(
+            base.search.tree if base else TreeConfig(),
+            screen=_pick(screen, base.search.tree.screen if base else None, preset.screen),
+        ),
     )
     names = tuple(datasets) if datasets else (sb.datasets if sb else preset.datasets)
     for name in names:

@@ -61,18 +61,20 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class Scale:
-    """A preset: search size, training epochs, dataset suite and model."""
+    """A preset: search size, training epochs, dataset suite, model and the validity screen
+    of its trees (`thesis` or `learnable`: `jaxgp.expr.validity`)."""
 
     population: int
     generations: int
     epochs: int
     datasets: tuple[str, ...]
     model: str
+    screen: str = "thesis"
 
 
 THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")
 SCALES: dict[str, Scale] = {
-    "tiny": Scale(8, 2, 1, ("digits",), "small_cnn"),
+    "tiny": Scale(8, 2, 10, ("digits",), "small_cnn"),
     "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3"),
     "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3"),
 }

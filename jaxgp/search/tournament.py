@@ -46,7 +46,7 @@ def tournament_children(
             return fresh_tree(rng, config)
 
         parents.append((parent, second_parent))
-    return make_children(parents, rng, config)
+    return make_children(parents, rng, config, [i.tree for i in population])
 
 
 class Tournament(Search):

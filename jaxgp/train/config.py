@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from jaxgp.data.augment import AugmentConfig
@@ -116,6 +117,21 @@ class TrainConfig:
             )
         if not 0 <= self.memory_margin < 1:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
+
+    def for_dataset(self, name: str) -> TrainConfig:
+        """This recipe for dataset `name`: a horizontal flip left to the dataset (None) is
+        decided by its registry entry (a name the registry does not know: flipped)."""
+        if self.augment.horizontal_flip is not None:
+            return self
+        from jaxgp.data.registry import get_spec
+        from jaxgp.errors import JaxgpError
+
+        try:
+            flip = get_spec(name).horizontal_flip
+        except JaxgpError:
+            flip = True
+        augment = dataclasses.replace(self.augment, horizontal_flip=flip)
+        return dataclasses.replace(self, augment=augment)
 
     def program(self) -> ProgramSpec:
         """The part of this configuration that the compiled programs depend on."""

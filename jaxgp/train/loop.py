@@ -124,6 +124,7 @@ def train_candidates(
         data = (
             dataset if isinstance(dataset, DeviceDataset) else DeviceDataset.from_dataset(dataset)
         )
+        config = config.for_dataset(data.name)
         functions = build_functions(data.num_classes, data.image_shape, config)
         decision = decide(len(specs), data, config, functions, progress)
         k = round_up_to_devices(decision.k)

@@ -3,7 +3,7 @@
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.search import SCALES, SearchConfig, build_settings
+from jaxgp.search import SCALES, SearchConfig, build_settings, get_scale
 from jaxgp.search.run_settings import RunSettings, differences, evaluation_key
 
 
@@ -15,7 +15,7 @@ def test_thesis_defaults():
 
 @pytest.mark.parametrize(
     "scale, p, t, epochs, model",
-    [("tiny", 8, 2, 1, "small_cnn"), ("small", 8, 4, 6, "inception_v3"),
+    [("tiny", 8, 2, 10, "small_cnn"), ("small", 8, 4, 6, "inception_v3"),
      ("large", 8, 12, 10, "inception_v3")],
 )  # fmt: skip
 def test_scales_follow_table_4_1(scale, p, t, epochs, model):
@@ -69,3 +69,20 @@ def test_round_trip_and_differences():
 def test_options_default_to_the_stored_settings_on_resume():
     stored = build_settings("evolve", algorithm="ngl", population=4, seed=9, fitness="loss")
     assert build_settings("evolve", base=stored) == stored
+
+
+def test_the_screen_is_a_setting_recorded_in_the_configuration():
+    settings = build_settings("evolve", screen="learnable")
+    assert settings.search.tree.screen == "learnable"
+    assert RunSettings.from_dict(settings.to_dict()).search.tree.screen == "learnable"
+    assert build_settings("evolve").search.tree.screen == get_scale("tiny").screen
+    with pytest.raises(ConfigError, match="unknown screen 'strict'; valid: thesis, learnable"):
+        build_settings("evolve", screen="strict")
+
+
+def test_a_configuration_written_before_the_screen_existed_resumes_with_the_legacy_rules():
+    data = build_settings("evolve").to_dict()
+    del data["search"]["tree"]["screen"]
+    stored = RunSettings.from_dict(data)
+    assert stored.search.tree.screen == "legacy"
+    assert build_settings("evolve", base=stored).search.tree.screen == "legacy"

@@ -124,6 +124,7 @@ def test_the_training_epoch_compiles_once_across_the_epochs_of_a_call(digits):
     # a batch size no other test uses: the functions are cached on what changes programs
     config = TrainConfig(epochs=3, candidates_per_batch=2, seed=11, batch_size=48)
     train_candidates(["ce", "ngl"], digits, config)
+    config = config.for_dataset(digits.name)  # the flip the trainer used for digits
     functions = build_functions(digits.num_classes, digits.image_shape, config)
     if not hasattr(functions.epoch_program, "_cache_size"):
         pytest.skip("this jax has no jit cache size to read")
@@ -174,3 +175,14 @@ def test_an_accelerator_training_step_never_makes_the_device_wait_for_the_host(
     flow = hlo_loops_and_conditionals(functions.epoch_program.lower(*arguments).compile().as_text())
     assert flow["while_unknown_trip_count"] == 0
     assert flow["conditional"] == 0
+
+
+def test_digits_train_without_horizontal_flips_unless_asked_and_cifar10_with_them():
+    from jaxgp.data.augment import AugmentConfig
+
+    config = TrainConfig()
+    assert config.for_dataset("digits").augment.horizontal_flip is False
+    assert config.for_dataset("cifar10").augment.horizontal_flip is True
+    assert config.for_dataset("synthetic:cifar10").augment.horizontal_flip is True
+    asked = TrainConfig(augment=AugmentConfig(horizontal_flip=True))
+    assert asked.for_dataset("digits") is asked

@@ -1,0 +1,73 @@
+"""The variation step's rules: children pass the filter and are no clones, and the random
+second parent passes the filter too; runs made before these rules keep theirs."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from jaxgp.expr.generate import TreeConfig, random_trees
+from jaxgp.expr.parse import parse
+from jaxgp.expr.validity import check_validity_batch
+from jaxgp.search.population import fresh_tree, make_children, vary
+from jaxgp.search.scales import SearchConfig
+
+
+def _config(screen="thesis", **rates):
+    return SearchConfig(population=8, generations=1, tree=TreeConfig(screen=screen), **rates)
+
+
+def _children(config, seed, members, parents):
+    rng = np.random.default_rng(seed)
+    pairs = [(parent, lambda r, c=config: fresh_tree(r, c)) for parent in parents]
+    return make_children(pairs, rng, config, members)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_child_is_a_clone_of_a_parent_or_a_member(seed):
+    # No mutation and a crossover with one leaf would often give a parent back.
+    config = _config(subtree_rate=0.0, point_rate=0.0)
+    members = random_trees(np.random.default_rng(seed), 8)
+    children = _children(config, seed, members, members)
+    assert len(children) == 8
+    assert not {str(c) for c in children} & {str(m) for m in members}
+    assert all(v.ok for v in check_validity_batch(children))
+
+
+def test_variation_alone_does_give_clones_back_so_the_rule_matters():
+    config = _config(subtree_rate=0.0, point_rate=0.0)
+    members = random_trees(np.random.default_rng(0), 8)
+    rng = np.random.default_rng(0)
+    tries = [vary(m, lambda r: members[0], rng, config) for m in members * 25]
+    assert any(str(child) in {str(m) for m in members} for child, _ in tries)
+
+
+def test_a_run_with_the_legacy_screen_keeps_its_clones():
+    legacy = dataclasses.replace(_config(subtree_rate=0.0, point_rate=0.0),
+                                 tree=TreeConfig(screen="legacy"))  # fmt: skip
+    members = random_trees(np.random.default_rng(3), 8, config=legacy.tree)
+    found = [_children(legacy, seed, members, members) for seed in range(20)]
+    assert any(str(c) in {str(m) for m in members} for kids in found for c in kids)
+
+
+@pytest.mark.parametrize("screen", ["thesis", "learnable"])
+def test_the_random_second_parent_passes_the_filter(screen):
+    config = _config(screen)
+    rng = np.random.default_rng(5)
+    seconds = [fresh_tree(rng, config) for _ in range(12)]
+    assert all(v.ok for v in check_validity_batch(seconds, screen=screen))
+
+
+def test_the_learnable_screen_holds_for_every_child():
+    config = _config("learnable")
+    members = random_trees(np.random.default_rng(1), 8, config=config.tree)
+    children = _children(config, 1, members, members)
+    assert all(v.ok for v in check_validity_batch(children, screen="learnable"))
+    assert all(v.ok for v in check_validity_batch(members, screen="learnable"))
+
+
+def test_a_clone_check_compares_canonical_text():
+    config = _config(subtree_rate=0.0, point_rate=0.0)
+    parent = parse("y_pred * (y_true + 1)")
+    children = _children(config, 0, [parse("(y_true + 1.0) * y_pred")], [parent])
+    assert str(children[0]) not in {str(parent), "y_pred * (y_true + 1.0)"}
