@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jaxgp.errors import ConfigError
-from jaxgp.report import figures, tables, timing
+from jaxgp.report import figures, tables, timing, verification
 from jaxgp.report.run_data import RunData, load_run
 
 FITNESS_PNG = "fitness.png"
@@ -116,6 +116,7 @@ def render(run: RunData, out: Path) -> str:
         "",
         tables.accuracy(run).markdown(),
     ]
+    md += verification.section(run, out)
     md += [
         "",
         "## Execution time (thesis Table 4.4)",
