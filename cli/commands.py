@@ -6,5 +6,6 @@ from jaxgp.cli import (  # noqa: F401
     expr_commands,
     model_commands,
     report_commands,
-    train_commands,  # noqa: F401
+    train_commands,
+    verify_commands,
 )

@@ -3,11 +3,11 @@
 - `best_losses`: each algorithm's best loss (expression, wins, average improvement);
 - `accuracy`: validation and test accuracy of each algorithm's best loss per dataset against
   CE (thesis Tables 4.2 and 4.3);
-- `execution_time`: each phase's wall time and compilations (Table 4.4), and
-  `time_reduction`, the tournament's reduction against NGL in percent;
 - `evaluations`: evaluations, cache hits and failed candidates per phase, from the ledger;
 - `best_per_generation`: the best individual of every generation (Figures 4.5 and 4.6);
 - `top_losses`: the best distinct losses of the whole ledger.
+
+The execution-time tables (Table 4.4) are in `jaxgp.report.timing`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from jaxgp.fitness import Scores
 from jaxgp.report.run_data import RunData, best_of
-from jaxgp.search.records import Evaluation, Phase
+from jaxgp.search.records import Evaluation
 
 DASH = "–"
 
@@ -54,19 +54,20 @@ def _numeric(cell: str) -> bool:
     return True
 
 
-def _number(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """`value` as a float when it is a finite number, else None."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
     return None
 
 
 def fmt(value: Any, digits: int = 4) -> str:
-    number = _number(value)
+    number = finite(value)
     return DASH if number is None else f"{number:.{digits}f}"
 
 
 def fmt_seconds(value: Any) -> str:
-    number = _number(value)
+    number = finite(value)
     return DASH if number is None else f"{number:.1f}"
 
 
@@ -119,81 +120,6 @@ def _accuracies(scores: Scores | None) -> list[str]:
     if scores is None:
         return [DASH, DASH]
     return [fmt(scores.val_accuracy), fmt(scores.test_accuracy)]
-
-
-def execution_time(run: RunData) -> Table:
-    """Wall time, compilations and summed training time per phase (Table 4.4)."""
-    headers = (
-        "phase",
-        "wall s",
-        "wall s excl. compilation",
-        "compilations",
-        "compile s",
-        "training s (ledger)",
-    )
-    rows = []
-    for label in run.labels:
-        phase = run.phase(label) or Phase()
-        if run.phase(label) is None and not run.records_of(label):
-            continue
-        rows.append(
-            (
-                label,
-                fmt_seconds(phase.wall_seconds),
-                fmt_seconds(phase.wall_seconds_excluding_compilation),
-                _count(phase.compilations),
-                fmt_seconds(phase.compile_seconds),
-                fmt_seconds(run.training_seconds(label)),
-            )
-        )
-    if run.summary is not None:
-        s = run.summary
-        rows.append(
-            (
-                "whole run",
-                fmt_seconds(s.wall_seconds),
-                fmt_seconds(_excluding(s.wall_seconds, s.compile_seconds)),
-                _count(s.compilations),
-                fmt_seconds(s.compile_seconds),
-                fmt_seconds(sum(r.seconds for r in run.records)),
-            )
-        )
-    return Table(headers, tuple(rows))
-
-
-def _count(value: int | None) -> str:
-    return DASH if value is None else str(value)
-
-
-def _excluding(wall: Any, compile_seconds: Any) -> float | None:
-    wall, compile_seconds = _number(wall), _number(compile_seconds)
-    if wall is None or compile_seconds is None:
-        return None
-    return max(0.0, wall - compile_seconds)
-
-
-def change_percent(ngl: Any, tournament: Any) -> float | None:
-    """Change of the tournament against NGL in percent (negative: the tournament is faster)."""
-    ngl, tournament = _number(ngl), _number(tournament)
-    if ngl is None or tournament is None or ngl == 0:
-        return None
-    return (tournament - ngl) / ngl * 100.0
-
-
-def time_reduction(run: RunData) -> dict[str, float | None]:
-    """The tournament's change against NGL, in percent, by wall time (with and without
-    compilation), by summed training time in the ledger and by evaluation count."""
-    ngl, tournament = run.phase("ngl") or Phase(), run.phase("tournament") or Phase()
-    return {
-        "wall": change_percent(ngl.wall_seconds, tournament.wall_seconds),
-        "wall_excluding_compilation": change_percent(
-            ngl.wall_seconds_excluding_compilation, tournament.wall_seconds_excluding_compilation
-        ),
-        "training": change_percent(run.training_seconds("ngl"), run.training_seconds("tournament")),
-        "expected_evaluations": change_percent(
-            run.expected_evaluations("ngl"), run.expected_evaluations("tournament")
-        ),
-    }
 
 
 def evaluations(run: RunData) -> Table:

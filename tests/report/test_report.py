@@ -1,12 +1,13 @@
 """`jaxgp report` on a finished run, on one cut off mid-generation, and on bad input."""
 
 import json
+import shutil
 from collections import Counter
 
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.report import load_run, tables, write_report
+from jaxgp.report import load_run, tables, timing, write_report
 from jaxgp.report.document import MISSING_HISTORY
 from jaxgp.report.run_data import best_of
 from jaxgp.search.records import Evaluation
@@ -90,19 +91,63 @@ def test_accuracy_and_time_tables_match_the_summary(finished):
             best = summary["algorithms"][name]["best"]["datasets"][dataset]
             assert cells[f"{name} val"] == f"{best['val_accuracy']:.4f}"
             assert cells[f"{name} test"] == f"{best['test_accuracy']:.4f}"
-    timing = tables.execution_time(run)
+    times = timing.execution_time(run)
     for name in ("ngl", "tournament"):
         phase = summary["algorithms"][name]
-        cells = row(timing, name)
+        cells = row(times, name)
         assert cells["wall s"] == f"{phase['wall_seconds']:.1f}"
         assert cells["compilations"] == str(phase["compilations"])
-    assert row(timing, "whole run")["compilations"] == str(summary["compilations"])
+    assert row(times, "whole run")["compilations"] == str(summary["compilations"])
     ngl, tournament = (summary["algorithms"][n]["wall_seconds"] for n in ("ngl", "tournament"))
-    change = tables.time_reduction(run)
+    change = timing.time_reduction(run)
     assert change["wall"] == pytest.approx((tournament - ngl) / ngl * 100)
     assert change["expected_evaluations"] == pytest.approx((9 - 24) / 24 * 100)
+    initial = summary["initial"]["wall_seconds"]
+    assert change["thesis_wall"] == pytest.approx(
+        ((tournament + initial) - (ngl + initial)) / (ngl + initial) * 100
+    )
     text = write_report(finished).read_text()
-    assert f"{change['wall']:+.1f} % wall time" in text
+    assert f"thesis-accounting change: {change['thesis_wall']:+.1f} % here" in text
+    assert f"| {change['wall']:+.1f} % |" in timing.accountings(run).markdown() in text
+
+
+def with_times(run_dir, initial, ngl, tournament, compile_seconds):
+    """`run_dir`'s summary with these wall times, each phase compiling `compile_seconds`."""
+    path = run_dir / "summary.json"
+    summary = json.loads(path.read_text())
+    for phase, wall in (
+        (summary["initial"], initial),
+        *(
+            (summary["algorithms"][name], wall)
+            for name, wall in (("ngl", ngl), ("tournament", tournament))
+        ),
+    ):
+        phase["wall_seconds"] = wall
+        phase["compile_seconds"] = compile_seconds
+        phase["wall_seconds_excluding_compilation"] = wall - compile_seconds
+    path.write_text(json.dumps(summary))
+    return run_dir
+
+
+def test_time_change_in_jaxgp_and_thesis_accounting(finished, tmp_path):
+    run_dir = shutil.copytree(finished, tmp_path / "run")
+    # initial 100 s, NGL 300 s, tournament 100 s; each phase compiled for 20 s
+    run = load_run(with_times(run_dir, 100.0, 300.0, 100.0, 20.0))
+    change = timing.time_reduction(run)
+    assert change["wall"] == pytest.approx((100 - 300) / 300 * 100)  # -66.7 %
+    assert change["wall_excluding_compilation"] == pytest.approx((80 - 280) / 280 * 100)
+    assert change["thesis_wall"] == pytest.approx((200 - 400) / 400 * 100)  # -50.0 %
+    assert change["thesis_wall_excluding_compilation"] == pytest.approx((160 - 360) / 360 * 100)
+    table = timing.accountings(run)
+    assert table.rows == (
+        (timing.JAXGP, "300.0", "100.0", "-66.7 %"),
+        (timing.THESIS, "400.0", "200.0", "-50.0 %"),
+        (timing.JAXGP + timing.EXCLUDING, "280.0", "80.0", "-71.4 %"),
+        (timing.THESIS + timing.EXCLUDING, "360.0", "160.0", "-55.6 %"),
+    )
+    text = write_report(run_dir).read_text()
+    assert table.markdown() in text
+    assert "thesis-accounting change: -50.0 % here (-55.6 % excluding compilation)" in text
 
 
 def test_best_losses_and_best_per_generation(finished):
@@ -140,11 +185,12 @@ def test_run_cut_off_in_the_middle(stopped, tmp_path):
     kept = [Evaluation.from_dict(r) for r in records if r["algorithm"] in ("initial", "ngl")]
     expected = best_of(kept)
     assert row(tables.best_losses(run), "ngl")["best loss"] == f"`{expected.expression}`"
-    assert row(tables.execution_time(run), "ngl")["wall s"] == tables.DASH
+    assert row(timing.execution_time(run), "ngl")["wall s"] == tables.DASH
     assert [r[0] for r in tables.best_per_generation(run).rows] == ["0", "1"]
     text = write_report(stopped, tmp_path / "out").read_text()
     assert "in progress" in text and "generations ended: ngl 1/3, tournament 0/3" in text
     assert "available when the run has finished" in text
+    assert all(cell == tables.DASH for r in timing.accountings(run).rows for cell in r[1:])
     assert "truncated last line" in text  # listed under Notes
     assert (tmp_path / "out" / "fitness.png").read_bytes().startswith(PNG)
 
