@@ -48,8 +48,10 @@ def _register() -> None:
 def main() -> None:
     """Run the app; a `JaxgpError` becomes `error: <message>` and exit code 2."""
     _register()
+    from jaxgp.cli.main import app as registered  # under `python -m` this module is __main__
+
     try:
-        app(standalone_mode=True)
+        registered(standalone_mode=True)
     except JaxgpError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -10,6 +10,7 @@ import pytest
 
 from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.paired import BETTER, NO_EVIDENCE, WORSE, paired_difference
+from jaxgp.search import get_scale
 from jaxgp.search.rundir import dumps
 from jaxgp.verify import verification_seeds, verify
 from jaxgp.verify_result import DatasetVerification, VerifyResult, read_verification
@@ -140,16 +141,20 @@ def test_overrides_and_the_tiny_recipe_for_an_expression():
     assert all(call.config.epochs == 3 for call in recorder.calls)
     recorder = Recorder()
     verify("y_pred - y_true", seeds=2, train_fn=recorder.train, load_fn=recorder.load)
-    assert recorder.calls[0].config.epochs == 1 and recorder.loads[0][0] == "digits"
+    tiny = get_scale("tiny").epochs
+    assert recorder.calls[0].config.epochs == tiny and recorder.loads[0][0] == "digits"
 
 
 def test_results_hold_each_seed_and_the_statistics_of_those():
     recorder = Recorder()
     result = verify("y_pred - y_true", seeds=4, train_fn=recorder.train, load_fn=recorder.load)
     (dataset,) = result.datasets
-    expected = [fake_result("y_pred - y_true", "digits", 1, s).test_accuracy for s in result.seeds]
+    tiny = get_scale("tiny").epochs
+    expected = [
+        fake_result("y_pred - y_true", "digits", tiny, s).test_accuracy for s in result.seeds
+    ]
     assert list(dataset.loss_accuracy) == expected
-    assert list(dataset.ce_accuracy) == [fake_result("ce", "digits", 1, 0).test_accuracy] * 4
+    assert list(dataset.ce_accuracy) == [fake_result("ce", "digits", tiny, 0).test_accuracy] * 4
     data = dataset.to_dict()
     assert data["loss_mean"] == pytest.approx(np.mean(expected))
     assert data["loss_std"] == pytest.approx(np.std(expected, ddof=1))
