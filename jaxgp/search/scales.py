@@ -6,8 +6,9 @@ configuration where they do not fit (P < 2, T < 0, N < 1, N > G, G > P, a rate o
 [0, 1]) raises `ConfigError`.
 
 Scales: `small` (population 8, 4 generations, 6 epochs) and `large` (8, 12, 10) train
-inception_v3 on cifar10, fashion_mnist and cifar100 as in the thesis; `tiny` (8, 2, 1) trains
-small_cnn on the bundled digits and runs offline in minutes on a CPU.
+inception_v3 on cifar10, fashion_mnist and cifar100 as in the thesis; `tiny` (8, 2, 10)
+trains small_cnn on the bundled digits, where CE reaches 0.97 test accuracy, and runs
+offline in seconds on a CPU. Every scale screens trees for learnability (`learnable`).
 """
 
 from __future__ import annotations
@@ -73,10 +74,13 @@ class Scale:
 
 
 THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")
+# Every scale screens its trees for learnability: of 64 random trees that pass the thesis's
+# filter, 20% learned digits with the tiny recipe (test accuracy at least twice chance);
+# of 64 that also pass the screen, 92% (benchmarks/RESULTS.md). --screen thesis turns it off.
 SCALES: dict[str, Scale] = {
-    "tiny": Scale(8, 2, 10, ("digits",), "small_cnn"),
-    "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3"),
-    "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3"),
+    "tiny": Scale(8, 2, 10, ("digits",), "small_cnn", "learnable"),
+    "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3", "learnable"),
+    "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3", "learnable"),
 }
 DEFAULT_SCALE = "tiny"
 
