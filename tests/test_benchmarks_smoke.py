@@ -63,6 +63,10 @@ def smoke_runs(tmp_path_factory):
             sys.executable, str(BENCHMARKS / "interpreter.py"), "--smoke",
             "--json", str(out / "interpreter.json"),
         ],
+        "screen": [
+            sys.executable, str(BENCHMARKS / "screen.py"), "--smoke",
+            "--json", str(out / "screen.json"),
+        ],
         "compare": [
             sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
             "--json", str(out / "compare.json"), "--markdown", str(out / "compare.md"),
@@ -210,3 +214,12 @@ def test_compare_smoke_keras(smoke_runs):
     assert _positive(ratios["jaxgp K=1"]["vs_keras"])
     for row in report["projection"]:
         assert _positive(row["keras_s"]) and _positive(row["speedup"])
+
+
+def test_screen_smoke(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["screen"]
+    assert code == 0, stderr[-3000:]
+    assert set(report["learn_fraction"]) == {"thesis", "learnable"}
+    assert all(0.0 <= f <= 1.0 for f in report["learn_fraction"].values())
+    assert len(report["accuracies"]["learnable"]) == report["trees"] == 4
+    assert all(_positive(s) for s in report["seconds_per_tree"].values())

@@ -30,7 +30,7 @@ import numpy as np
 from jaxgp.errors import ConfigError
 from jaxgp.expr import learnability
 from jaxgp.expr.interpreter import program_loss
-from jaxgp.expr.lower import FORM_OF_STRATEGY, default_strategy
+from jaxgp.expr.lower import FORM_OF_STRATEGY, default_strategy, over_candidates
 from jaxgp.expr.program import NODE_CAP, Program, encode_batch
 from jaxgp.expr.tree import Tree
 
@@ -74,20 +74,26 @@ def _loss() -> partial:
     return partial(program_loss, form=FORM_OF_STRATEGY[default_strategy()])
 
 
+def _over_trees(fn):
+    """`fn(program)` for each of K trees, the backend's way (`map` on a CPU: the switch
+    form's conditionals then skip all but one primitive per row and the padding rows)."""
+    return over_candidates(fn, (0,), default_strategy())
+
+
 @jax.jit
 def _probe_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
     def one(program):
         value, grad = jax.value_and_grad(_loss(), argnums=1)(program, y_pred, y_true)
         return value, jnp.all(jnp.isfinite(grad)), jnp.max(jnp.abs(grad))
 
-    return jax.vmap(one)(program)
+    return _over_trees(one)(program)
 
 
 @jax.jit
 def _screen_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
     """[K trees, points] loss values at each of the screen's points."""
     at_points = jax.vmap(_loss(), in_axes=(None, 0, None))
-    return jax.vmap(lambda p: at_points(p, y_pred, y_true))(program)
+    return _over_trees(lambda p: at_points(p, y_pred, y_true))(program)
 
 
 def _in_range(value: float, screen: str, probe: str) -> str:
