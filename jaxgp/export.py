@@ -301,17 +301,9 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
 
 
 def _run_origin(path: Path) -> LossSource:
-    from jaxgp.report.run_data import load_run
+    from jaxgp.report.run_data import load_best
 
-    run = load_run(path)
-    best = run.best_overall()
-    if best is None:
-        raise ConfigError(f"{path} has no evaluations in its ledger yet: nothing to export")
-    algorithm, record = best
-    try:
-        tree = parse(record.expression)
-    except ExpressionError as error:
-        raise ConfigError(f"{path}: the best record has no readable expression ({error})") from None
+    run, algorithm, record, tree = load_best(path, "export")
     if record.failed:
         fitness = "its training failed"
     else:

@@ -63,18 +63,10 @@ class VerifyPlan:
 
 
 def _run_plan(path: Path) -> tuple[LossSpec, str, Any]:
-    from jaxgp.report.run_data import load_run
+    from jaxgp.report.run_data import load_best
 
-    run = load_run(path)
-    best = run.best_overall()
-    if best is None:
-        raise ConfigError(f"{path} has no best loss yet: nothing to verify")
-    algorithm, candidate = best
-    try:
-        loss = resolve_loss(candidate.expression)
-    except ExpressionError as error:
-        raise ConfigError(f"{path}: the best loss is not a readable expression ({error})") from None
-    return loss, f"the best loss of run {path}, found by {algorithm}", run.settings
+    run, algorithm, _, tree = load_best(path, "verify")
+    return resolve_loss(tree), f"the best loss of run {path}, found by {algorithm}", run.settings
 
 
 def _loss(target: str) -> LossSpec:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxgp.errors import ConfigError
+from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.records import Candidate, Evaluation, Member, Phase, Snapshot, Summary
@@ -189,3 +190,22 @@ def load_run(path: str | Path) -> RunData:
         ignored=ignored,
         warnings=warnings,
     )
+
+
+def load_best(path: str | Path, what: str) -> tuple[RunData, str, Candidate, Tree]:
+    """(the run, the algorithm that found it, its best loss, as a tree) of a run directory,
+    for `what` (`export`, `verify`); `ConfigError` when the run has none or it is not a
+    readable expression."""
+    from jaxgp.errors import ExpressionError
+    from jaxgp.expr.parse import parse
+
+    run = load_run(path)
+    best = run.best_overall()
+    if best is None:
+        raise ConfigError(f"{path} has no evaluations in its ledger yet: nothing to {what}")
+    algorithm, candidate = best
+    try:
+        tree = parse(candidate.expression)
+    except ExpressionError as error:
+        raise ConfigError(f"{path}: the best loss is not a readable expression ({error})") from None
+    return run, algorithm, candidate, tree
