@@ -34,6 +34,7 @@ from typing import Any
 
 from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.losses import LossSpec, resolve_loss
+from jaxgp.search.run_settings import check_datasets, check_model
 from jaxgp.search.rundir import write_json_atomic
 from jaxgp.search.scales import get_scale
 from jaxgp.train.config import TrainConfig
@@ -93,9 +94,6 @@ def plan_verification(
 ) -> VerifyPlan:
     """Check the input and resolve the loss and recipe of a verification (see `verify`);
     `ConfigError` (or `ExpressionError`) for bad input."""
-    from jaxgp.data.registry import get_spec
-    from jaxgp.models.registry import MODELS
-
     if seeds < 2:
         raise ConfigError(f"seeds must be at least 2 for a confidence interval, got {seeds}")
     if Path(target).is_dir():
@@ -107,14 +105,8 @@ def plan_verification(
         scale = get_scale(DEFAULT_SCALE)
         base = TrainConfig(model=scale.model, epochs=scale.epochs)
         names = scale.datasets
-    names = tuple(datasets) if datasets else tuple(names)
-    for name in names:
-        get_spec(name)
-    if len(set(names)) != len(names):
-        raise ConfigError(f"a dataset is listed twice: {', '.join(names)}")
-    model = model if model is not None else base.model
-    if model not in MODELS:
-        raise ConfigError(f"unknown model {model!r}; valid models: {', '.join(sorted(MODELS))}")
+    names = check_datasets(tuple(datasets) if datasets else tuple(names))
+    model = check_model(model if model is not None else base.model)
     config = dataclasses.replace(
         base, model=model, epochs=epochs if epochs is not None else base.epochs,
         seed=seed + SEED_OFFSET,

@@ -85,10 +85,22 @@ class RunSettings:
             raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
 
 
-def _model_names() -> list[str]:
+def check_datasets(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` if each is a known dataset and none is listed twice; else `ConfigError`."""
+    for name in names:
+        get_spec(name)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a dataset is listed twice: {', '.join(names)}")
+    return names
+
+
+def check_model(name: str) -> str:
+    """`name` if it is a known model; else `ConfigError` naming the valid ones."""
     from jaxgp.models.registry import MODELS
 
-    return sorted(MODELS)
+    if name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(sorted(MODELS))}")
+    return name
 
 
 def build_settings(
@@ -139,15 +151,8 @@ def build_settings(
         ),
     )
     names = tuple(datasets) if datasets else (sb.datasets if sb else preset.datasets)
-    for name in names:
-        get_spec(name)
-    if len(set(names)) != len(names):
-        raise ConfigError(f"a dataset is listed twice: {', '.join(names)}")
-    model_name = _pick(model, sb.train.model if sb else None, preset.model)
-    if model_name not in _model_names():
-        raise ConfigError(
-            f"unknown model {model_name!r}; valid models: {', '.join(_model_names())}"
-        )
+    names = check_datasets(names)
+    model_name = check_model(_pick(model, sb.train.model if sb else None, preset.model))
     run_seed = _pick(seed, base.seed if base else None, 0)
     if run_seed < 0:
         raise ConfigError(f"seed must be 0 or more, got {run_seed}")
