@@ -88,8 +88,7 @@ def train_on(
         Training(
             store.eval_key, algorithm, generation, dataset.name, tuple(expressions),
             tuple(trained), decision.to_dict() if decision is not None else None,
-        ),
-        decision,
+        )
     )  # fmt: skip
     if decision is not None:
         progress.batching(dataset.name, decision)

@@ -99,11 +99,12 @@ class EvaluationStore:
         queue = self._calls.get(_call(algorithm, generation, dataset, expressions))
         return list(queue.popleft().results) if queue else None
 
-    def record_training(self, training: Training, decision: Any = None) -> None:
+    def record_training(self, training: Training) -> None:
         if self.run is not None:
             self.run.append_training(training)
+        decision = training.batching
         if decision is not None:
             entry = self.batching.setdefault(training.dataset, {"k_by_candidates": {}})
-            entry["k_by_candidates"][str(len(training.expressions))] = decision.k
+            entry["k_by_candidates"][str(len(training.expressions))] = decision["k"]
             if len(training.expressions) > 1 or "source" not in entry:
-                entry.update({k: v for k, v in decision.to_dict().items() if k != "k"})
+                entry.update({k: v for k, v in decision.items() if k != "k"})
