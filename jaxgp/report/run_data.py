@@ -11,7 +11,6 @@ from `Fitness.sort_key` through each record's `sort_key`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,7 @@ from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.records import Candidate, Evaluation, Member, Phase, Snapshot, Summary
 from jaxgp.search.run_settings import RunSettings
 from jaxgp.search.rundir import RunDir
-
-STATUSES = ("trained", "cached", "failed")
+from jaxgp.search.summary import STATUSES, ledger_counts
 
 
 def best_of(records: Sequence[Any]) -> Any:
@@ -104,9 +102,11 @@ class RunData:
 
     def counts(self, label: str | None = None) -> dict[str, int]:
         """Evaluations and how many per status, for one label or (None) the whole ledger."""
-        records = self.records if label is None else self.records_of(label)
-        counter = Counter(r.status for r in records)
-        return {"evaluations": len(records), **{s: counter.get(s, 0) for s in STATUSES}}
+        per_label = ledger_counts(self.records)
+        zero = dict.fromkeys(("evaluations", *STATUSES), 0)
+        if label is not None:
+            return per_label.get(label, zero)
+        return {k: sum(c[k] for c in per_label.values()) for k in zero}
 
     def training_seconds(self, label: str) -> float:
         return sum(r.seconds for r in self.records_of(label))

@@ -44,11 +44,14 @@ def candidate(individual: Individual, baselines: Mapping[str, Scores], metric: s
                                baselines, metric)  # fmt: skip
 
 
-def ledger_counts(ledger: Sequence[Evaluation], key: str) -> dict[str, dict[str, int]]:
-    """Per algorithm label: evaluations (ledger lines) and how many per status."""
+def ledger_counts(
+    ledger: Sequence[Evaluation], key: str | None = None
+) -> dict[str, dict[str, int]]:
+    """Per algorithm label: evaluations (ledger lines) and how many per status (only the
+    lines of evaluation key `key`, unless None)."""
     counts: dict[str, dict[str, int]] = {}
     for evaluation in ledger:
-        if evaluation.eval_key != key:
+        if key is not None and evaluation.eval_key != key:
             continue
         row = counts.setdefault(evaluation.algorithm, dict.fromkeys(("evaluations", *STATUSES), 0))
         row["evaluations"] += 1
