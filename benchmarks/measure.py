@@ -29,7 +29,7 @@ import numpy as np
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import train_batch_indices
-from jaxgp.losses import encode_losses, resolve_loss
+from jaxgp.losses import TREE_LOSSES, encode_losses, resolve_loss
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.capacity import abstract_epoch_arguments, compiled_footprint_bytes
 from jaxgp.train.placement import place_candidates, place_replicated
@@ -37,7 +37,7 @@ from jaxgp.train.state import EpochKeys, with_learning_rates
 from jaxgp.train.step import build_functions
 
 ROOT = Path(__file__).resolve().parent.parent
-LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
+LOSS = TREE_LOSSES["ngl"]
 
 #: Dense bfloat16 tensor-core peaks in FLOP/s (NVIDIA data sheets, SXM parts; no sparsity).
 PEAK_BF16 = {

@@ -46,7 +46,6 @@ PROBE_STEPS = 5
 PROBE_WARMUP = 2
 CLEAR_MARGIN = 1.10
 DECISIONS_FILE = "jaxgp-candidates-per-batch.json"
-_PROBE_LOSS = "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))"
 
 Progress = Callable[[str, int, int], None]
 
@@ -174,7 +173,7 @@ def _zeros_like(shapes):
 
 def _probe_arguments(functions: Functions, data, config: TrainConfig, k: int) -> tuple:
     """The host step's arguments for K candidates, placed as training places them."""
-    losses = place_candidates(encode_losses([resolve_loss(_PROBE_LOSS)] * k, config.max_nodes))
+    losses = place_candidates(encode_losses([resolve_loss("ngl")] * k, config.max_nodes))
     candidates = place_candidates(np.stack([np.asarray(jax.random.PRNGKey(i)) for i in range(k)]))
     state = place_candidates(_zeros_like(jax.eval_shape(functions.init, candidates)))
     keys = EpochKeys(place_replicated(np.asarray(jax.random.PRNGKey(0))), candidates)

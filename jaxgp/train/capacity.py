@@ -62,9 +62,3 @@ def compiled_footprint_bytes(compiled) -> int:
         - memory.alias_size_in_bytes
     )
     return max(int(total), 1)
-
-
-def epoch_footprint_bytes(functions: Functions, data, config: TrainConfig, k: int) -> int:
-    """XLA's memory analysis of the compiled training epoch for K candidates."""
-    arguments = abstract_epoch_arguments(functions, data, config, k)
-    return compiled_footprint_bytes(functions.epoch_program.lower(*arguments).compile())
