@@ -38,6 +38,18 @@ from jaxgp.expr.program import CODE, LEAF_OPCODES, Program
 FORMS = ("select", "switch")
 
 
+def _derivatives(primitive, a, b) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """A primitive's derivatives with respect to its first and second operand (zero for a
+    unary one), from its own JVP: exactly those of the protected function."""
+    ones, zeros = jnp.ones_like(a), jnp.zeros_like(a)
+    if primitive.arity == 1:
+        return jax.jvp(primitive.fn, (a,), (ones,))[1], zeros
+    return (
+        jax.jvp(primitive.fn, (a, b), (ones, zeros))[1],
+        jax.jvp(primitive.fn, (a, b), (zeros, ones))[1],
+    )
+
+
 # -- the select form --------------------------------------------------------------------------
 def _row_values(a, b, constant, y_pred, y_true) -> list[jnp.ndarray]:
     """Every opcode's value on a row's operands, in `OPCODES` order."""
@@ -49,15 +61,12 @@ def _row_values(a, b, constant, y_pred, y_true) -> list[jnp.ndarray]:
 
 def _row_derivatives(a, b) -> tuple[list[jnp.ndarray], list[jnp.ndarray]]:
     """Every opcode's derivative with respect to its first and its second operand."""
-    ones, zeros = jnp.ones_like(a), jnp.zeros_like(a)
+    zeros = jnp.zeros_like(a)
     to_a, to_b = [zeros] * len(LEAF_OPCODES), [zeros] * len(LEAF_OPCODES)
     for primitive in PRIMITIVES.values():
-        if primitive.arity == 1:
-            to_a.append(jax.jvp(primitive.fn, (a,), (ones,))[1])
-            to_b.append(zeros)
-        else:
-            to_a.append(jax.jvp(primitive.fn, (a, b), (ones, zeros))[1])
-            to_b.append(jax.jvp(primitive.fn, (a, b), (zeros, ones))[1])
+        d_a, d_b = _derivatives(primitive, a, b)
+        to_a.append(d_a)
+        to_b.append(d_b)
     return to_a, to_b
 
 
@@ -131,11 +140,8 @@ def _cotangent_branch(primitive):
     """Row cotangent g -> (to operand a, to operand b, to y_pred, to y_true)."""
 
     def cotangents(g, a, b):
-        ones, zeros = jnp.ones_like(a), jnp.zeros_like(a)
-        if primitive.arity == 1:
-            return g * jax.jvp(primitive.fn, (a,), (ones,))[1], zeros, zeros, zeros
-        d_a = jax.jvp(primitive.fn, (a, b), (ones, zeros))[1]
-        d_b = jax.jvp(primitive.fn, (a, b), (zeros, ones))[1]
+        d_a, d_b = _derivatives(primitive, a, b)
+        zeros = jnp.zeros_like(a)
         return g * d_a, g * d_b, zeros, zeros
 
     return cotangents
