@@ -43,10 +43,25 @@ Screen = Annotated[
         "default: the scale's",
     ),
 ]
+EarlyStop = Annotated[
+    str | None,
+    typer.Option(
+        "--early-stop",
+        help="baseline (default: stop a candidate at epoch 2, 4, 8.. when it is 40% (epoch 2) "
+        "or 20% behind CE at that epoch) | none (train every candidate fully, as the thesis)",
+    ),
+]
 
 
 def _improvement(value: float | None) -> str:
     return "failed" if value is None else f"{value:+.2f} %"
+
+
+def _epochs(summary: Summary) -> str:
+    trained, saved = summary.candidate_epochs_trained, summary.candidate_epochs_saved
+    if trained is None or saved is None:
+        return ""
+    return f"{trained} candidate-epochs trained ({saved} saved by early stopping), "
 
 
 def _print_summary(summary: Summary) -> None:
@@ -59,8 +74,9 @@ def _print_summary(summary: Summary) -> None:
         console.print(
             f"  wins {best.wins}, average improvement {_improvement(best.average_improvement)}"
             f" ({metric}); evaluations {row.evaluations} (+{initial} initial): trained "
-            f"{row.trained}, cached {row.cached}, failed {row.failed}, replayed "
-            f"{row.replayed}; {row.wall_seconds:.1f} s, {row.compilations} compilations"
+            f"{row.trained}, stopped early {row.stopped or 0}, cached {row.cached}, failed "
+            f"{row.failed}, replayed {row.replayed}; {row.wall_seconds:.1f} s, "
+            f"{row.compilations} compilations"
         )
         for dataset, scores in best.scores.items():
             ce = summary.baselines[dataset]
@@ -72,6 +88,7 @@ def _print_summary(summary: Summary) -> None:
     console.print(
         f"best overall ({summary.best_algorithm}): {summary.best.expression}\n"
         f"{summary.evaluations} evaluations, {summary.cache_hits} cache hits, "
+        f"{_epochs(summary)}"
         f"{summary.compilations} XLA compilations ({summary.compile_seconds:.1f} s"
         f"{loaded_from_cache(summary.compilation_cache_hits or 0)}), "
         f"{summary.wall_seconds:.1f} s; summary: {summary.run_dir}/summary.json"
@@ -94,7 +111,7 @@ def _run(command: str, resume: str | None, out: str | None, force: bool, **optio
         f" P={settings.search.population} T={settings.search.generations}"
         f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
         f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
-        f" screen={settings.search.tree.screen}"
+        f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
     )
     try:
         with RichProgress(console) as progress:
@@ -129,13 +146,14 @@ def evolve(
     data_dir: DataDir = None,
     candidates_per_batch: PerBatch = None,
     screen: Screen = None,
+    early_stop: EarlyStop = None,
 ) -> None:
     """Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."""
     _run(
         "evolve", resume, out, force, algorithm=algorithm, scale=scale, population=population,
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
-        candidates_per_batch=candidates_per_batch, screen=screen,
+        candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
     )  # fmt: skip
 
 
@@ -157,11 +175,12 @@ def compare(
     data_dir: DataDir = None,
     candidates_per_batch: PerBatch = None,
     screen: Screen = None,
+    early_stop: EarlyStop = None,
 ) -> None:
     """Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed."""
     _run(
         "compare", resume, out, force, scale=scale, population=population,
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
-        candidates_per_batch=candidates_per_batch, screen=screen,
+        candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
     )  # fmt: skip

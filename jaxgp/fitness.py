@@ -47,16 +47,28 @@ class Scores:
     test_accuracy: float
     failed: bool = False
     history: tuple = field(default=(), compare=False)  # per-epoch records, as dicts
+    stopped_epoch: int | None = None
+    """The epoch (1-based) after which training stopped early; None when it ran them all."""
 
     @property
     def usable(self) -> bool:
         values = (self.val_loss, self.val_accuracy, self.test_loss, self.test_accuracy)
         return not self.failed and all(math.isfinite(v) for v in values)
 
+    @property
+    def stopped(self) -> bool:
+        return self.stopped_epoch is not None and self.usable
+
+    @property
+    def status(self) -> str:
+        return "failed" if not self.usable else "stopped" if self.stopped else "trained"
+
     def to_dict(self) -> dict:
         """The JSON form of the run directory (non-finite values become null there)."""
         data: dict = {name: getattr(self, name) for name in SCORE_FIELDS}
-        data["status"] = "trained" if self.usable else "failed"
+        data["status"] = self.status
+        if self.stopped_epoch is not None:
+            data["stopped_epoch"] = self.stopped_epoch
         if self.history:
             data["history"] = list(self.history)
         return data
@@ -65,7 +77,11 @@ class Scores:
     def from_dict(data: Mapping) -> Scores:
         values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
         failed = data.get("status") == "failed"
-        return Scores(**values, failed=failed, history=tuple(data.get("history") or ()))
+        stopped = data.get("stopped_epoch")
+        return Scores(
+            **values, failed=failed, history=tuple(data.get("history") or ()),
+            stopped_epoch=None if stopped is None else int(stopped),
+        )  # fmt: skip
 
     @staticmethod
     def from_result(result) -> Scores:
@@ -75,7 +91,18 @@ class Scores:
             record if isinstance(record, dict) else dataclasses.asdict(record)
             for record in getattr(result, "history", ())
         )
-        return Scores(**values, failed=result.status == "failed", history=history)
+        return Scores(
+            **values, failed=result.status == "failed", history=history,
+            stopped_epoch=getattr(result, "stopped_epoch", None),
+        )  # fmt: skip
+
+    def value_at(self, epoch: int | None, metric: str) -> float:
+        """The validation value of `metric` after `epoch` (from the history), or the final
+        one when `epoch` is None or not recorded."""
+        key = "val_accuracy" if check_metric(metric) == "accuracy" else "val_loss"
+        if epoch is not None and 1 <= epoch <= len(self.history):
+            return _float(self.history[epoch - 1].get(key))
+        return metric_value(self, metric)
 
 
 SCORE_FIELDS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
@@ -121,22 +148,29 @@ class Fitness:
     average_improvement: float | None
     improvements: tuple[tuple[str, float], ...] = ()
     failed: bool = False
+    stopped: bool = False
 
     @property
     def sort_key(self) -> tuple[int, int, float]:
-        """Larger is better: (not failed, wins, average improvement)."""
+        """Larger is better: (2 completed, 1 stopped early, 0 failed; wins; average
+        improvement)."""
         if self.failed or self.average_improvement is None:
             return (0, 0, 0.0)
-        return (1, self.wins, self.average_improvement)
+        if self.stopped:
+            return (1, 0, self.average_improvement)
+        return (2, self.wins, self.average_improvement)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "metric": self.metric,
             "wins": self.wins,
             "average_improvement": self.average_improvement,
             "improvements": dict(self.improvements),
             "failed": self.failed,
         }
+        if self.stopped:
+            data["stopped"] = True
+        return data
 
     @staticmethod
     def from_dict(data: Mapping) -> Fitness:
@@ -149,6 +183,7 @@ class Fitness:
                 (str(k), _float(v)) for k, v in (data.get("improvements") or {}).items()
             ),
             failed=bool(data.get("failed")) or average is None,
+            stopped=bool(data.get("stopped")),
         )
 
 
@@ -159,22 +194,30 @@ def failed_fitness(metric: str) -> Fitness:
 def compute_fitness(
     scores: Mapping[str, Scores], baselines: Mapping[str, Scores], metric: str
 ) -> Fitness:
-    """Algorithm 3 over the datasets of `baselines` (the suite, in its order)."""
+    """Algorithm 3 over the datasets of `baselines` (the suite, in its order); a candidate
+    stopped early, or failed, may lack the datasets it never reached."""
     check_metric(metric)
-    missing = [name for name in baselines if name not in scores]
-    if missing:
+    reached = [name for name in baselines if name in scores]
+    ended = any(scores[name].stopped or not scores[name].usable for name in reached)
+    if len(reached) < len(baselines) and not ended:
+        missing = [name for name in baselines if name not in scores]
         raise ValueError(f"no scores for datasets {missing}")
-    if any(not scores[name].usable for name in baselines):
+    if any(not scores[name].usable for name in reached):
         return failed_fitness(metric)
     per_dataset = tuple(
         (
             name,
             improvement(
-                metric_value(scores[name], metric), metric_value(baselines[name], metric), metric
+                metric_value(scores[name], metric),
+                baselines[name].value_at(scores[name].stopped_epoch, metric),
+                metric,
             ),
         )
-        for name in baselines
+        for name in reached
     )
+    if ended:
+        average = sum(value for _, value in per_dataset) / len(per_dataset)
+        return Fitness(metric, 0, average, per_dataset, stopped=True)
     won = [value for _, value in per_dataset if value > 0]
     chosen = won if won else [value for _, value in per_dataset]
     average = sum(chosen) / len(chosen) if chosen else 0.0

@@ -34,6 +34,7 @@ def _settings_line(run: RunData) -> str:
         f"model {train.model}, {train.epochs} epoch(s)",
         f"datasets {', '.join(run.datasets)}",
         f"fitness {run.metric}",
+        f"early stop {run.settings.early_stop}",
         f"seed {run.settings.seed}",
     ]
     return "; ".join(parts)
@@ -154,7 +155,14 @@ def render(run: RunData, out: Path) -> str:
         + "). Top: average improvement against CE; bottom: wins. Individuals are ranked by "
         "wins first, so a population's best can have a lower average improvement than "
         "another individual with fewer wins."
-        + (" Algorithms are offset slightly along x." if len(run.algorithms) > 1 else ""),
+        + (" Algorithms are offset slightly along x." if len(run.algorithms) > 1 else "")
+        + (
+            " Hollow points are individuals stopped early (their training ended at a rung "
+            "where they were far behind CE): they rank below every individual that trained "
+            "fully, by their improvement over CE at the epoch they stopped."
+            if run.settings.early_stop != "none"
+            else ""
+        ),
     ]
     figures.best_figure(run, out / BEST_PNG)
     md += [

@@ -4,7 +4,8 @@ canvas: no display and no pyplot state, so the caller's backend is left alone.
 - `fitness_figure`: every individual of every generation's population, average improvement
   (top) and wins (bottom), as the thesis's Figures 4.1-4.4; each algorithm is drawn with a
   small x offset and equal points of one generation are spread apart so none hide another.
-  Children of a generation still in progress (no population snapshot yet) are drawn hollow.
+  Individuals stopped early (`jaxgp.search.early_stop`) are drawn hollow; children of a
+  generation still in progress (no population snapshot yet) as triangles.
 - `best_figure`: the best individual per generation of each algorithm on one plot
   (Figures 4.5 and 4.6).
 - `history_figure`: validation accuracy per epoch of the best losses against CE on one
@@ -116,7 +117,7 @@ def fitness_figure(run: RunData, path: Path) -> Path:
     fig = Figure(figsize=(7.5, 6.2), dpi=DPI)
     top, bottom = fig.subplots(2, 1, sharex=True)
     failed = 0
-    in_progress = False
+    in_progress = stopped = False
     for label, generation, individuals, complete in _groups(run):
         usable = [i for i in individuals if not i.failed]
         failed += len(individuals) - len(usable)
@@ -125,16 +126,17 @@ def fitness_figure(run: RunData, path: Path) -> Path:
         center = generation + shift.get(label, 0.0)
         improvements = [float(i.average_improvement) for i in usable]
         wins = [float(i.wins) for i in usable]
+        hollow = [bool(getattr(i, "stopped", False)) for i in usable]
+        stopped |= any(hollow)
+        in_progress |= not complete
         style = dict(
-            s=26 if complete else 30,
-            color=color(label, labels),
+            s=26 if complete else 34,
+            marker="o" if complete else "^",
+            facecolors=["none" if h else color(label, labels) for h in hollow],
             edgecolors=color(label, labels),
             linewidths=1.0,
             zorder=3,
         )
-        if not complete:
-            style["facecolors"] = "none"
-            in_progress = True
         top.scatter(spread(center, improvements), improvements, **style)
         bottom.scatter(spread(center, wins), wins, **style)
     _improvement_and_wins_axes(
@@ -146,10 +148,17 @@ def fitness_figure(run: RunData, path: Path) -> Path:
         for label in labels
         if label == "initial" or label in run.algorithms
     ]
-    if in_progress:
+    if stopped:
         handles.append(
             Line2D(
                 [], [], marker="o", linestyle="", markerfacecolor="none", color="black",
+                label="stopped early",
+            )
+        )  # fmt: skip
+    if in_progress:
+        handles.append(
+            Line2D(
+                [], [], marker="^", linestyle="", color="black",
                 label="evaluated so far (generation in progress)",
             )
         )  # fmt: skip

@@ -20,6 +20,7 @@ from typing import Any
 from jaxgp.fitness import Scores
 from jaxgp.report.run_data import RunData, best_of
 from jaxgp.search.records import Evaluation
+from jaxgp.search.summary import EPOCH_FIELDS
 
 DASH = "–"
 
@@ -123,7 +124,11 @@ def _accuracies(scores: Scores | None) -> list[str]:
 
 
 def evaluations(run: RunData) -> Table:
-    headers = ("phase", "evaluations", "expected", "trained", "cache hits", "failed")
+    """Per phase: evaluations (expected), trained, stopped early, cache hits, failed, and the
+    candidate-epochs (one model, one dataset, one epoch) trained and saved by stopping."""
+    headers = ("phase", "evaluations", "expected", "trained", "stopped early", "cache hits",
+               "failed", "candidate-epochs trained", "candidate-epochs saved")  # fmt: skip
+    fields = ("trained", "stopped", "cached", "failed", *EPOCH_FIELDS)
     rows = []
     for label in run.labels:
         counts = run.counts(label)
@@ -131,27 +136,15 @@ def evaluations(run: RunData) -> Table:
             continue
         expected = run.expected_evaluations(label) if label in ("initial", *run.algorithms) else 0
         rows.append(
-            (
-                label,
-                str(counts["evaluations"]),
-                str(expected) if expected else DASH,
-                str(counts["trained"]),
-                str(counts["cached"]),
-                str(counts["failed"]),
-            )
-        )
+            (label, str(counts["evaluations"]), str(expected) if expected else DASH,
+             *(str(counts[name]) for name in fields))
+        )  # fmt: skip
     total = run.counts()
     expected_total = sum(run.expected_evaluations(x) for x in ("initial", *run.algorithms))
     rows.append(
-        (
-            "total",
-            str(total["evaluations"]),
-            str(expected_total),
-            str(total["trained"]),
-            str(total["cached"]),
-            str(total["failed"]),
-        )
-    )
+        ("total", str(total["evaluations"]), str(expected_total),
+         *(str(total[name]) for name in fields))
+    )  # fmt: skip
     return Table(headers, tuple(rows))
 
 

@@ -9,8 +9,12 @@
    for another slot, is never trained again; it is ledgered with status `cached`;
 3. otherwise it is trained: all such trees of the call go to the trainer together, one call
    per dataset, in chunks (`ledger_chunk_size`) so that each finished chunk reaches the
-   ledger, and each gets a `trained` or `failed` line. Each trainer call is recorded in the
-   store as it returns (and, on resume, taken back from it).
+   ledger, and each gets a `trained`, `failed` or `stopped` line. Each trainer call is
+   recorded in the store as it returns (and, on resume, taken back from it).
+
+Under an early-stop policy (`jaxgp.search.early_stop`) the datasets are trained cheapest
+first, each trainer call gets the policy's rule for its dataset, and a tree that stopped
+(or failed) on a dataset is not trained on the datasets after it.
 
 The trainer is a `Trainer`: `prepare` turns a loaded dataset into what `train` takes (the
 real one puts it on the device), `train` has the signature of
@@ -26,6 +30,7 @@ from typing import Any, Protocol
 from jaxgp import policy
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Scores, compute_fitness
+from jaxgp.search.early_stop import check_policy, stop_rule, training_order
 from jaxgp.search.population import Individual
 from jaxgp.search.progress import Progress
 from jaxgp.search.records import Candidate, Evaluation, Training
@@ -36,7 +41,9 @@ from jaxgp.train.config import TrainConfig
 class Trainer(Protocol):
     def prepare(self, dataset: Any) -> Any: ...
 
-    def train(self, losses: list, dataset: Any, config: TrainConfig, *, progress=None) -> Any: ...
+    def train(
+        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None
+    ) -> Any: ...
 
 
 class DeviceTrainer:
@@ -47,10 +54,12 @@ class DeviceTrainer:
 
         return DeviceDataset.from_dataset(dataset)
 
-    def train(self, losses: list, dataset: Any, config: TrainConfig, *, progress=None) -> Any:
+    def train(
+        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None
+    ) -> Any:
         from jaxgp.train.loop import train_candidates
 
-        return train_candidates(losses, dataset, config, progress=progress)
+        return train_candidates(losses, dataset, config, progress=progress, stop=stop)
 
 
 def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
@@ -74,14 +83,16 @@ def train_on(
     algorithm: str,
     generation: int,
     progress: Progress,
+    stop: Any = None,
 ) -> Trained:
-    """One trainer call on one dataset: taken back from the store, or trained and recorded."""
+    """One trainer call on one dataset (with the early-stop rule `stop`, if any): taken back
+    from the store, or trained and recorded."""
     expressions = [str(loss) for loss in losses]
     taken = store.taken_back(expressions, dataset.name, algorithm=algorithm, generation=generation)
     if taken is not None:
         return taken
     progress.training_started(algorithm, generation, dataset.name, len(losses))
-    report = trainer.train(list(losses), dataset, config, progress=progress.training)
+    report = trainer.train(list(losses), dataset, config, progress=progress.training, stop=stop)
     trained = [(Scores.from_result(r), float(r.seconds)) for r in report.results]
     decision = report.batching
     store.record_training(
@@ -126,6 +137,7 @@ class Evaluations:
         metric: str,
         progress: Progress | None = None,
         cache: dict[str, tuple[dict[str, Scores], float]] | None = None,
+        early_stop: str = "none",
     ) -> None:
         self.store = store
         self.trainer = trainer
@@ -136,18 +148,21 @@ class Evaluations:
         self.progress = progress or Progress()
         self.cache = dict(cache or {})
         """expression -> (scores, seconds) of every tree this algorithm has evaluated."""
+        self.early_stop = check_policy(early_stop)
 
     def with_own_cache(self) -> Evaluations:
         """The same evaluations with a copy of the cache (store and trainer shared)."""
         return Evaluations(
             self.store, self.trainer, self.datasets, self.config, self.baselines, self.metric,
-            self.progress, self.cache,
+            self.progress, self.cache, self.early_stop,
         )  # fmt: skip
 
     def _individual(self, tree: Tree, scores: dict[str, Scores], status: str) -> Individual:
         fitness = compute_fitness(scores, self.baselines, self.metric)
         if fitness.failed and status == "trained":
             status = "failed"
+        elif fitness.stopped and status == "trained":
+            status = "stopped"
         return Individual(tree, fitness, scores, status)
 
     def _record(self, individual: Individual, algorithm: str, generation: int, seconds: float):
@@ -205,14 +220,22 @@ class Evaluations:
     def _train(self, trees: list[Tree], algorithm: str, generation: int) -> list[Individual]:
         per_tree: list[dict[str, Scores]] = [{} for _ in trees]
         seconds = [0.0] * len(trees)
-        for dataset in self.datasets:
+        going = list(range(len(trees)))
+        for dataset in training_order(self.datasets, self.early_stop):
+            if not going:
+                break
+            rule = stop_rule(
+                self.early_stop, self.baselines[dataset.name], self.metric, self.config.epochs
+            )
             trained = train_on(
-                self.store, self.trainer, trees, dataset, self.config,
-                algorithm=algorithm, generation=generation, progress=self.progress,
+                self.store, self.trainer, [trees[i] for i in going], dataset, self.config,
+                algorithm=algorithm, generation=generation, progress=self.progress, stop=rule,
             )  # fmt: skip
-            for i, (scores, spent) in enumerate(trained):
+            for i, (scores, spent) in zip(going, trained, strict=True):
                 per_tree[i][dataset.name] = scores
                 seconds[i] += spent
+            if rule is not None:
+                going = [i for i in going if per_tree[i][dataset.name].status == "trained"]
         individuals = []
         for tree, scores, spent in zip(trees, per_tree, seconds, strict=True):
             individual = self._individual(tree, scores, "trained")

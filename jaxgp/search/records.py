@@ -50,27 +50,35 @@ class Member:
     wins: int
     average_improvement: float | None
     failed: bool
+    stopped: bool = False
+    """Stopped early (written only when true; a cached copy keeps it)."""
 
     @property
     def sort_key(self) -> tuple[int, int, float]:
-        return Fitness("", self.wins, self.average_improvement, failed=self.failed).sort_key
+        fitness = Fitness("", self.wins, self.average_improvement, failed=self.failed,
+                          stopped=self.stopped)  # fmt: skip
+        return fitness.sort_key
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "expression": self.expression,
             "status": self.status,
             "wins": self.wins,
             "average_improvement": self.average_improvement,
             "failed": self.failed,
         }
+        if self.stopped:
+            data["stopped"] = True
+        return data
 
     @staticmethod
     def from_dict(data: Mapping) -> Member:
         average = _optional_float(data.get("average_improvement"))
         failed = bool(data.get("failed")) or data.get("status") == "failed" or average is None
+        stopped = bool(data.get("stopped")) or data.get("status") == "stopped"
         return Member(
             str(data["expression"]), str(data.get("status", "trained")),
-            int(data.get("wins") or 0), average, failed,
+            int(data.get("wins") or 0), average, failed, stopped and not failed,
         )  # fmt: skip
 
 
@@ -117,9 +125,13 @@ class Candidate:
     def sort_key(self) -> tuple[int, int, float]:
         return (0, 0, 0.0) if self.failed else self.ranking.sort_key
 
+    @property
+    def stopped(self) -> bool:
+        return not self.failed and self.ranking.stopped
+
     def member(self) -> Member:
         return Member(self.expression, self.status, self.wins, self.average_improvement,
-                      self.failed)  # fmt: skip
+                      self.failed, self.stopped)  # fmt: skip
 
     def to_dict(self) -> dict:
         return {
@@ -136,7 +148,7 @@ class Candidate:
         if metric not in fitness:  # written before the fitness of every metric was kept
             member = Member.from_dict(data)
             fitness[metric] = Fitness(metric, member.wins, member.average_improvement,
-                                      failed=member.failed)  # fmt: skip
+                                      failed=member.failed, stopped=member.stopped)  # fmt: skip
         return {
             "expression": str(data["expression"]),
             "status": str(data.get("status", "trained")),
@@ -164,6 +176,7 @@ class Evaluation(Candidate):
     def to_dict(self) -> dict:
         data = super().to_dict()
         data.pop("failed")
+        data.pop("stopped", None)
         return {
             "algorithm": self.algorithm,
             "generation": self.generation,
@@ -265,13 +278,17 @@ class Snapshot:
 
 TIME_FIELDS = ("wall_seconds", "compilations", "compile_seconds", "compilation_cache_hits",
                "wall_seconds_excluding_compilation")  # fmt: skip
-COUNT_FIELDS = ("evaluations", "trained", "cached", "failed")
+COUNT_FIELDS = ("evaluations", "trained", "cached", "failed", "stopped",
+                "candidate_epochs_trained", "candidate_epochs_saved")  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Phase:
     """One phase of a finished run (the initial population, or an algorithm): its time,
-    XLA compilations, evaluation counts, and for an algorithm its best and final population."""
+    XLA compilations, evaluation counts, and for an algorithm its best and final population.
+
+    `candidate_epochs_trained` counts the epochs its trained evaluations ran, one per dataset
+    and epoch; `candidate_epochs_saved` those early stopping spared them."""
 
     wall_seconds: float | None = None
     compilations: int | None = None
@@ -282,6 +299,9 @@ class Phase:
     trained: int | None = None
     cached: int | None = None
     failed: int | None = None
+    stopped: int | None = None
+    candidate_epochs_trained: int | None = None
+    candidate_epochs_saved: int | None = None
     replayed: int | None = None
     expected_evaluations: int | None = None
     best: Candidate | None = None
@@ -333,6 +353,9 @@ class Summary:
     cache_hits: int | None = None
     trained: int | None = None
     failed: int | None = None
+    stopped: int | None = None
+    candidate_epochs_trained: int | None = None
+    candidate_epochs_saved: int | None = None
     wall_seconds: float | None = None
     compilations: int | None = None
     compile_seconds: float | None = None
@@ -358,6 +381,9 @@ class Summary:
             "cache_hits": self.cache_hits,
             "trained": self.trained,
             "failed": self.failed,
+            "stopped": self.stopped,
+            "candidate_epochs_trained": self.candidate_epochs_trained,
+            "candidate_epochs_saved": self.candidate_epochs_saved,
             "wall_seconds": self.wall_seconds,
             "compilations": self.compilations,
             "compile_seconds": self.compile_seconds,
@@ -371,12 +397,20 @@ class Summary:
     def from_dict(data: Mapping) -> Summary:
         metric = str(data.get("fitness_metric") or "accuracy")
         best = data.get("best")
+        counts = (
+            "evaluations",
+            "cache_hits",
+            "trained",
+            "failed",
+            "stopped",
+            "compilations",
+            "compilation_cache_hits",
+            "candidate_epochs_trained",
+            "candidate_epochs_saved",
+        )
         numbers = {
-            name: (_optional_int if name in ("evaluations", "cache_hits", "trained", "failed",
-                                              "compilations", "compilation_cache_hits")
-                   else _optional_float)(data.get(name))
-            for name in ("evaluations", "cache_hits", "trained", "failed", "wall_seconds",
-                         "compilations", "compile_seconds", "compilation_cache_hits")
+            name: (_optional_int if name in counts else _optional_float)(data.get(name))
+            for name in counts + ("wall_seconds", "compile_seconds")
         }  # fmt: skip
         return Summary(
             command=str(data.get("command", "evolve")),

@@ -6,7 +6,8 @@ configuration when resuming) or else from the scale. `RunSettings.to_dict` / `fr
 are the `config.json` form; `differences` lists what changed between two configurations,
 ignoring the settings that cannot change results (`ENVIRONMENT_KEYS`: the data directory and
 how candidates are batched on the device). `evaluation_key` hashes what a training result
-depends on (suite, model, recipe, seed), so that the fitness cache and the CE baselines are
+depends on (suite, model, recipe, seed, and the early-stop policy with the metric it judges
+by), so that the fitness cache and the CE baselines are
 only reused under the same training settings.
 """
 
@@ -23,6 +24,7 @@ from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
 from jaxgp.expr.validity import LEGACY_SCREEN
 from jaxgp.fitness import check_metric
+from jaxgp.search.early_stop import DEFAULT_POLICY, check_policy
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
@@ -43,7 +45,7 @@ COMPARE_ALGORITHMS = ("ngl", "tournament")
 @dataclass(frozen=True)
 class RunSettings:
     """A run's command, algorithms, scale, search and training settings, datasets, fitness
-    metric, seed and data directory."""
+    metric, early-stop policy, seed and data directory."""
 
     command: str
     algorithms: tuple[str, ...]
@@ -54,6 +56,8 @@ class RunSettings:
     fitness: str = "accuracy"
     seed: int = 0
     data_dir: str | None = None
+    early_stop: str = "none"
+    """`jaxgp.search.early_stop` policy; runs made before it existed read as `none`."""
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -80,6 +84,7 @@ class RunSettings:
                 fitness=data["fitness"],
                 seed=int(data["seed"]),
                 data_dir=data.get("data_dir"),
+                early_stop=check_policy(data.get("early_stop", "none")),
             )
         except (KeyError, TypeError) as error:
             raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
@@ -121,6 +126,7 @@ def build_settings(
     data_dir: str | None = None,
     candidates_per_batch: str | int | None = None,
     screen: str | None = None,
+    early_stop: str | None = None,
 ) -> RunSettings:
     """Validated settings; a `None` option keeps `base`'s value, or the scale's default."""
     from jaxgp.search.algorithms import ALGORITHMS
@@ -174,6 +180,9 @@ def build_settings(
         fitness=check_metric(_pick(fitness, base.fitness if base else None, "accuracy")),
         seed=run_seed,
         data_dir=_pick(data_dir, base.data_dir if base else None, None),
+        early_stop=check_policy(
+            _pick(early_stop, base.early_stop if base else None, DEFAULT_POLICY)
+        ),
     )
 
 
@@ -205,5 +214,7 @@ def evaluation_key(settings: RunSettings) -> str:
     train = _flatten(dataclasses.asdict(settings.train), "train.")
     relevant = {k: v for k, v in train.items() if k not in ENVIRONMENT_KEYS}
     relevant["datasets"] = list(settings.datasets)
+    if settings.early_stop != "none":  # results under a policy depend on it and the metric
+        relevant["early_stop"] = [settings.early_stop, settings.fitness]
     text = json.dumps(relevant, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

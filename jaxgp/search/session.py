@@ -179,8 +179,9 @@ def execute(
     store = EvaluationStore(key, run, evaluations, trainings)
     baselines = _baselines(run, store, trainer, datasets, settings, progress)
     evaluate = Evaluations(
-        store, trainer, datasets, settings.train, baselines, settings.fitness, progress
-    )
+        store, trainer, datasets, settings.train, baselines, settings.fitness, progress,
+        early_stop=settings.early_stop,
+    )  # fmt: skip
     search = settings.search
     progress.phase("initial", 0)
     phase_start = (compilation.totals(), time.perf_counter())

@@ -55,7 +55,7 @@ class EvaluationStore:
                 continue
             slot = (evaluation.algorithm, evaluation.generation, evaluation.expression)
             self._slots[slot].append(evaluation)
-            if evaluation.status in ("trained", "failed"):
+            if evaluation.status in ("trained", "failed", "stopped"):
                 self._earlier.setdefault(evaluation.expression, evaluation)
         self._calls: dict[tuple, deque[Training]] = defaultdict(deque)
         for training in trainings:

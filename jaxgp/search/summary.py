@@ -27,7 +27,9 @@ TIMING = (
     "the ledger of an earlier session ('replayed') cost no time, so the times of a resumed "
     "run cover this session only."
 )
-STATUSES = ("trained", "cached", "failed")
+STATUSES = ("trained", "cached", "failed", "stopped")
+TRAINED = ("trained", "failed", "stopped")
+"""The statuses of evaluations this run trained (the others reused a result)."""
 
 
 def snapshot(
@@ -60,9 +62,34 @@ def ledger_counts(
     return counts
 
 
-def _phase(times: dict, counts: dict | None, replayed: int, **more) -> Phase:
+def candidate_epochs(
+    ledger: Sequence[Evaluation], key: str | None, epochs: int, datasets: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Per algorithm label: the candidate-epochs (one dataset, one epoch) its trained
+    evaluations ran (`candidate_epochs_trained`) and those early stopping saved
+    (`candidate_epochs_saved`), against every tree training `epochs` on every dataset."""
+    out: dict[str, dict[str, int]] = {}
+    for evaluation in ledger:
+        if (key is not None and evaluation.eval_key != key) or evaluation.status not in TRAINED:
+            continue
+        ran = sum(
+            len(scores.history) or epochs
+            for name, scores in evaluation.scores.items()
+            if name in datasets
+        )
+        row = out.setdefault(evaluation.algorithm, dict.fromkeys(EPOCH_FIELDS, 0))
+        row["candidate_epochs_trained"] += ran
+        row["candidate_epochs_saved"] += epochs * len(datasets) - ran
+    return out
+
+
+EPOCH_FIELDS = ("candidate_epochs_trained", "candidate_epochs_saved")
+
+
+def _phase(times: dict, counts: dict | None, epochs: dict | None, replayed: int, **more) -> Phase:
     counts = counts or dict.fromkeys(("evaluations", *STATUSES), 0)
-    return Phase(**times, **counts, replayed=replayed, **more)
+    epochs = epochs or dict.fromkeys(EPOCH_FIELDS, 0)
+    return Phase(**times, **counts, **epochs, replayed=replayed, **more)
 
 
 def build_summary(
@@ -80,11 +107,13 @@ def build_summary(
     candidates_per_batch: Mapping,
 ) -> Summary:
     counts = ledger_counts(ledger, key)
+    spent = candidate_epochs(ledger, key, settings.train.epochs, settings.datasets)
     metric = settings.fitness
     algorithms = {
         name: _phase(
             phases[name],
             counts.get(name),
+            spent.get(name),
             replayed.get(name, 0),
             best=candidate(population[0], baselines, metric),
             expected_evaluations=ALGORITHMS[name].expected(settings.search),
@@ -95,13 +124,19 @@ def build_summary(
     leaders = [population[0] for population in finals.values()]
     best = ranked(leaders)[0]
     totals = {status: sum(c[status] for c in counts.values()) for status in STATUSES}
+    totals |= {name: sum(c[name] for c in spent.values()) for name in EPOCH_FIELDS}
     return Summary(
         command=settings.command,
         metric=metric,
         best=candidate(best, baselines, metric),
         best_algorithm=list(finals)[leaders.index(best)],
         baselines=dict(baselines),
-        initial=_phase(phases["initial"], counts.get("initial"), replayed.get("initial", 0)),
+        initial=_phase(
+            phases["initial"],
+            counts.get("initial"),
+            spent.get("initial"),
+            replayed.get("initial", 0),
+        ),  # fmt: skip
         algorithms=algorithms,
         eval_key=key,
         run_dir=run_dir,
@@ -110,6 +145,9 @@ def build_summary(
         cache_hits=totals["cached"],
         trained=totals["trained"],
         failed=totals["failed"],
+        stopped=totals["stopped"],
+        candidate_epochs_trained=totals["candidate_epochs_trained"],
+        candidate_epochs_saved=totals["candidate_epochs_saved"],
         wall_seconds=total["wall_seconds"],
         compilations=total["compilations"],
         compile_seconds=total["compile_seconds"],

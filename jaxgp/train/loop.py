@@ -6,12 +6,18 @@ independent of the chunk it lands in: its model is initialised from its seed (th
 seed by default, so every candidate starts from the same weights as its CE baseline), it
 sees the same batches and augmentations as every other, and its dropout stream depends only
 on its seed. The learning rate of each candidate follows its own reduce-on-plateau.
+
+With a stop rule, candidates leave their chunk after the epoch the rule ends them at and the
+survivors are re-packed into a smaller compiled K (`packed_size`); with K = 1 the next
+chunk simply starts sooner. A candidate's trajectory does not depend on its companions, so
+it stops at the same epoch whatever chunk it is in.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +31,12 @@ from jaxgp.losses import LossSpec, encode_losses, resolve_loss
 from jaxgp.train.batching import decide
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.device_data import DeviceDataset, DeviceSplit
-from jaxgp.train.placement import place_candidates, place_replicated, round_up_to_devices
+from jaxgp.train.placement import (
+    local_device_count,
+    place_candidates,
+    place_replicated,
+    round_up_to_devices,
+)
 from jaxgp.train.plateau import Plateau
 from jaxgp.train.results import CandidateResult, EpochRecord, TrainReport
 from jaxgp.train.state import EpochKeys, with_learning_rates
@@ -33,6 +44,9 @@ from jaxgp.train.step import Functions, build_functions
 
 Progress = Callable[[str, int, int], None]
 """`progress(what, done, total)` with `what` in {"probe", "chunk", "epoch", "step"}."""
+Stop = Callable[[int, EpochRecord], bool]
+"""`stop(epoch, record)`: whether a candidate whose epoch `epoch` (1-based) ended with
+`record` stops training there (`jaxgp.search.early_stop` builds them)."""
 
 
 def evaluate(functions: Functions, state, losses, split: DeviceSplit, batch_size: int):
@@ -53,17 +67,52 @@ def _finite_mean(values: np.ndarray) -> np.ndarray:
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+@dataclass
+class _Outcome:
+    """What one candidate of a chunk became: its history, test metrics and end."""
+
+    history: list[EpochRecord] = field(default_factory=list)
+    test_loss: float = float("nan")
+    test_accuracy: float = float("nan")
+    failed_epoch: int | None = None
+    stopped_epoch: int | None = None
+    seconds: float = 0.0
+
+
+def packed_size(active: int, k: int) -> int:
+    """The K that `active` surviving candidates of a K-candidate batch are re-packed into:
+    the device count times the smallest power of two that holds them, never above `k`. So a
+    run compiles at most about log2(K) + 1 batch sizes."""
+    size = local_device_count()
+    while size < active:
+        size *= 2
+    return min(size, k)
+
+
+def _take(tree, positions: np.ndarray):
+    return place_candidates(jax.tree.map(lambda x: x[positions], tree))
+
+
 def _train_chunk(
     functions: Functions,
     specs: Sequence[LossSpec],
+    real: int,
     seeds: Sequence[int],
     data: DeviceDataset,
     config: TrainConfig,
     progress: Progress | None,
-) -> tuple[list[list[EpochRecord]], dict[str, np.ndarray], list[int | None]]:
+    stop: Stop | None,
+) -> list[_Outcome]:
+    """Train the first `real` of `specs` (the rest pad the batch to its compiled K).
+
+    Without `stop` every candidate trains every epoch. With it, after each epoch a candidate
+    that `stop` ends, or whose training failed, leaves the batch: its test metrics are taken
+    from the model it has then, and when the survivors fit a smaller `packed_size` the batch
+    is re-packed (state, losses, keys and plateau taken at their positions).
+    """
     losses = place_candidates(encode_losses(specs, config.max_nodes))
     candidate_keys = place_candidates(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
-    keys = EpochKeys(place_replicated(jax.random.PRNGKey(config.seed + 1_000_003)), candidate_keys)
+    data_key = place_replicated(jax.random.PRNGKey(config.seed + 1_000_003))
     steps = data.train.size // config.batch_size
     on_step = (lambda step: progress("step", step + 1, steps)) if progress else None
     plateau = Plateau(
@@ -74,13 +123,29 @@ def _train_chunk(
         config.plateau_min_delta,
     )
     state = with_learning_rates(functions.init(candidate_keys), plateau.rates)
-    histories: list[list[EpochRecord]] = [[] for _ in specs]
-    failed_epoch: list[int | None] = [None] * len(specs)
+    outcomes = [_Outcome() for _ in range(real)]
+    slots: list[int | None] = [i if i < real else None for i in range(len(specs))]
+    """The candidate at each position of the batch; None for a padding copy."""
+
+    def test(leaving: dict[int, int]) -> None:
+        """Test metrics of the candidates at positions `leaving` (position -> candidate)."""
+        start = time.perf_counter()
+        loss, accuracy = evaluate(functions, state, losses, data.test, config.eval_batch_size)
+        share = (time.perf_counter() - start) / len(leaving)
+        for position, candidate in leaving.items():
+            outcome = outcomes[candidate]
+            outcome.test_loss, outcome.test_accuracy = (
+                float(loss[position]),
+                float(accuracy[position]),
+            )
+            outcome.seconds += share
+
     for epoch in range(config.epochs):
+        start = time.perf_counter()
         indices = train_batch_indices(config.seed, epoch, data.train.size, config.batch_size)
         state, (step_losses, step_accuracy) = functions.train_epoch(
-            state, losses, data.train, keys, place_replicated(indices), jnp.int32(epoch),
-            on_step=on_step,
+            state, losses, data.train, EpochKeys(data_key, candidate_keys),
+            place_replicated(indices), jnp.int32(epoch), on_step=on_step,
         )  # fmt: skip
         val_loss, val_accuracy = evaluate(
             functions, state, losses, data.val, config.eval_batch_size
@@ -89,21 +154,46 @@ def _train_chunk(
         rates = plateau.rates.copy()
         train_loss = _finite_mean(np.asarray(step_losses))
         train_accuracy = np.asarray(step_accuracy).mean(axis=0)
-        for i in range(len(specs)):
-            if not alive[i] and failed_epoch[i] is None:
-                failed_epoch[i] = epoch + 1
-            histories[i].append(
-                EpochRecord(
-                    epoch + 1, float(train_loss[i]), float(train_accuracy[i]),
-                    float(val_loss[i]), float(val_accuracy[i]), float(rates[i]),
-                )
-            )  # fmt: skip
         state = with_learning_rates(state, plateau.update(np.asarray(val_accuracy)))
+        training = {p: c for p, c in enumerate(slots) if c is not None}
+        share = (time.perf_counter() - start) / len(training)
+        leaving = {}
+        for position, candidate in training.items():
+            outcome = outcomes[candidate]
+            record = EpochRecord(
+                epoch + 1, float(train_loss[position]), float(train_accuracy[position]),
+                float(val_loss[position]), float(val_accuracy[position]), float(rates[position]),
+            )  # fmt: skip
+            outcome.history.append(record)
+            outcome.seconds += share
+            if not alive[position] and outcome.failed_epoch is None:
+                outcome.failed_epoch = epoch + 1
+            last = epoch + 1 == config.epochs
+            if stop is not None and not last:
+                if outcome.failed_epoch is not None:
+                    leaving[position] = candidate
+                elif stop(epoch + 1, record):
+                    outcome.stopped_epoch = epoch + 1
+                    leaving[position] = candidate
         if progress:
             progress("epoch", epoch + 1, config.epochs)
-    test_loss, test_accuracy = evaluate(functions, state, losses, data.test, config.eval_batch_size)
-    finals = {"test_loss": test_loss, "test_accuracy": test_accuracy}
-    return histories, finals, failed_epoch
+        if not leaving:
+            continue
+        test(leaving)
+        slots = [None if p in leaving else c for p, c in enumerate(slots)]
+        survivors = [p for p, c in enumerate(slots) if c is not None]
+        if not survivors:
+            break
+        size = packed_size(len(survivors), len(slots))
+        if size < len(slots):
+            positions = np.array(survivors + [survivors[0]] * (size - len(survivors)))
+            state, losses, candidate_keys = _take((state, losses, candidate_keys), positions)
+            plateau = plateau.take(positions)
+            slots = [slots[p] for p in survivors] + [None] * (size - len(survivors))
+    remaining = {p: c for p, c in enumerate(slots) if c is not None}
+    if remaining:
+        test(remaining)
+    return outcomes
 
 
 def train_candidates(
@@ -113,8 +203,13 @@ def train_candidates(
     *,
     seeds: Sequence[int] | None = None,
     progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> TrainReport:
-    """Train every loss on `dataset` with `config`; results come back in input order."""
+    """Train every loss on `dataset` with `config`; results come back in input order.
+
+    `stop`, if given, may end a candidate's training after an epoch (status `stopped`);
+    a candidate whose training fails then also leaves at once.
+    """
     specs = [resolve_loss(loss) for loss in losses]
     if not specs:
         return TrainReport([], 0, 0, 0.0, 0.0)
@@ -135,25 +230,29 @@ def train_candidates(
             padded = real + [real[0]] * (k - len(real))
             chunk_seeds = seeds[first : first + k]
             chunk_seeds += [chunk_seeds[0]] * (k - len(chunk_seeds))
-            chunk_start = time.perf_counter()
-            histories, finals, failed = _train_chunk(
-                functions, padded, chunk_seeds, data, config, progress
+            outcomes = _train_chunk(
+                functions, padded, len(real), chunk_seeds, data, config, progress, stop
             )
-            share = (time.perf_counter() - chunk_start) / len(real)
-            for i, spec in enumerate(real):
-                last = histories[i][-1]
+            for spec, outcome in zip(real, outcomes, strict=True):
+                last = outcome.history[-1]
+                status = (
+                    "failed" if outcome.failed_epoch is not None
+                    else "stopped" if outcome.stopped_epoch is not None
+                    else "trained"
+                )  # fmt: skip
                 results.append(
                     CandidateResult(
                         label=spec.label,
                         dataset=data.name,
-                        status="failed" if failed[i] is not None else "trained",
+                        status=status,
                         val_loss=last.val_loss,
                         val_accuracy=last.val_accuracy,
-                        test_loss=float(finals["test_loss"][i]),
-                        test_accuracy=float(finals["test_accuracy"][i]),
-                        seconds=share,
-                        failed_epoch=failed[i],
-                        history=histories[i],
+                        test_loss=outcome.test_loss,
+                        test_accuracy=outcome.test_accuracy,
+                        seconds=outcome.seconds,
+                        failed_epoch=outcome.failed_epoch,
+                        history=outcome.history,
+                        stopped_epoch=outcome.stopped_epoch,
                     )
                 )
             if progress:

@@ -39,3 +39,10 @@ class Plateau:
         self.rates = np.where(reduce, np.maximum(self.rates * self.factor, self.min_lr), self.rates)
         self.wait = np.where(self.wait >= self.patience, 0, self.wait)
         return self.rates
+
+    def take(self, positions: np.ndarray) -> Plateau:
+        """The state of the candidates at `positions` (a re-packed batch), in that order."""
+        taken = Plateau(self.rates[positions], self.factor, self.patience, self.min_lr,
+                        self.min_delta)  # fmt: skip
+        taken.best, taken.wait = self.best[positions], self.wait[positions]
+        return taken

@@ -22,10 +22,12 @@ class EpochRecord:
 class CandidateResult:
     """One candidate trained on one dataset.
 
-    `status` is `trained`, or `failed` when its loss or gradients turned non-finite; a
-    failed candidate's parameters were frozen at `failed_epoch` (1-based) and its metrics
-    are those of the frozen model. `seconds` is its share of the wall time of the batch of
-    candidates it was trained with.
+    `status` is `trained`; `failed` when its loss or gradients turned non-finite (its
+    parameters were frozen at `failed_epoch`, 1-based, and its metrics are those of the
+    frozen model); or `stopped` when a stop rule ended its training after `stopped_epoch`
+    (its metrics are those of that epoch's model). `history` has one record per epoch it
+    trained. `seconds` is its share of the wall time of the epochs it trained in (split
+    equally among the candidates training in each).
     """
 
     label: str
@@ -38,10 +40,15 @@ class CandidateResult:
     seconds: float
     failed_epoch: int | None = None
     history: list[EpochRecord] = field(default_factory=list)
+    stopped_epoch: int | None = None
 
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    @property
+    def stopped(self) -> bool:
+        return self.status == "stopped"
 
     def to_dict(self) -> dict:
         return asdict(self)

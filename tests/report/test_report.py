@@ -50,7 +50,28 @@ def test_finished_run_writes_report_and_figures(finished, tmp_path):
     text = path.read_text()
     assert "](fitness.png)" in text and "](best.png)" in text
     assert "finished" in text and "in progress" not in text
-    assert MISSING_HISTORY in text  # the ledger stores no per-epoch history
+    assert MISSING_HISTORY not in text  # the fake trainer records per-epoch history
+
+
+def _without_history(value):
+    if isinstance(value, dict):
+        return {k: _without_history(v) for k, v in value.items() if k != "history"}
+    if isinstance(value, list):
+        return [_without_history(v) for v in value]
+    return value
+
+
+def test_a_run_without_per_epoch_history_says_its_curves_are_not_available(finished, tmp_path):
+    bare = tmp_path / "bare"
+    shutil.copytree(finished, bare)
+    for path in bare.rglob("*.json*"):
+        lines = path.read_text().splitlines() if path.suffix == ".jsonl" else None
+        if lines is None:
+            path.write_text(json.dumps(_without_history(json.loads(path.read_text()))))
+        else:
+            records = [json.dumps(_without_history(json.loads(line))) for line in lines]
+            path.write_text("".join(record + "\n" for record in records))
+    assert MISSING_HISTORY in write_report(bare, tmp_path / "out").read_text()
 
 
 def test_default_output_directory(finished):

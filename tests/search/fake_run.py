@@ -11,8 +11,9 @@ from pathlib import Path
 from jaxgp.search.session import execute, open_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
-#: The settings of the fake runs of the resume tests.
-OPTIONS = dict(population=8, generations=3, datasets=["digits"], candidates_per_batch=1, seed=3)
+#: The settings of the fake runs of the resume tests (early stopping on: some candidates stop).
+OPTIONS = dict(population=8, generations=3, datasets=["digits"], candidates_per_batch=1, seed=3,
+               early_stop="baseline")  # fmt: skip
 
 
 def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, progress=None):

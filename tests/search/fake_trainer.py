@@ -2,12 +2,15 @@
 
 Fast and JAX-free, so the search tests need no training. Results depend only on (loss,
 dataset, epochs, seed), like the real trainer's. About 1 candidate in 12 "diverges"
-(status `failed`, NaN losses). Every trained label is appended to `calls` (and, when
+(status `failed`, NaN losses). Validation accuracy rises linearly to its final value over
+the epochs (the history), and a `stop` rule is applied to it epoch by epoch as the real
+trainer does (status `stopped`). Every trained label is appended to `calls` (and, when
 `log` is set, to that file), so tests can check that nothing is trained twice.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -15,7 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from jaxgp.losses import resolve_loss
-from jaxgp.train.results import CandidateResult, TrainReport
+from jaxgp.train.results import CandidateResult, EpochRecord, TrainReport
 
 CE_ACCURACY = 0.5
 CE_LOSS = 1.0
@@ -26,14 +29,26 @@ def _unit(*parts: object) -> list[float]:
     return [int.from_bytes(digest[i : i + 4], "big") / 2**32 for i in range(0, 20, 4)]
 
 
-def fake_result(label: str, dataset: str, epochs: int, seed: int) -> CandidateResult:
+def fake_result(label: str, dataset: str, epochs: int, seed: int, stop=None) -> CandidateResult:
     if label == "ce":
         acc, loss, failed = CE_ACCURACY, CE_LOSS, False
     else:
         u = _unit(label, dataset, epochs, seed)
         acc, loss, failed = 0.2 + 0.6 * u[0], 0.1 + 2.0 * u[1], u[2] < 1 / 12
     nan = float("nan")
-    return CandidateResult(
+    history = [
+        EpochRecord(e, loss, acc * e / epochs, loss, (0.1 if failed else acc) * e / epochs, 1e-3)
+        for e in range(1, epochs + 1)
+    ]
+    if stop is not None and not failed:
+        for record in history[:-1]:
+            if stop(record.epoch, record):
+                return CandidateResult(
+                    label, dataset, "stopped", record.val_loss, record.val_accuracy,
+                    record.val_loss * 1.1, record.val_accuracy - 0.01, 0.001,
+                    history=history[: record.epoch], stopped_epoch=record.epoch,
+                )  # fmt: skip
+    result = CandidateResult(
         label=label,
         dataset=dataset,
         status="failed" if failed else "trained",
@@ -43,7 +58,11 @@ def fake_result(label: str, dataset: str, epochs: int, seed: int) -> CandidateRe
         test_accuracy=0.1 if failed else acc - 0.01,
         seconds=0.001,
         failed_epoch=1 if failed else None,
+        history=history,
     )
+    if failed and stop is not None:  # the real trainer lets a failed candidate go at once
+        result = dataclasses.replace(result, history=history[:1])
+    return result
 
 
 @dataclass
@@ -58,15 +77,15 @@ class FakeTrainer:
     def prepare(self, dataset):
         return dataset
 
-    def train(self, losses, dataset, config, *, progress=None) -> TrainReport:
-        return self(losses, dataset, config, progress=progress)
+    def train(self, losses, dataset, config, *, progress=None, stop=None) -> TrainReport:
+        return self(losses, dataset, config, progress=progress, stop=stop)
 
-    def __call__(self, losses, dataset, config, *, progress=None) -> TrainReport:
+    def __call__(self, losses, dataset, config, *, progress=None, stop=None) -> TrainReport:
         labels = [resolve_loss(loss).label for loss in losses]
         results = []
         for number, label in enumerate(labels, start=1):
             time.sleep(self.sleep)
-            results.append(fake_result(label, dataset.name, config.epochs, config.seed))
+            results.append(fake_result(label, dataset.name, config.epochs, config.seed, stop))
             if progress is not None:
                 progress("chunk", number, len(labels))
         self.calls.extend(labels)

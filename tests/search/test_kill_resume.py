@@ -56,7 +56,11 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     resumed = [json.loads(line) for line in ledger_lines(out / "ledger.jsonl")]
     expected = [json.loads(line) for line in ledger_lines(reference / "ledger.jsonl")]
     assert sorted(map(_key, resumed)) == sorted(map(_key, expected))
+    stopped = [r for r in expected if r["status"] == "stopped"]  # at the same rungs (`_key`)
+    assert stopped and all(r["datasets"]["digits"]["stopped_epoch"] in (2, 4, 8) for r in stopped)
 
 
 def _key(record: dict) -> tuple:
-    return record["algorithm"], record["generation"], record["expression"], record["status"]
+    stopped = [scores.get("stopped_epoch") for scores in record["datasets"].values()]
+    return (record["algorithm"], record["generation"], record["expression"], record["status"],
+            tuple(map(str, stopped)))  # fmt: skip

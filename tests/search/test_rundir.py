@@ -143,4 +143,4 @@ def test_a_ledger_line_without_the_fitness_of_every_metric_ranks_by_its_top_leve
             "wins": 1, "average_improvement": 3.0}  # fmt: skip
     record = Evaluation.from_dict(line, metric="accuracy")
     assert record.ranking == Fitness("accuracy", 1, 3.0)
-    assert record.sort_key == (1, 1, 3.0)
+    assert record.sort_key == (2, 1, 3.0)

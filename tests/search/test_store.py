@@ -30,11 +30,11 @@ class CrashingTrainer(FakeTrainer):
         super().__init__()
         self.at, self.count, self.pairs = at, 0, []
 
-    def __call__(self, losses, dataset, config, *, progress=None):
+    def __call__(self, losses, dataset, config, *, progress=None, stop=None):
         self.count += 1
         if self.count == self.at:
             raise Crash
-        report = super().__call__(losses, dataset, config, progress=progress)
+        report = super().__call__(losses, dataset, config, progress=progress, stop=stop)
         self.pairs += [(dataset.name, result.label) for result in report.results]
         return report
 
