@@ -2,7 +2,8 @@
 
 `benchmarks/gpu_run.py --smoke` (every part of the GPU measurement at toy sizes, and with
 them `throughput.py --smoke` and `reference_keras.py --smoke`), `benchmarks/compare.py
---smoke`, `benchmarks/step_profile.py --smoke` and `benchmarks/interpreter.py --smoke` run
+--smoke`, `benchmarks/step_profile.py --smoke`, `benchmarks/interpreter.py --smoke`,
+`benchmarks/screen.py --smoke` and `benchmarks/early_stop.py --smoke` run
 as subprocesses, side by side (each mostly waits on its own single-threaded compilation,
 so on two cores this saves wall time). compare runs jaxgp and the Keras reference; the
 Keras part is skipped, with the reason, when Keras or its backend cannot be imported. The
@@ -66,6 +67,10 @@ def smoke_runs(tmp_path_factory):
         "screen": [
             sys.executable, str(BENCHMARKS / "screen.py"), "--smoke",
             "--json", str(out / "screen.json"),
+        ],
+        "early_stop": [
+            sys.executable, str(BENCHMARKS / "early_stop.py"), "--smoke",
+            "--json", str(out / "early_stop.json"),
         ],
         "compare": [
             sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
@@ -223,3 +228,16 @@ def test_screen_smoke(smoke_runs):
     assert all(0.0 <= f <= 1.0 for f in report["learn_fraction"].values())
     assert len(report["accuracies"]["learnable"]) == report["trees"] == 4
     assert all(_positive(s) for s in report["seconds_per_tree"].values())
+
+
+def test_early_stop_smoke(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["early_stop"]
+    assert code == 0, stderr[-3000:]
+    (baseline,) = report["policies"].values()
+    assert -1.0 <= baseline["spearman"] <= 1.0 or math.isnan(baseline["spearman"])
+    assert baseline["stops_match_the_full_curves"] is True
+    assert baseline["steps_full"] % (report["trees"] * report["epochs"]) == 0
+    assert 0 < baseline["steps"] <= baseline["steps_full"]
+    assert _positive(baseline["seconds"]) and _positive(baseline["seconds_full"])
+    assert 0.0 <= report["asha_simulated"]["best_kept_fraction"] <= 1.0
+    assert len(report["val_curves"]) == report["trees"] == 4

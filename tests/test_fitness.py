@@ -99,3 +99,47 @@ def test_fitness_dict_is_json_friendly():
     data = compute_fitness(scores, baselines, "accuracy").to_dict()
     assert data["wins"] == 1 and math.isclose(data["average_improvement"], 20.0)
     assert data["improvements"] == {"d0": pytest.approx(20.0)}
+
+
+def _curve_baseline(curve):
+    history = tuple({"epoch": e, "val_accuracy": a, "val_loss": 1.0} for e, a in
+                    enumerate(curve, start=1))  # fmt: skip
+    return Scores(1.0, curve[-1], 1.0, curve[-1], history=history)
+
+
+def test_a_stopped_candidate_is_compared_with_ce_at_the_epoch_it_stopped():
+    baselines = {"a": _curve_baseline([0.3, 0.5, 0.8]), "b": _curve_baseline([0.2, 0.4, 0.6])}
+    scores = {"a": Scores(1.0, 0.9, 1.0, 0.9), "b": Scores(1.0, 0.2, 1.0, 0.2, stopped_epoch=2)}
+    fitness = compute_fitness(scores, baselines, "accuracy")
+    a, b = (0.9 - 0.8) / 0.8 * 100, (0.2 - 0.4) / 0.4 * 100
+    assert fitness.stopped and not fitness.failed and fitness.wins == 0
+    assert dict(fitness.improvements) == pytest.approx({"a": a, "b": b})
+    assert fitness.average_improvement == pytest.approx((a + b) / 2)
+    assert Fitness.from_dict(fitness.to_dict()) == fitness
+
+
+def test_a_candidate_stopped_on_its_first_dataset_needs_no_scores_on_the_others():
+    baselines = {"a": _curve_baseline([0.3, 0.5, 0.8]), "b": _curve_baseline([0.2, 0.4, 0.6])}
+    fitness = compute_fitness({"b": Scores(1.0, 0.1, 1.0, 0.1, stopped_epoch=1)}, baselines,
+                              "accuracy")  # fmt: skip
+    assert fitness.stopped and fitness.average_improvement == pytest.approx(-50.0)
+    with pytest.raises(ValueError, match="no scores for datasets"):
+        compute_fitness({"b": Scores(1.0, 0.1, 1.0, 0.1)}, baselines, "accuracy")
+
+
+def test_stopped_candidates_rank_below_every_completed_one_and_above_the_failed():
+    baseline = {"d": _curve_baseline([0.5, 0.5, 0.5])}
+    completed = compute_fitness({"d": Scores(1.0, 0.05, 1.0, 0.05)}, baseline, "accuracy")
+    stopped = compute_fitness({"d": Scores(1.0, 0.9, 1.0, 0.9, stopped_epoch=2)}, baseline,
+                              "accuracy")  # fmt: skip
+    failed = compute_fitness({"d": acc(0.9, failed=True)[0]}, baseline, "accuracy")
+    assert stopped.average_improvement > completed.average_improvement
+    assert rank([failed, stopped, completed], lambda f: f) == [completed, stopped, failed]
+
+
+def test_stopped_scores_round_trip_with_their_epoch():
+    scores = Scores(1.0, 0.3, 1.1, 0.29, stopped_epoch=4, history=({"epoch": 1},))
+    data = scores.to_dict()
+    assert data["status"] == "stopped" and data["stopped_epoch"] == 4
+    assert Scores.from_dict(data) == scores and Scores.from_dict(data).stopped
+    assert "stopped_epoch" not in Scores(1.0, 0.3, 1.1, 0.29).to_dict()

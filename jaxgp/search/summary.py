@@ -30,6 +30,7 @@ TIMING = (
 STATUSES = ("trained", "cached", "failed", "stopped")
 TRAINED = ("trained", "failed", "stopped")
 """The statuses of evaluations this run trained (the others reused a result)."""
+EPOCH_FIELDS = ("candidate_epochs_trained", "candidate_epochs_saved")
 
 
 def snapshot(
@@ -81,9 +82,6 @@ def candidate_epochs(
         row["candidate_epochs_trained"] += ran
         row["candidate_epochs_saved"] += epochs * len(datasets) - ran
     return out
-
-
-EPOCH_FIELDS = ("candidate_epochs_trained", "candidate_epochs_saved")
 
 
 def _phase(times: dict, counts: dict | None, epochs: dict | None, replayed: int, **more) -> Phase:

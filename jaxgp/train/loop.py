@@ -89,8 +89,15 @@ def packed_size(active: int, k: int) -> int:
     return min(size, k)
 
 
+@jax.jit
+def _gather(tree, positions):
+    return jax.tree.map(lambda x: x[positions], tree)
+
+
 def _take(tree, positions: np.ndarray):
-    return place_candidates(jax.tree.map(lambda x: x[positions], tree))
+    """The candidates at `positions` of every array of `tree` (one compiled gather per pair
+    of batch sizes, not one per array)."""
+    return place_candidates(_gather(tree, positions))
 
 
 def _train_chunk(
@@ -127,17 +134,15 @@ def _train_chunk(
     slots: list[int | None] = [i if i < real else None for i in range(len(specs))]
     """The candidate at each position of the batch; None for a padding copy."""
 
-    def test(leaving: dict[int, int]) -> None:
+    def test(state, losses, leaving: dict[int, int]) -> None:
         """Test metrics of the candidates at positions `leaving` (position -> candidate)."""
         start = time.perf_counter()
         loss, accuracy = evaluate(functions, state, losses, data.test, config.eval_batch_size)
         share = (time.perf_counter() - start) / len(leaving)
         for position, candidate in leaving.items():
             outcome = outcomes[candidate]
-            outcome.test_loss, outcome.test_accuracy = (
-                float(loss[position]),
-                float(accuracy[position]),
-            )
+            outcome.test_loss = float(loss[position])
+            outcome.test_accuracy = float(accuracy[position])
             outcome.seconds += share
 
     for epoch in range(config.epochs):
@@ -179,7 +184,7 @@ def _train_chunk(
             progress("epoch", epoch + 1, config.epochs)
         if not leaving:
             continue
-        test(leaving)
+        test(state, losses, leaving)
         slots = [None if p in leaving else c for p, c in enumerate(slots)]
         survivors = [p for p, c in enumerate(slots) if c is not None]
         if not survivors:
@@ -192,7 +197,7 @@ def _train_chunk(
             slots = [slots[p] for p in survivors] + [None] * (size - len(survivors))
     remaining = {p: c for p, c in enumerate(slots) if c is not None}
     if remaining:
-        test(remaining)
+        test(state, losses, remaining)
     return outcomes
 
 

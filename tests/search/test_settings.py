@@ -86,3 +86,31 @@ def test_a_configuration_written_before_the_screen_existed_resumes_with_the_lega
     stored = RunSettings.from_dict(data)
     assert stored.search.tree.screen == "legacy"
     assert build_settings("evolve", base=stored).search.tree.screen == "legacy"
+
+
+def test_the_early_stop_policy_is_recorded_and_part_of_the_evaluation_key():
+    settings = build_settings("evolve")
+    assert settings.early_stop == "baseline"
+    assert RunSettings.from_dict(settings.to_dict()) == settings
+    full = build_settings("evolve", early_stop="none")
+    assert differences(settings, full) == ["early_stop: 'baseline' -> 'none'"]
+    assert evaluation_key(full) != evaluation_key(settings)
+    # under a policy the stops judge by the fitness metric, so it changes results too
+    by_loss = build_settings("evolve", fitness="loss")
+    assert evaluation_key(by_loss) != evaluation_key(settings)
+    assert evaluation_key(build_settings("evolve", fitness="loss", early_stop="none")) == (
+        evaluation_key(full)
+    )
+    with pytest.raises(
+        ConfigError, match="unknown early-stop policy 'halve'; valid: none, baseline"
+    ):
+        build_settings("evolve", early_stop="halve")
+
+
+def test_a_configuration_written_before_early_stopping_resumes_without_it():
+    data = build_settings("evolve", early_stop="none").to_dict()
+    key = evaluation_key(RunSettings.from_dict(data))
+    del data["early_stop"]
+    stored = RunSettings.from_dict(data)
+    assert stored.early_stop == "none" and evaluation_key(stored) == key
+    assert build_settings("evolve", base=stored).early_stop == "none"
