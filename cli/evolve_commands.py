@@ -98,12 +98,19 @@ def _print_summary(summary: Summary) -> None:
 
 
 def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
+    from jaxgp.distributed import barrier, is_writer
+    from jaxgp.search.progress import Progress
     from jaxgp.search.session import execute, load_datasets, plan_run, start_run
 
     if options.get("datasets") is not None:
         options["datasets"] = split_names(options["datasets"])
     settings, path, resumed = plan_run(command, out=out, resume=resume, force=force, **options)
     datasets = load_datasets(settings)  # a dataset that is not available stops us here
+    barrier("planned")  # every process checked the options before process 0 writes
+    if not is_writer():  # another process of a search over several: it trains, silently
+        run = start_run(path, settings, resumed, writer=False)
+        execute(run, settings, resumed=resumed, progress=Progress(), datasets=datasets)
+        return
     run = start_run(path, settings, resumed)
     console = Console(stderr=True, soft_wrap=True)
     console.print(

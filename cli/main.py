@@ -34,11 +34,42 @@ def _global_options(
             show_default=False,
         ),
     ] = None,
+    coordinator: Annotated[
+        str | None,
+        typer.Option(
+            "--coordinator",
+            help="HOST:PORT of process 0, to run one search over several processes/hosts "
+            "(with --num-processes and --process-id)",
+        ),
+    ] = None,
+    num_processes: Annotated[
+        int | None, typer.Option("--num-processes", help="how many processes take part")
+    ] = None,
+    process_id: Annotated[
+        int | None, typer.Option("--process-id", help="this process's id, 0 to N-1")
+    ] = None,
+    distributed: Annotated[
+        bool,
+        typer.Option(
+            "--distributed",
+            help="join the other processes as SLURM or Open MPI describe them",
+        ),
+    ] = False,
+    heartbeat_timeout: Annotated[
+        int,
+        typer.Option(
+            "--heartbeat-timeout",
+            help="seconds without news from a process before the others stop with an error",
+        ),
+    ] = 100,
 ) -> None:
     """Search for image-classification loss functions with genetic programming, in JAX."""
     from jaxgp.compilation import cache_directory, use_persistent_cache
+    from jaxgp.distributed import join
 
     use_persistent_cache(cache_directory(compilation_cache))
+    join(coordinator, num_processes, process_id, detect=distributed,
+         heartbeat_timeout=heartbeat_timeout)  # fmt: skip
 
 
 def _register() -> None:

@@ -65,12 +65,17 @@ class DeviceTrainer:
 def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
     """How many new trees to train before their results are written to the ledger.
 
-    An explicit K, or `auto` where batching cannot pay (a CPU), where it means 1; `auto`
-    elsewhere depends on the dataset, so the whole call is trained together there.
+    An explicit K, or `auto` where batching cannot pay (a CPU), where it means one per
+    device (the candidate axis is split over the devices); `auto` elsewhere depends on the
+    dataset, so the whole call is trained together there.
     """
     if isinstance(candidates_per_batch, int):
         return candidates_per_batch
-    return max(1, pending) if policy.batching_pays() else 1
+    if policy.batching_pays():
+        return max(1, pending)
+    from jaxgp.train.placement import device_count
+
+    return device_count()
 
 
 def train_on(

@@ -14,6 +14,8 @@ Layout of a run directory:
 - `summary.json`: the `Summary`, written at the end.
 
 Files that are rewritten are written atomically (temporary file, fsync, `os.replace`).
+A `RunDir` made with `writer=False` (a process other than 0 of a run spread over several
+processes, `jaxgp.distributed`) reads the directory but writes nothing to it.
 Non-finite floats are stored as `null`, so every file is strict JSON. A line or file that
 is not a record of its kind is skipped with a warning, never fatal to a reader.
 """
@@ -72,12 +74,15 @@ def read_json(path: Path) -> Any:
 class RunDir:
     """One run directory; `create` a new one or `open` an existing one to resume it."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, writer: bool = True) -> None:
         self.path = Path(path)
+        self.writer = writer
 
     @classmethod
-    def create(cls, path: str | os.PathLike, config: dict) -> RunDir:
-        run = cls(path)
+    def create(cls, path: str | os.PathLike, config: dict, writer: bool = True) -> RunDir:
+        run = cls(path, writer)
+        if not writer:
+            return run
         if (run.path / CONFIG).exists():
             raise ConfigError(
                 f"{run.path} already holds a run; continue it with --resume {run.path} "
@@ -90,9 +95,9 @@ class RunDir:
         return run
 
     @classmethod
-    def existing(cls, path: str | os.PathLike) -> RunDir:
+    def existing(cls, path: str | os.PathLike, writer: bool = True) -> RunDir:
         """An existing run directory, to read (nothing is written); else `ConfigError`."""
-        run = cls(path)
+        run = cls(path, writer)
         try:
             config = read_json(run.path / CONFIG)
         except (OSError, ValueError):
@@ -102,10 +107,11 @@ class RunDir:
         return run
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> RunDir:
+    def open(cls, path: str | os.PathLike, writer: bool = True) -> RunDir:
         """An existing run directory, to continue (resume) it."""
-        run = cls.existing(path)
-        (run.path / GENERATIONS).mkdir(exist_ok=True)
+        run = cls.existing(path, writer)
+        if writer:
+            (run.path / GENERATIONS).mkdir(exist_ok=True)
         return run
 
     # configuration ------------------------------------------------------------------
@@ -114,29 +120,34 @@ class RunDir:
         return read_json(self.path / CONFIG)["settings"]
 
     def write_config(self, settings: dict) -> None:
-        write_json_atomic(self.path / CONFIG, {"format": FORMAT, "settings": settings})
+        if self.writer:
+            write_json_atomic(self.path / CONFIG, {"format": FORMAT, "settings": settings})
 
     # the two journals ----------------------------------------------------------------
     def append_evaluation(self, evaluation: Evaluation) -> None:
         """Append one ledger line and make it durable before returning."""
-        _append_line(self.path / LEDGER, evaluation.to_dict())
+        if self.writer:
+            _append_line(self.path / LEDGER, evaluation.to_dict())
 
     def read_evaluations(self, repair: bool = False) -> tuple[list[Evaluation], list[str]]:
         """(evaluations, warnings). A truncated or unreadable line is skipped with a warning;
         with `repair`, a truncated last line is cut off so that new lines can follow."""
         return _read_records(
-            self.path / LEDGER, repair, "that evaluation will be redone", Evaluation.from_dict
-        )
+            self.path / LEDGER, repair and self.writer, "that evaluation will be redone",
+            Evaluation.from_dict,
+        )  # fmt: skip
 
     def append_training(self, training: Training) -> None:
         """Append one line to `trainings.jsonl` and make it durable before returning."""
-        _append_line(self.path / TRAININGS, training.to_dict())
+        if self.writer:
+            _append_line(self.path / TRAININGS, training.to_dict())
 
     def read_trainings(self, repair: bool = False) -> tuple[list[Training], list[str]]:
         """(trainings, warnings) of `trainings.jsonl`, read like the ledger."""
         return _read_records(
-            self.path / TRAININGS, repair, "that training will be redone", Training.from_dict
-        )
+            self.path / TRAININGS, repair and self.writer, "that training will be redone",
+            Training.from_dict,
+        )  # fmt: skip
 
     # the other files -----------------------------------------------------------------
     def read_baselines(self, warnings: list[str] | None = None) -> Baselines | None:
@@ -145,11 +156,13 @@ class RunDir:
         )
 
     def write_baselines(self, baselines: Baselines) -> None:
-        write_json_atomic(self.path / BASELINES, baselines.to_dict())
+        if self.writer:
+            write_json_atomic(self.path / BASELINES, baselines.to_dict())
 
     def write_snapshot(self, snapshot: Snapshot) -> None:
         name = f"{snapshot.algorithm}_{snapshot.generation}.json"
-        write_json_atomic(self.path / GENERATIONS / name, snapshot.to_dict())
+        if self.writer:
+            write_json_atomic(self.path / GENERATIONS / name, snapshot.to_dict())
 
     def read_snapshots(self, warnings: list[str]) -> dict[str, dict[int, Snapshot]]:
         """Every readable snapshot: algorithm -> generation -> snapshot."""
@@ -169,7 +182,8 @@ class RunDir:
         return snapshots
 
     def write_summary(self, summary: Summary) -> None:
-        write_json_atomic(self.path / SUMMARY, summary.to_dict())
+        if self.writer:
+            write_json_atomic(self.path / SUMMARY, summary.to_dict())
 
     def read_summary(self, warnings: list[str]) -> Summary | None:
         """The summary of a finished run; None while it runs (or if unreadable: warned)."""

@@ -89,11 +89,12 @@ def plan_run(
     return settings, Path(resume), True
 
 
-def start_run(path: Path, settings: RunSettings, resumed: bool) -> RunDir:
-    """Create the run directory of a planned run, or reopen the one it resumes."""
+def start_run(path: Path, settings: RunSettings, resumed: bool, writer: bool = True) -> RunDir:
+    """Create the run directory of a planned run, or reopen the one it resumes; with
+    `writer=False` (a process other than the first of several) nothing is written."""
     if not resumed:
-        return RunDir.create(path, settings.to_dict())
-    run = RunDir.open(path)
+        return RunDir.create(path, settings.to_dict(), writer)
+    run = RunDir.open(path, writer)
     if RunSettings.from_dict(run.read_config()) != settings:
         run.write_config(settings.to_dict())
     return run

@@ -240,6 +240,8 @@ def decide(
         return BatchDecision(int(config.candidates_per_batch), "explicit")
     if not batching_pays():
         return BatchDecision(1, "cpu")
+    if jax.process_count() > 1:  # a probe's timings differ between processes: K must not
+        return BatchDecision(1, "several processes")
     if n <= 1:
         return BatchDecision(1, "one candidate")
     key = probe_key(data, config)

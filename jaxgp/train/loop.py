@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 
 import jax
 import jax.numpy as jnp
@@ -32,7 +33,9 @@ from jaxgp.train.batching import decide
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.device_data import DeviceDataset, DeviceSplit
 from jaxgp.train.placement import (
-    local_device_count,
+    candidate_sharding,
+    device_count,
+    fetch,
     place_candidates,
     place_replicated,
     round_up_to_devices,
@@ -56,7 +59,8 @@ def evaluate(functions: Functions, state, losses, split: DeviceSplit, batch_size
     for indices, weights in zip(batches.indices, batches.weights, strict=True):
         batch_loss, batch_correct = functions.evaluate_batch(state, losses, split, indices, weights)
         loss_sum, correct = loss_sum + batch_loss, correct + batch_correct
-    return np.asarray(loss_sum) / split.size, np.asarray(correct) / split.size
+    loss_sum, correct = fetch((loss_sum, correct))
+    return loss_sum / split.size, correct / split.size
 
 
 def _finite_mean(values: np.ndarray) -> np.ndarray:
@@ -83,13 +87,12 @@ def packed_size(active: int, k: int) -> int:
     """The K that `active` surviving candidates of a K-candidate batch are re-packed into:
     the device count times the smallest power of two that holds them, never above `k`. So a
     run compiles at most about log2(K) + 1 batch sizes."""
-    size = local_device_count()
+    size = device_count()
     while size < active:
         size *= 2
     return min(size, k)
 
 
-@jax.jit
 def _gather(tree, positions):
     return jax.tree.map(lambda x: x[positions], tree)
 
@@ -97,7 +100,17 @@ def _gather(tree, positions):
 def _take(tree, positions: np.ndarray):
     """The candidates at `positions` of every array of `tree` (one compiled gather per pair
     of batch sizes, not one per array)."""
-    return place_candidates(_gather(tree, positions))
+    if device_count() == 1:
+        return place_candidates(_gather_one(tree, positions))
+    return _gather_sharded()(tree, place_replicated(positions))
+
+
+_gather_one = jax.jit(_gather)
+
+
+@cache
+def _gather_sharded():
+    return jax.jit(_gather, out_shardings=candidate_sharding())
 
 
 def _train_chunk(
@@ -155,10 +168,10 @@ def _train_chunk(
         val_loss, val_accuracy = evaluate(
             functions, state, losses, data.val, config.eval_batch_size
         )
-        alive = np.asarray(state.alive)
+        alive, step_losses, step_accuracy = fetch((state.alive, step_losses, step_accuracy))
         rates = plateau.rates.copy()
-        train_loss = _finite_mean(np.asarray(step_losses))
-        train_accuracy = np.asarray(step_accuracy).mean(axis=0)
+        train_loss = _finite_mean(step_losses)
+        train_accuracy = step_accuracy.mean(axis=0)
         state = with_learning_rates(state, plateau.update(np.asarray(val_accuracy)))
         training = {p: c for p, c in enumerate(slots) if c is not None}
         share = (time.perf_counter() - start) / len(training)

@@ -6,7 +6,10 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
+
+from jaxgp.train.placement import put
 
 
 class CandidateState(NamedTuple):
@@ -45,7 +48,7 @@ def learning_rates(state: CandidateState) -> jnp.ndarray:
 def with_learning_rates(state: CandidateState, rates: jnp.ndarray) -> CandidateState:
     """`state` with each candidate's learning rate replaced (same dtype and sharding)."""
     old = learning_rates(state)
-    rates = jax.device_put(jnp.asarray(rates, old.dtype), old.sharding)
+    rates = put(np.asarray(rates, old.dtype), old.sharding)
     hyperparams = {**state.opt_state.hyperparams, "learning_rate": rates}
     return state._replace(opt_state=state.opt_state._replace(hyperparams=hyperparams))
 

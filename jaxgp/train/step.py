@@ -38,6 +38,7 @@ from jaxgp.expr.lower import over_candidates, strategy_loss
 from jaxgp.losses import loss_value
 from jaxgp.models.registry import build_model, init_variables
 from jaxgp.train.config import ProgramSpec, TrainConfig
+from jaxgp.train.placement import fetch
 from jaxgp.train.state import CandidateState, EpochKeys, all_finite, optimizer
 
 
@@ -261,7 +262,7 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
             if on_step is not None and (step + 1) % every == 0:
                 jax.block_until_ready(step_metrics)
                 on_step(step)
-        values, accuracies = zip(*jax.device_get(metrics), strict=True)
+        values, accuracies = zip(*fetch(metrics), strict=True)
         return state, (np.stack(values), np.stack(accuracies))
 
     if config.epoch_loop == "scan":

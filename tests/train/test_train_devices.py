@@ -70,6 +70,43 @@ def test_sharding_candidates_over_four_devices_gives_the_one_device_results():
     np.testing.assert_allclose(four["results"], one["results"], rtol=1e-4, atol=1e-6)
 
 
+_REPACK = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from jaxgp.data import load_dataset
+    from jaxgp.train import TrainConfig, train_candidates
+    digits = load_dataset("digits", seed=0).head(train=128, val=64, test=64)
+    losses = ["ce", "ngl", "mse", "fpl", "sin(y_pred) - y_true * y_pred", "cos(y_pred * y_true)",
+              "neg(y_true * log(y_pred))", "y_true / y_pred"]
+    config = TrainConfig(epochs=2, batch_size=32, candidates_per_batch=8)
+    full = train_candidates(losses, digits, config).results
+    # the four lowest validation losses (each its own loss: distinct) stop after epoch 1,
+    # so the batch is re-packed from 8 to 4
+    threshold = sorted(r.history[0].val_loss for r in full)[3]
+    stopped = train_candidates(losses, digits, config,
+                               stop=lambda e, r: e == 1 and r.val_loss <= threshold).results
+    print(json.dumps([[r.status, [h.val_accuracy for h in r.history],
+                       [h.val_accuracy for h in f.history]] for r, f in zip(stopped, full)]))
+    """
+)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="virtual CPU devices")
+def test_over_four_devices_survivors_repacked_from_eight_train_as_before(tmp_path):
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    out = subprocess.run(
+        [sys.executable, "-c", _REPACK], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = json.loads(out.stdout.strip().splitlines()[-1])
+    statuses = [status for status, _, _ in rows]
+    assert statuses.count("stopped") == 4 and statuses.count("trained") == 4
+    for status, history, full in rows:
+        np.testing.assert_allclose(history, full[: len(history)], rtol=1e-4, atol=1e-6)
+        assert len(history) == (1 if status == "stopped" else 2)
+
+
 _WITHOUT_TFDS = textwrap.dedent(
     """
     import json, sys
