@@ -15,6 +15,7 @@ it stops at the same epoch whatever chunk it is in.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -241,6 +242,10 @@ def train_candidates(
         functions = build_functions(data.num_classes, data.image_shape, config)
         decision = decide(len(specs), data, config, functions, progress)
         k = round_up_to_devices(decision.k)
+        if k != decision.k:  # the K recorded and printed is the K trained
+            decision = dataclasses.replace(
+                decision, k=k, source=f"{decision.source}; one per device or more"
+            )
         results: list[CandidateResult] = []
         chunks = range(0, len(specs), k)
         for number, first in enumerate(chunks):
