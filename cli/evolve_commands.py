@@ -8,6 +8,7 @@ Ctrl-C stops cleanly and prints the command that resumes the run.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
@@ -98,7 +99,7 @@ def _print_summary(summary: Summary) -> None:
 
 
 def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
-    from jaxgp.distributed import barrier, is_writer
+    from jaxgp.distributed import check_same, is_writer
     from jaxgp.search.progress import Progress
     from jaxgp.search.session import execute, load_datasets, plan_run, start_run
 
@@ -106,7 +107,8 @@ def _run(command: str, resume: str | None, out: str | None, force: bool, **optio
         options["datasets"] = split_names(options["datasets"])
     settings, path, resumed = plan_run(command, out=out, resume=resume, force=force, **options)
     datasets = load_datasets(settings)  # a dataset that is not available stops us here
-    barrier("planned")  # every process checked the options before process 0 writes
+    same = {**settings.to_dict(), "data_dir": None, "resumed": resumed}
+    check_same(json.dumps(same, sort_keys=True), "options")  # and before process 0 writes
     if not is_writer():  # another process of a search over several: it trains, silently
         run = start_run(path, settings, resumed, writer=False)
         execute(run, settings, resumed=resumed, progress=Progress(), datasets=datasets)

@@ -92,9 +92,22 @@ def is_writer() -> bool:
     return process_index() == 0
 
 
-def barrier(name: str) -> None:
-    """Wait until every process has reached the barrier `name` (nothing with one process)."""
-    if process_count() > 1:
-        from jax.experimental import multihost_utils
+def check_same(text: str, what: str) -> None:
+    """`ConfigError` in every process when `text` (what must agree, e.g. the settings) is
+    not the same in all of them: processes started with other options would train other
+    candidates and wait for each other forever."""
+    if process_count() == 1:
+        return
+    import hashlib
 
-        multihost_utils.sync_global_devices(name)
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    digest = np.frombuffer(hashlib.sha256(text.encode()).digest(), np.uint8)
+    digests = np.asarray(multihost_utils.process_allgather(digest)).reshape(process_count(), -1)
+    differ = [i for i in range(len(digests)) if not np.array_equal(digests[i], digests[0])]
+    if differ:
+        raise ConfigError(
+            f"process(es) {', '.join(map(str, differ))} were started with other {what} than "
+            "process 0; start every process with the same command"
+        )

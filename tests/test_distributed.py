@@ -107,6 +107,21 @@ def test_a_process_that_dies_stops_the_other_and_resume_finishes_the_run(tmp_pat
     assert _result(run) == one_process
 
 
+def test_processes_started_with_other_options_stop_with_a_one_line_error(tmp_path):
+    run = tmp_path / "run"
+    cluster = ["--coordinator", f"localhost:{_free_port()}", "--num-processes", "2"]
+    second = _start(2, *cluster, "--process-id", "1", *SEARCH, "--population", "6",
+                    "--out", str(run), log=tmp_path / "p1.log")  # fmt: skip
+    first = _start(2, *cluster, "--process-id", "0", *SEARCH, "--out", str(run),
+                   log=tmp_path / "p0.log")  # fmt: skip
+    assert _finish(first, second) == [2, 2]
+    expected = ("error: process(es) 1 were started with other options than process 0; "
+                "start every process with the same command")  # fmt: skip
+    for log in ("p0.log", "p1.log"):
+        assert expected in (tmp_path / log).read_text().splitlines()
+    assert not run.exists()
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
