@@ -111,3 +111,16 @@ def check_same(text: str, what: str) -> None:
             f"process(es) {', '.join(map(str, differ))} were started with other {what} than "
             "process 0; start every process with the same command"
         )
+
+
+def broadcast_bytes(data: bytes | None) -> bytes:
+    """Process 0's `data` on every process (the others pass None)."""
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    mine = np.frombuffer(data or b"", np.uint8)
+    size = int(multihost_utils.broadcast_one_to_all(np.array(mine.size, np.int64)))
+    padded = np.zeros(max(size, 1), np.uint8)
+    if is_writer():
+        padded[:size] = mine
+    return bytes(np.asarray(multihost_utils.broadcast_one_to_all(padded))[:size])

@@ -1,7 +1,8 @@
 """One search over several processes (`jaxgp.distributed`): two local processes with two
 virtual CPU devices each find what one process with four finds; only process 0 writes; a
 process that dies stops the other within the heartbeat timeout and `--resume` finishes the
-run. Every run is a `jaxgp` subprocess (a process joins a cluster once in its life)."""
+run, also where the other process cannot see the run directory. Every run is a `jaxgp`
+subprocess (a process joins a cluster once in its life)."""
 
 import json
 import os
@@ -41,13 +42,13 @@ def _start(devices: int, *args: str, log: Path) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
 
 
-def _pair(port: int, tail: list[str], tmp: Path, out_1: list[str], heartbeat: int = 100):
-    """Processes 1 and 0 of a two-process search (process 1 started first)."""
-    cluster = ["--heartbeat-timeout", str(heartbeat), "--coordinator", f"localhost:{port}",
-               "--num-processes", "2"]  # fmt: skip
-    second = _start(2, *cluster, "--process-id", "1", *tail, *out_1, log=tmp / "p1.log")
-    first = _start(2, *cluster, "--process-id", "0", *tail, log=tmp / "p0.log")
-    return first, second
+def _pair(first: list[str], second: list[str], tmp: Path, heartbeat: int = 100):
+    """Processes 0 and 1 of a two-process search with their arguments (1 started first)."""
+    cluster = ["--heartbeat-timeout", str(heartbeat), "--coordinator",
+               f"localhost:{_free_port()}", "--num-processes", "2"]  # fmt: skip
+    one = _start(2, *cluster, "--process-id", "1", *second, log=tmp / "p1.log")
+    zero = _start(2, *cluster, "--process-id", "0", *first, log=tmp / "p0.log")
+    return zero, one
 
 
 def _finish(*processes: subprocess.Popen) -> list[int]:
@@ -78,8 +79,8 @@ def one_process(tmp_path_factory):
 
 def test_two_processes_find_what_one_process_with_as_many_devices_finds(tmp_path, one_process):
     run, elsewhere = tmp_path / "run", tmp_path / "process1"
-    first, second = _pair(_free_port(), [*SEARCH, "--out", str(run)], tmp_path,
-                          ["--out", str(elsewhere)])  # fmt: skip
+    first, second = _pair([*SEARCH, "--out", str(run)], [*SEARCH, "--out", str(elsewhere)],
+                          tmp_path)  # fmt: skip
     assert _finish(first, second) == [0, 0], (tmp_path / "p0.log").read_text()[-3000:]
     assert _result(run) == one_process
     assert not elsewhere.exists()  # only process 0 writes
@@ -88,7 +89,8 @@ def test_two_processes_find_what_one_process_with_as_many_devices_finds(tmp_path
 
 def test_a_process_that_dies_stops_the_other_and_resume_finishes_the_run(tmp_path, one_process):
     run = tmp_path / "run"
-    first, second = _pair(_free_port(), [*SEARCH, "--out", str(run)], tmp_path, [], heartbeat=5)
+    search = [*SEARCH, "--out", str(run)]
+    first, second = _pair(search, search, tmp_path, heartbeat=5)
     ledger = run / "ledger.jsonl"
     deadline = time.monotonic() + TIMEOUT
     while not (ledger.exists() and len(ledger.read_text().splitlines()) >= 4):
@@ -102,18 +104,20 @@ def test_a_process_that_dies_stops_the_other_and_resume_finishes_the_run(tmp_pat
     assert not (run / "summary.json").exists()
     second.wait()
 
-    first, second = _pair(_free_port(), ["evolve", "--resume", str(run)], tmp_path, [])
+    # process 1 cannot see the run directory (another host, no shared filesystem): it
+    # replays process 0's records
+    hidden = tmp_path / "not-on-this-host"
+    first, second = _pair(["evolve", "--resume", str(run)], ["evolve", "--resume", str(hidden)],
+                          tmp_path)  # fmt: skip
     assert _finish(first, second) == [0, 0], (tmp_path / "p0.log").read_text()[-3000:]
     assert _result(run) == one_process
+    assert not hidden.exists()
 
 
 def test_processes_started_with_other_options_stop_with_a_one_line_error(tmp_path):
     run = tmp_path / "run"
-    cluster = ["--coordinator", f"localhost:{_free_port()}", "--num-processes", "2"]
-    second = _start(2, *cluster, "--process-id", "1", *SEARCH, "--population", "6",
-                    "--out", str(run), log=tmp_path / "p1.log")  # fmt: skip
-    first = _start(2, *cluster, "--process-id", "0", *SEARCH, "--out", str(run),
-                   log=tmp_path / "p0.log")  # fmt: skip
+    search = [*SEARCH, "--out", str(run)]
+    first, second = _pair(search, [*search, "--population", "6"], tmp_path)
     assert _finish(first, second) == [2, 2]
     expected = ("error: process(es) 1 were started with other options than process 0; "
                 "start every process with the same command")  # fmt: skip

@@ -19,12 +19,16 @@ the final population equals that of an uninterrupted run.
 
 from __future__ import annotations
 
+import atexit
+import json
+import shutil
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jaxgp import compilation
+from jaxgp import compilation, distributed
 from jaxgp.errors import ConfigError, JaxgpError
 from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
@@ -34,7 +38,7 @@ from jaxgp.search.population import INITIAL_ID, generation_rng, ranked
 from jaxgp.search.progress import Progress
 from jaxgp.search.records import Baselines, Summary
 from jaxgp.search.run_settings import RunSettings, build_settings, differences, evaluation_key
-from jaxgp.search.rundir import CONFIG, RunDir
+from jaxgp.search.rundir import BASELINES, CONFIG, LEDGER, TRAININGS, RunDir
 from jaxgp.search.store import EvaluationStore
 from jaxgp.search.summary import build_summary, snapshot
 
@@ -87,6 +91,31 @@ def plan_run(
             "resume without those options, or add --force to continue with the new ones"
         )
     return settings, Path(resume), True
+
+
+RESUME_FILES = (CONFIG, LEDGER, TRAININGS, BASELINES)
+
+
+def shared_resume(path: str) -> str:
+    """The run directory a resuming process reads: its own `path` with one process; with
+    several, a local copy of what process 0 reads in its `path` (config, ledger, trainings,
+    baselines), so the hosts need no shared filesystem and all replay the same records."""
+    if distributed.process_count() == 1:
+        return path
+    files = {}
+    if distributed.is_writer():
+        for name in RESUME_FILES:
+            file = Path(path) / name
+            files[name] = file.read_text(encoding="utf-8") if file.is_file() else None
+    shared = json.loads(distributed.broadcast_bytes(json.dumps(files).encode()))
+    if distributed.is_writer():
+        return path
+    copy = Path(tempfile.mkdtemp(prefix="jaxgp-resume-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    for name, text in shared.items():
+        if text is not None:
+            (copy / name).write_text(text, encoding="utf-8")
+    return str(copy)
 
 
 def start_run(path: Path, settings: RunSettings, resumed: bool, writer: bool = True) -> RunDir:
