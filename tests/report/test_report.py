@@ -89,7 +89,15 @@ def test_evaluation_counts_match_the_ledger(finished):
         assert int(cells["trained"]) == counts["trained"]
         assert int(cells["cache hits"]) == counts["cached"]
         assert int(cells["failed"]) == counts["failed"]
+        assert int(cells["stopped early"]) == counts["stopped"]
+        phase = summary["initial"] if label == "initial" else summary["algorithms"][label]
+        for name in ("candidate-epochs trained", "candidate-epochs saved"):
+            assert int(cells[name]) == phase[name.replace("-", "_").replace(" ", "_")]
+        ran = counts["trained"] + counts["failed"] + counts["stopped"]
+        epochs = int(cells["candidate-epochs trained"]) + int(cells["candidate-epochs saved"])
+        assert epochs == ran * len(COMPARE["datasets"]) * load_run(finished).settings.train.epochs
     total = row(table, "total")
+    assert int(total["stopped early"]) == summary["stopped"] > 0  # the fake run stops some
     assert int(total["evaluations"]) == len(records) == summary["evaluations"]
     assert int(total["cache hits"]) == summary["cache_hits"]
     assert int(total["failed"]) == summary["failed"]
