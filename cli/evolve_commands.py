@@ -101,13 +101,10 @@ def _print_summary(summary: Summary) -> None:
 def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
     from jaxgp.distributed import check_same, is_writer
     from jaxgp.search.progress import Progress
-    from jaxgp.search.session import execute, load_datasets, plan_run, shared_resume, start_run
+    from jaxgp.search.session import execute, load_datasets, plan_run, start_run
 
     if options.get("datasets") is not None:
         options["datasets"] = split_names(options["datasets"])
-    if resume is not None:  # with several processes, every one reads process 0's records
-        given, resume = resume, shared_resume(resume)
-        out = out if out is None or resume == given else resume
     settings, path, resumed = plan_run(command, out=out, resume=resume, force=force, **options)
     datasets = load_datasets(settings)  # a dataset that is not available stops us here
     same = {**settings.to_dict(), "data_dir": None, "resumed": resumed}

@@ -99,9 +99,8 @@ class Scores:
     def value_at(self, epoch: int | None, metric: str) -> float:
         """The validation value of `metric` after `epoch` (from the history), or the final
         one when `epoch` is None or not recorded."""
-        key = "val_accuracy" if check_metric(metric) == "accuracy" else "val_loss"
         if epoch is not None and 1 <= epoch <= len(self.history):
-            return _float(self.history[epoch - 1].get(key))
+            return _float(self.history[epoch - 1].get(metric_field(metric)))
         return metric_value(self, metric)
 
 
@@ -118,9 +117,15 @@ def check_metric(metric: str) -> str:
     return metric
 
 
-def metric_value(scores: Scores, metric: str) -> float:
-    """The validation value that `metric` compares."""
-    return scores.val_accuracy if check_metric(metric) == "accuracy" else scores.val_loss
+def metric_field(metric: str) -> str:
+    """The name of the validation value that `metric` compares (in `Scores`, an epoch's
+    record and its dict form alike)."""
+    return "val_accuracy" if check_metric(metric) == "accuracy" else "val_loss"
+
+
+def metric_value(scores, metric: str) -> float:
+    """The validation value that `metric` compares, of `Scores` or an epoch's record."""
+    return getattr(scores, metric_field(metric))
 
 
 def improvement(value: float, baseline: float, metric: str) -> float:

@@ -23,7 +23,7 @@ from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.records import Candidate, Evaluation, Member, Phase, Snapshot, Summary
 from jaxgp.search.run_settings import RunSettings
 from jaxgp.search.rundir import RunDir
-from jaxgp.search.summary import EPOCH_FIELDS, STATUSES, candidate_epochs, ledger_counts
+from jaxgp.search.summary import COUNTS, ledger_counts
 
 
 def best_of(records: Sequence[Any]) -> Any:
@@ -103,12 +103,8 @@ class RunData:
     def counts(self, label: str | None = None) -> dict[str, int]:
         """Evaluations, how many per status and the candidate-epochs trained and saved by
         early stopping, for one label or (None) the whole ledger."""
-        zero = dict.fromkeys(("evaluations", *STATUSES, *EPOCH_FIELDS), 0)
-        epochs = candidate_epochs(self.records, None, self.settings.train.epochs, self.datasets)
-        per_label = {
-            name: {**zero, **row, **epochs.get(name, {})}
-            for name, row in ledger_counts(self.records).items()
-        }
+        zero = dict.fromkeys(COUNTS, 0)
+        per_label = ledger_counts(self.records, self.settings.train.epochs, self.datasets)
         if label is not None:
             return per_label.get(label, zero)
         return {k: sum(c[k] for c in per_label.values()) for k in zero}

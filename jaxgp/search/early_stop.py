@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from jaxgp.errors import ConfigError
-from jaxgp.fitness import Scores, improvement
+from jaxgp.fitness import Scores, improvement, metric_value
 
 POLICIES = ("none", "baseline")
 DEFAULT_POLICY = "baseline"
@@ -68,10 +68,10 @@ class BaselineRule:
         """Whether a candidate whose epoch `epoch` ended with `record` stops there."""
         if epoch not in rungs(self.epochs) or epoch > len(self.baseline):
             return False
-        value = record.val_accuracy if self.metric == "accuracy" else record.val_loss
-        # a non-finite value compares false: such a candidate stops
         threshold = self.first_threshold if epoch == FIRST_RUNG else self.threshold
-        return not improvement(value, self.baseline[epoch - 1], self.metric) >= threshold
+        change = improvement(metric_value(record, self.metric), self.baseline[epoch - 1],
+                             self.metric)  # fmt: skip
+        return not change >= threshold  # a non-finite value compares false: it stops
 
 
 def baseline_curve(scores: Scores, metric: str) -> tuple[float, ...]:

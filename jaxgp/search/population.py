@@ -48,7 +48,7 @@ class Individual:
         """The individual as population snapshots and the summary record it."""
         fitness = self.fitness
         return Member(self.expression, self.status, fitness.wins, fitness.average_improvement,
-                      fitness.failed, fitness.stopped and not fitness.failed)  # fmt: skip
+                      fitness.failed, fitness.stopped)  # fmt: skip
 
 
 #: `second_parent(rng)` draws the second crossover parent of one child.

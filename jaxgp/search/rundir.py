@@ -119,15 +119,23 @@ class RunDir:
         """The stored settings (`jaxgp.search.run_settings.RunSettings.from_dict` reads them)."""
         return read_json(self.path / CONFIG)["settings"]
 
-    def write_config(self, settings: dict) -> None:
+    def _write(self, path: Path, value: Any) -> None:
+        """Rewrite one file atomically (nothing when this process does not write)."""
         if self.writer:
-            write_json_atomic(self.path / CONFIG, {"format": FORMAT, "settings": settings})
+            write_json_atomic(path, value)
+
+    def _append(self, path: Path, record: dict) -> None:
+        """Append one durable line (nothing when this process does not write)."""
+        if self.writer:
+            _append_line(path, record)
+
+    def write_config(self, settings: dict) -> None:
+        self._write(self.path / CONFIG, {"format": FORMAT, "settings": settings})
 
     # the two journals ----------------------------------------------------------------
     def append_evaluation(self, evaluation: Evaluation) -> None:
         """Append one ledger line and make it durable before returning."""
-        if self.writer:
-            _append_line(self.path / LEDGER, evaluation.to_dict())
+        self._append(self.path / LEDGER, evaluation.to_dict())
 
     def read_evaluations(self, repair: bool = False) -> tuple[list[Evaluation], list[str]]:
         """(evaluations, warnings). A truncated or unreadable line is skipped with a warning;
@@ -139,8 +147,7 @@ class RunDir:
 
     def append_training(self, training: Training) -> None:
         """Append one line to `trainings.jsonl` and make it durable before returning."""
-        if self.writer:
-            _append_line(self.path / TRAININGS, training.to_dict())
+        self._append(self.path / TRAININGS, training.to_dict())
 
     def read_trainings(self, repair: bool = False) -> tuple[list[Training], list[str]]:
         """(trainings, warnings) of `trainings.jsonl`, read like the ledger."""
@@ -156,13 +163,11 @@ class RunDir:
         )
 
     def write_baselines(self, baselines: Baselines) -> None:
-        if self.writer:
-            write_json_atomic(self.path / BASELINES, baselines.to_dict())
+        self._write(self.path / BASELINES, baselines.to_dict())
 
     def write_snapshot(self, snapshot: Snapshot) -> None:
         name = f"{snapshot.algorithm}_{snapshot.generation}.json"
-        if self.writer:
-            write_json_atomic(self.path / GENERATIONS / name, snapshot.to_dict())
+        self._write(self.path / GENERATIONS / name, snapshot.to_dict())
 
     def read_snapshots(self, warnings: list[str]) -> dict[str, dict[int, Snapshot]]:
         """Every readable snapshot: algorithm -> generation -> snapshot."""
@@ -182,8 +187,7 @@ class RunDir:
         return snapshots
 
     def write_summary(self, summary: Summary) -> None:
-        if self.writer:
-            write_json_atomic(self.path / SUMMARY, summary.to_dict())
+        self._write(self.path / SUMMARY, summary.to_dict())
 
     def read_summary(self, warnings: list[str]) -> Summary | None:
         """The summary of a finished run; None while it runs (or if unreadable: warned)."""

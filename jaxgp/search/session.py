@@ -63,7 +63,8 @@ def plan_run(
     **options: Any,
 ) -> tuple[RunSettings, Path, bool]:
     """(settings, run directory path, whether it resumes), every option checked and nothing
-    written yet; raises ConfigError on bad input."""
+    written yet; raises ConfigError on bad input. Resuming with several processes, the
+    others read a local copy of process 0's records (`shared_resume`): its path is theirs."""
     if resume is None:
         settings = build_settings(command, **options)
         path = Path(out) if out else default_out()
@@ -77,7 +78,8 @@ def plan_run(
         return settings, path, False
     if out is not None and Path(out).resolve() != Path(resume).resolve():
         raise ConfigError("give either --out (a new run) or --resume (an existing one), not both")
-    stored = RunSettings.from_dict(RunDir.existing(resume).read_config())
+    source = shared_resume(resume)  # with several processes: process 0's records
+    stored = RunSettings.from_dict(RunDir.existing(source).read_config())
     if stored.command != command:
         raise ConfigError(
             f"{resume} is a `jaxgp {stored.command}` run; "
@@ -90,7 +92,7 @@ def plan_run(
             f"{resume} was started with other settings ({'; '.join(changed)}); "
             "resume without those options, or add --force to continue with the new ones"
         )
-    return settings, Path(resume), True
+    return settings, Path(source), True
 
 
 RESUME_FILES = (CONFIG, LEDGER, TRAININGS, BASELINES)

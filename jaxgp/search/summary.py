@@ -31,6 +31,8 @@ STATUSES = ("trained", "cached", "failed", "stopped")
 TRAINED = ("trained", "failed", "stopped")
 """The statuses of evaluations this run trained (the others reused a result)."""
 EPOCH_FIELDS = ("candidate_epochs_trained", "candidate_epochs_saved")
+COUNTS = ("evaluations", *STATUSES, *EPOCH_FIELDS)
+"""What `ledger_counts` counts per label (a `Phase`'s count fields)."""
 
 
 def snapshot(
@@ -48,46 +50,33 @@ def candidate(individual: Individual, baselines: Mapping[str, Scores], metric: s
 
 
 def ledger_counts(
-    ledger: Sequence[Evaluation], key: str | None = None
+    ledger: Sequence[Evaluation], epochs: int, datasets: Sequence[str], key: str | None = None
 ) -> dict[str, dict[str, int]]:
-    """Per algorithm label: evaluations (ledger lines) and how many per status (only the
-    lines of evaluation key `key`, unless None)."""
+    """Per algorithm label (only the lines of evaluation key `key`, unless None): evaluations
+    (ledger lines), how many per status, and the candidate-epochs (one dataset, one epoch)
+    its trained evaluations ran and those early stopping saved, against every tree training
+    `epochs` on every one of `datasets`."""
     counts: dict[str, dict[str, int]] = {}
     for evaluation in ledger:
         if key is not None and evaluation.eval_key != key:
             continue
-        row = counts.setdefault(evaluation.algorithm, dict.fromkeys(("evaluations", *STATUSES), 0))
+        row = counts.setdefault(evaluation.algorithm, dict.fromkeys(COUNTS, 0))
         row["evaluations"] += 1
         if evaluation.status in STATUSES:
             row[evaluation.status] += 1
+        if evaluation.status in TRAINED:
+            ran = sum(
+                len(scores.history) or epochs
+                for name, scores in evaluation.scores.items()
+                if name in datasets
+            )
+            row["candidate_epochs_trained"] += ran
+            row["candidate_epochs_saved"] += epochs * len(datasets) - ran
     return counts
 
 
-def candidate_epochs(
-    ledger: Sequence[Evaluation], key: str | None, epochs: int, datasets: Sequence[str]
-) -> dict[str, dict[str, int]]:
-    """Per algorithm label: the candidate-epochs (one dataset, one epoch) its trained
-    evaluations ran (`candidate_epochs_trained`) and those early stopping saved
-    (`candidate_epochs_saved`), against every tree training `epochs` on every dataset."""
-    out: dict[str, dict[str, int]] = {}
-    for evaluation in ledger:
-        if (key is not None and evaluation.eval_key != key) or evaluation.status not in TRAINED:
-            continue
-        ran = sum(
-            len(scores.history) or epochs
-            for name, scores in evaluation.scores.items()
-            if name in datasets
-        )
-        row = out.setdefault(evaluation.algorithm, dict.fromkeys(EPOCH_FIELDS, 0))
-        row["candidate_epochs_trained"] += ran
-        row["candidate_epochs_saved"] += epochs * len(datasets) - ran
-    return out
-
-
-def _phase(times: dict, counts: dict | None, epochs: dict | None, replayed: int, **more) -> Phase:
-    counts = counts or dict.fromkeys(("evaluations", *STATUSES), 0)
-    epochs = epochs or dict.fromkeys(EPOCH_FIELDS, 0)
-    return Phase(**times, **counts, **epochs, replayed=replayed, **more)
+def _phase(times: dict, counts: dict | None, replayed: int, **more) -> Phase:
+    return Phase(**times, **(counts or dict.fromkeys(COUNTS, 0)), replayed=replayed, **more)
 
 
 def build_summary(
@@ -104,14 +93,12 @@ def build_summary(
     resumed: bool,
     candidates_per_batch: Mapping,
 ) -> Summary:
-    counts = ledger_counts(ledger, key)
-    spent = candidate_epochs(ledger, key, settings.train.epochs, settings.datasets)
+    counts = ledger_counts(ledger, settings.train.epochs, settings.datasets, key)
     metric = settings.fitness
     algorithms = {
         name: _phase(
             phases[name],
             counts.get(name),
-            spent.get(name),
             replayed.get(name, 0),
             best=candidate(population[0], baselines, metric),
             expected_evaluations=ALGORITHMS[name].expected(settings.search),
@@ -121,20 +108,14 @@ def build_summary(
     }
     leaders = [population[0] for population in finals.values()]
     best = ranked(leaders)[0]
-    totals = {status: sum(c[status] for c in counts.values()) for status in STATUSES}
-    totals |= {name: sum(c[name] for c in spent.values()) for name in EPOCH_FIELDS}
+    totals = {name: sum(c[name] for c in counts.values()) for name in COUNTS}
     return Summary(
         command=settings.command,
         metric=metric,
         best=candidate(best, baselines, metric),
         best_algorithm=list(finals)[leaders.index(best)],
         baselines=dict(baselines),
-        initial=_phase(
-            phases["initial"],
-            counts.get("initial"),
-            spent.get("initial"),
-            replayed.get("initial", 0),
-        ),  # fmt: skip
+        initial=_phase(phases["initial"], counts.get("initial"), replayed.get("initial", 0)),
         algorithms=algorithms,
         eval_key=key,
         run_dir=run_dir,

@@ -98,20 +98,16 @@ def _gather(tree, positions):
     return jax.tree.map(lambda x: x[positions], tree)
 
 
-def _take(tree, positions: np.ndarray):
-    """The candidates at `positions` of every array of `tree` (one compiled gather per pair
-    of batch sizes, not one per array)."""
-    if device_count() == 1:
-        return place_candidates(_gather_one(tree, positions))
-    return _gather_sharded()(tree, place_replicated(positions))
-
-
-_gather_one = jax.jit(_gather)
-
-
 @cache
-def _gather_sharded():
+def _gather_compiled():
+    """`_gather` jitted once per process, its output split along K like every candidate
+    array (one compiled gather per pair of batch sizes, not one per array)."""
     return jax.jit(_gather, out_shardings=candidate_sharding())
+
+
+def _take(tree, positions: np.ndarray):
+    """The candidates at `positions` of every array of `tree`."""
+    return _gather_compiled()(tree, place_replicated(positions))
 
 
 def _train_chunk(

@@ -18,7 +18,7 @@ from typing import Any
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax.sharding import Mesh, NamedSharding, PartitionSpec, Sharding, SingleDeviceSharding
 
 
 def device_count() -> int:
@@ -35,11 +35,17 @@ def _mesh() -> Mesh:
     return Mesh(np.array(jax.devices()), ("candidates",))
 
 
-def candidate_sharding() -> NamedSharding:
+def candidate_sharding() -> Sharding:
+    """Arrays with a leading K axis: split along K (on the one device when there is one)."""
+    if device_count() == 1:
+        return SingleDeviceSharding(jax.devices()[0])
     return NamedSharding(_mesh(), PartitionSpec("candidates"))
 
 
-def replicated_sharding() -> NamedSharding:
+def replicated_sharding() -> Sharding:
+    """Arrays every device holds in full."""
+    if device_count() == 1:
+        return SingleDeviceSharding(jax.devices()[0])
     return NamedSharding(_mesh(), PartitionSpec())
 
 
@@ -60,15 +66,11 @@ def put(tree: Any, sharding: Any) -> Any:
 
 def place_candidates(tree: Any) -> Any:
     """Put a tree of arrays with a leading K axis on the devices, split along K."""
-    if device_count() == 1:
-        return jax.device_put(tree, jax.devices()[0])
     return put(tree, candidate_sharding())
 
 
 def place_replicated(tree: Any) -> Any:
     """Put a tree of arrays on every device in full."""
-    if device_count() == 1:
-        return jax.device_put(tree, jax.devices()[0])
     return put(tree, replicated_sharding())
 
 
