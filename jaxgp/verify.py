@@ -165,24 +165,18 @@ def run_verification(
 def verify(
     target: str,
     *,
-    seeds: int = 5,
-    datasets: Sequence[str] | None = None,
-    epochs: int | None = None,
-    model: str | None = None,
-    data_dir: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     train_fn: Callable[..., Any] | None = None,
     load_fn: Callable[..., Any] | None = None,
+    **options: Any,
 ) -> VerifyResult:
-    """Train the loss of `target` and CE on `seeds` new seeds per dataset and compare them.
+    """Train the loss of `target` and CE on new seeds per dataset and compare them.
 
-    `target` is a run directory or a loss; `datasets`, `epochs`, `model` and `data_dir`
-    override its recipe. Bad input raises `ConfigError` (or `ExpressionError`) before
-    anything is loaded or trained.
+    `target` is a run directory or a loss; `options` are `plan_verification`'s (`seeds`,
+    and `datasets`, `epochs`, `model`, `data_dir` overriding its recipe). Bad input raises
+    `ConfigError` (or `ExpressionError`) before anything is loaded or trained.
     """
-    plan = plan_verification(
-        target, seeds=seeds, datasets=datasets, epochs=epochs, model=model, data_dir=data_dir
-    )
+    plan = plan_verification(target, **options)
     return run_verification(plan, progress=progress, train_fn=train_fn, load_fn=load_fn)
 
 
