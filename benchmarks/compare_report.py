@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from compare_process import first_line
+
 
 def comparison_rows(jaxgp: dict | None, keras: list[dict]) -> list[dict]:
     """One row per Keras dataset and jaxgp (dataset, K), with its ratios to Keras."""
@@ -76,7 +78,8 @@ def markdown(report: dict) -> str:
     keras = report["keras"]
     for result in keras:
         if "error" in result:
-            lines.append(f"Keras reference on {result['dataset']} FAILED: {result['error'][-500:]}")
+            error = first_line(result["error"])
+            lines.append(f"Keras reference on {result['dataset']} FAILED: {error}")
         elif "skipped" in result:
             lines.append(f"Keras reference skipped: {result['skipped']}")
         else:
@@ -90,7 +93,7 @@ def markdown(report: dict) -> str:
             )
     jaxgp = report["jaxgp"]
     if jaxgp and "error" in jaxgp:
-        lines.append(f"jaxgp FAILED: {jaxgp['error'][-500:]}")
+        lines.append(f"jaxgp FAILED: {first_line(jaxgp['error'])}")
     elif jaxgp:
         lines.append(
             f"jaxgp on {jaxgp['backend']} ({jaxgp['device']}), {jaxgp['dtype']}, "

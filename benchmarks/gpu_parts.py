@@ -34,6 +34,7 @@ import jax
 import numpy as np
 from compare_jaxgp import load_synthetic, write_data, write_loss
 from compare_keras import ReferenceInputs
+from compare_process import readable_error
 from measure import (
     LOSS,
     ROOT,
@@ -154,8 +155,10 @@ def inception(ctx: Context) -> None:
             ctx.append("inception", name, error=f"{type(error).__name__}: {error}"[:400])
             continue
         hlo = row.pop("hlo")
+        grouped = sum(n for groups, n in hlo["convolutions"].items() if groups != "groups=1")
         row.update(hlo_loops_unknown=hlo["while_unknown_trip_count"],
-                   hlo_conditionals=hlo["conditional"], hlo=hlo)  # fmt: skip
+                   hlo_conditionals=hlo["conditional"], hlo_grouped_convolutions=grouped,
+                   hlo=hlo)  # fmt: skip
         base = rates.get(spec.get("against", ""))
         row["against"] = spec.get("against")
         row["vs"] = row["candidate_images_per_s"] / base if base else None
@@ -241,7 +244,8 @@ def keras(ctx: Context) -> None:
     done = _script([*command, "--json", str(path)], env)
     print(done.stdout[-3000:], done.stderr[-3000:])
     if not path.exists():
-        ctx.append("keras", "reference", error=done.stderr[-400:] or "no result")
+        error = readable_error(done.returncode, done.stderr.splitlines(), limit=600)
+        ctx.append("keras", "reference", error=error)
         return
     result = json.loads(path.read_text())
     jaxgp = [r for r in gpu_results.load(ctx.out)["rows"] if r.get("name") == "k1_f32"]

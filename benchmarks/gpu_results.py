@@ -23,8 +23,9 @@ TABLES = {
     "inception": (
         "name", "k", "dtype", "model_strategy", "epoch_loop", "candidate_images_per_s",
         "against", "vs", "step_ms", "compile_s", "first_epoch_s", "memory_per_candidate_mb",
-        "candidate_step_gflop", "achieved_tflop_per_s", "mfu_measured_peak",
-        "mfu_datasheet_peak", "hlo_loops_unknown", "hlo_conditionals", "error",
+        "memory_source", "candidate_step_gflop", "flops_source", "achieved_tflop_per_s",
+        "mfu_measured_peak", "mfu_datasheet_peak", "hlo_loops_unknown", "hlo_conditionals",
+        "hlo_grouped_convolutions", "error",
     ),
     "trace": (
         "name", "kernels_per_step", "busy_ms_per_step", "span_ms_per_step", "idle_fraction",

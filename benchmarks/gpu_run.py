@@ -81,8 +81,9 @@ def run_all(args) -> None:
 
     deadline = time.perf_counter() + args.budget
     parts = args.parts.split(",") if args.parts else list(ORDER)
+    chosen = tuple(args.inception_rows.split(",")) if args.inception_rows else INCEPTION_ROWS
     for name in parts:
-        rows = tuple(INCEPTION_ROWS) if name == "inception" else ()
+        rows = tuple(chosen) if name == "inception" else ()
         while True:
             left = deadline - time.perf_counter() - RESERVE
             box = min(SMOKE_SECONDS if args.smoke else MAX_SECONDS[name], left)
@@ -128,12 +129,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=530.0, help="seconds for the whole run")
     parser.add_argument("--smoke", action="store_true", help="toy sizes, on a CPU (CI)")
     parser.add_argument("--parts", help=f"comma-separated, in this order: {','.join(ORDER)}")
+    parser.add_argument("--inception-rows", help="comma-separated rows of the inception part "
+                        "(default: all, in gpu_parts.INCEPTION_ROWS's order)")  # fmt: skip
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--rows", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parts and not set(args.parts.split(",")) <= set(ORDER):
         parser.error(f"--parts takes some of {','.join(ORDER)}, got {args.parts!r}")
+    if args.inception_rows:
+        from gpu_parts import INCEPTION_ROWS
+
+        unknown = sorted(set(args.inception_rows.split(",")) - set(INCEPTION_ROWS))
+        if unknown:
+            parser.error(f"unknown --inception-rows {','.join(unknown)}; valid: "
+                         f"{','.join(INCEPTION_ROWS)}")  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     if args.part:
         from gpu_parts import run_part

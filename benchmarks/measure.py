@@ -6,16 +6,19 @@ reads XLA's cost and memory analysis and the optimized HLO from that compiled ob
 trains a warm-up epoch and the timed epochs through the trainer's `train_epoch` (which finds
 that compilation in JAX's cache: `extra_compilations` says if it did not).
 
-FLOPs per step are XLA's count for one candidate's host-loop step, from the lowered (not
-compiled) program, times K: the candidates are independent, and XLA counts a loop body
-(a scanned epoch, a `lax.map` over candidates) once. MFU is achieved FLOP/s over a dense
-bfloat16 peak: the measured one when given (`matmul_ceilings`), else the data sheet's.
+FLOPs per step are one candidate's host-loop step (`flops.candidate_step_flops`: XLA's
+compiled or lowered count, else an analytic one; the row names its source) times K: the
+candidates are independent, and XLA counts a loop body (a scanned epoch, a `lax.map` over
+candidates) once. MFU is achieved FLOP/s over a dense bfloat16 peak: the measured one when
+given (`matmul_ceilings`), else the data sheet's. Memory per candidate is XLA's memory
+analysis of the row's compiled program, else (a backend without the analysis) the
+allocator's peak while the row trained, less what was in use before, over K; the row names
+which. The programs are built without the progress callback (`ProgramSpec.progress`).
 """
 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import platform
 import re
 import statistics
@@ -26,12 +29,13 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flops import candidate_step_flops
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import train_batch_indices
 from jaxgp.losses import TREE_LOSSES, encode_losses, resolve_loss
 from jaxgp.train import DeviceDataset, TrainConfig
-from jaxgp.train.capacity import abstract_epoch_arguments, compiled_footprint_bytes
+from jaxgp.train.capacity import compiled_footprint_bytes
 from jaxgp.train.placement import place_candidates, place_replicated
 from jaxgp.train.state import EpochKeys, with_learning_rates
 from jaxgp.train.step import build_functions
@@ -89,17 +93,20 @@ def row_peak_mb(before: int, after: int) -> float | None:
     return after / 2**20 if after > before else None
 
 
-def _first(analysis):
-    return (analysis[0] if analysis else {}) if isinstance(analysis, list) else (analysis or {})
+def allocator_bytes_in_use() -> int:
+    return int((jax.local_devices()[0].memory_stats() or {}).get("bytes_in_use", 0))
 
 
-def candidate_step_flops(data: DeviceDataset, config: TrainConfig) -> float | None:
-    """XLA's FLOPs for one candidate's training step (lowered, not compiled)."""
-    one = dataclasses.replace(config, candidates_per_batch=1, epoch_loop="host")
-    functions = build_functions(data.num_classes, data.image_shape, one)
-    lowered = functions.epoch_program.lower(*abstract_epoch_arguments(functions, data, one, 1))
-    flops = _first(lowered.cost_analysis()).get("flops")
-    return float(flops) if flops and flops > 0 else None
+def memory_per_candidate(
+    compiled_bytes: int | None, in_use_before: int, peak_before: int, peak_after: int, k: int
+) -> tuple[float | None, str | None]:
+    """(MiB per candidate, source): XLA's memory analysis, else the allocator peak the row
+    reached over what was in use before it (known only when the row raised the peak)."""
+    if compiled_bytes:
+        return compiled_bytes / k / 2**20, "memory analysis"
+    if peak_after > peak_before:
+        return (peak_after - in_use_before) / k / 2**20, "allocator peak"
+    return None, None
 
 
 def hlo_summary(text: str) -> dict:
@@ -124,10 +131,10 @@ def hlo_summary(text: str) -> dict:
 
 def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1) -> dict:
     """One K-candidate training row: compile once, warm up one epoch, time `epochs`."""
-    peak_before = allocator_peak_bytes()
-    functions = build_functions(data.num_classes, data.image_shape, config)
+    in_use_before, peak_before = allocator_bytes_in_use(), allocator_peak_bytes()
+    spec = config.program(progress=False)
+    functions = build_functions(data.num_classes, data.image_shape, spec)
     losses, keys, state = benchmark_candidates(functions, config, k)
-    spec = config.program()
 
     def indices(number):
         return place_replicated(train_batch_indices(0, number, data.train.size, config.batch_size))
@@ -140,6 +147,8 @@ def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1)
         compile_s = time.perf_counter() - start
     memory_bytes = compiled_footprint_bytes(compiled)
     hlo = hlo_summary(compiled.as_text())
+    one_step = k == 1 and spec.epoch_loop == "host"
+    flops, flops_source = candidate_step_flops(data, config, compiled if one_step else None)
     del compiled
 
     def epoch(state, number):
@@ -160,8 +169,10 @@ def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1)
         seconds.append(time.perf_counter() - start)
     steps = data.train.size // config.batch_size
     step_s = statistics.median(seconds) / steps
-    flops = candidate_step_flops(data, config)
     peak_after = allocator_peak_bytes()
+    memory_mb, memory_source = memory_per_candidate(
+        memory_bytes, in_use_before, peak_before, peak_after, k
+    )
     return {
         "k": k,
         "dtype": config.compute_dtype,
@@ -179,9 +190,11 @@ def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1)
         "first_epoch_s": first_epoch,
         "step_ms": step_s * 1e3,
         "candidate_images_per_s": k * config.batch_size / step_s,
-        "memory_per_candidate_mb": memory_bytes / k / 2**20,
+        "memory_per_candidate_mb": memory_mb,
+        "memory_source": memory_source,
         "peak_device_memory_mb": row_peak_mb(peak_before, peak_after),
         "candidate_step_gflop": flops / 1e9 if flops else None,
+        "flops_source": flops_source,
         "achieved_tflop_per_s": k * flops / step_s / 1e12 if flops else None,
         "hlo": hlo,
     }

@@ -10,8 +10,9 @@ Inception-preprocessed images, and ``model.fit`` with ``ReduceLROnPlateau(monito
 'val_accuracy', factor=0.2, patience=5, min_lr=1e-4)`` on a 10% validation split.
 ``--model small`` is the Keras twin of jaxgp's ``small_cnn``, for CPU runs.
 
-It needs only Keras 3, a backend and NumPy, never jaxgp (nor jax, unless jax is the
-backend): it runs on whatever Keras backend is installed (``--backend`` or
+It needs only Keras 3, a backend, NumPy and SciPy (the ImageDataGenerator's transforms; the
+pinned set is ``benchmarks/reference-requirements.txt``), never jaxgp (nor jax, unless jax
+is the backend): it runs on whatever Keras backend is installed (``--backend`` or
 ``KERAS_BACKEND``), TensorFlow where it can be installed, Keras 3 on jax or torch elsewhere;
 every result names its backend. What it needs from jaxgp comes as files:
 
@@ -414,6 +415,12 @@ def run(args) -> dict:
     """The result of `args.candidates` evaluations, each a fresh model (the last one's numbers)."""
     os.environ["KERAS_BACKEND"] = choose_backend(args.backend)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.augment == "generator" and importlib.util.find_spec("scipy") is None:
+        sys.exit(
+            "error: the authors' ImageDataGenerator needs SciPy (its zoom and shifts use "
+            "scipy.ndimage): install benchmarks/reference-requirements.txt, or pass "
+            "--augment layers"
+        )
     import keras
     import numpy as np
 

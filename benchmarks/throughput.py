@@ -56,7 +56,7 @@ def markdown(report: dict) -> str:
             f"| {row['dtype']} | {row['k']} | {row['model_strategy']} | {row['loss_strategy']} | "
             f"{row['epoch_loop']} | {row['candidate_images_per_s']:.1f} | "
             f"{number(row.get('speedup_vs_k1'), '.2f')}x | {row['step_ms']:.1f} | "
-            f"{row['compile_s']:.1f} | {row['memory_per_candidate_mb']:.1f} | "
+            f"{row['compile_s']:.1f} | {number(row['memory_per_candidate_mb'], '.1f')} | "
             f"{number(row['peak_device_memory_mb'], '.0f')} | "
             f"{number(row['candidate_step_gflop'], '.2f')} | "
             f"{number(row['achieved_tflop_per_s'], '.3f')} | "

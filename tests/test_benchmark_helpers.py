@@ -50,7 +50,9 @@ def _args(tmp_path, parts="inception,diverging", budget=1000.0):
     scratch.mkdir()
     out = tmp_path / "out"
     out.mkdir()
-    return SimpleNamespace(out=out, scratch=scratch, smoke=True, budget=budget, parts=parts)
+    return SimpleNamespace(
+        out=out, scratch=scratch, smoke=True, budget=budget, parts=parts, inception_rows=None
+    )
 
 
 def _names(out, part):
@@ -123,3 +125,16 @@ def test_the_run_refuses_a_directory_that_holds_results(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         gpu_run.main(["--smoke", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
+
+
+def test_a_failed_process_is_reported_by_its_last_line_first_then_whole_earlier_lines():
+    from compare_process import first_line, readable_error
+
+    lines = ["Traceback (most recent call last):\n", '  File "x.py", line 3\n', "\n",
+             "ImportError: This requires the scipy module\n"]  # fmt: skip
+    error = readable_error(1, lines)
+    assert first_line(error) == "exit 1: ImportError: This requires the scipy module"
+    assert error.splitlines()[1:] == ["Traceback (most recent call last):", '  File "x.py", line 3']
+    short = readable_error(1, ["a" * 50 + "\n", "b" * 50 + "\n", "ImportError: x\n"], limit=80)
+    assert short.splitlines() == ["exit 1: ImportError: x", "b" * 50]
+    assert readable_error(-9, []) == "exit -9: no output"

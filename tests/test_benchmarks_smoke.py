@@ -24,6 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
+SIMULATED_PLUGIN = ROOT / "tests" / "simulated_plugin"
 TIMEOUT = 600
 
 
@@ -80,11 +81,22 @@ def smoke_runs(tmp_path_factory):
             sys.executable, str(BENCHMARKS / "step_profile.py"), "--smoke",
             "--json", str(out / "step_profile.json"),
         ],
+        "gpu_run_plugin": [
+            sys.executable, str(BENCHMARKS / "gpu_run.py"), "--smoke", "--out",
+            str(out / "gpu_plugin"), "--parts", "environment,inception",
+            "--inception-rows", "k1_host_bf16,k4_vmap_bf16",
+        ],
     }  # fmt: skip
+    plugin = dict(_env(), PYTHONPATH=os.pathsep.join([str(SIMULATED_PLUGIN), str(ROOT)]))
     processes = {
         name: subprocess.Popen(
-            command, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
+            command,
+            cwd=ROOT,
+            env=plugin if name == "gpu_run_plugin" else _env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
         for name, command in commands.items()
     }
     results = {}
@@ -121,6 +133,9 @@ def test_the_gpu_run_smoke_measures_every_part_into_at_most_eight_files(smoke_ru
     for row in inception.values():
         for key in ("candidate_images_per_s", "step_ms", "compile_s", "achieved_tflop_per_s"):
             assert _positive(row[key]), (row["name"], key)
+        assert row["memory_source"] == "memory analysis"
+        one_step = row["k"] == 1 and row["epoch_loop"] == "host"  # compiled anyway: its count
+        assert row["flops_source"] == ("compiled" if one_step else "lowered (CPU client)")
         assert row["hlo"]["fusions"] > 0
     assert inception["k4_vmap_bf16"]["against"] == "k1_bf16" and _positive(
         inception["k4_vmap_bf16"]["vs"]
@@ -138,6 +153,27 @@ def test_the_gpu_run_smoke_measures_every_part_into_at_most_eight_files(smoke_ru
     assert {"env.txt", "results.json", "results.md", "log.txt", "compare_report.md"} <= set(files)
     assert len(files) <= 8 and all(path.is_file() for path in out.iterdir())
     assert stdout.rstrip().endswith("|") and "## compare" in stdout[-2000:]
+
+
+def test_without_cost_or_memory_analyses_the_gpu_run_still_reports_flops_mfu_and_memory(
+    smoke_runs,
+):
+    """Through the CUDA plugin `cost_analysis()` and `memory_analysis()` give nothing; the
+    simulated plugin (tests/simulated_plugin) does the same on this CPU."""
+    code, stdout, stderr, _ = smoke_runs["gpu_run_plugin"]
+    assert code == 0, (stdout + stderr)[-3000:]
+    rows = json.loads((smoke_runs["out"] / "gpu_plugin" / "results.json").read_text())["rows"]
+    inception = {r["name"]: r for r in rows if r["part"] == "inception"}
+    assert list(inception) == ["k1_host_bf16", "k4_vmap_bf16"]
+    for row in inception.values():
+        assert "error" not in row, row.get("error")
+        assert row["flops_source"] == "lowered (CPU client)"
+        assert row["memory_source"] == "allocator peak"
+        for key in ("candidate_step_gflop", "achieved_tflop_per_s", "mfu_measured_peak",
+                    "memory_per_candidate_mb"):  # fmt: skip
+            assert _positive(row[key]), (row["name"], key)
+    assert inception["k4_vmap_bf16"]["hlo_grouped_convolutions"] > 0
+    assert inception["k1_host_bf16"]["hlo_grouped_convolutions"] == 0
 
 
 def test_interpreter_smoke(smoke_runs):

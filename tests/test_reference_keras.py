@@ -113,3 +113,18 @@ def test_the_reference_trains_on_handed_over_files_where_jaxgp_cannot_be_importe
     assert result["loss"] == str(jaxgp.parse(expression))
     assert result["loss_check_rel_diff"] < 1e-5
     assert result["images_per_s"] > 0 and result["evaluation_s"] > 0
+
+
+def test_without_scipy_the_authors_generator_stops_at_once_with_a_one_line_error(tmp_path):
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("Keras 3 is not installed (pip install keras)")
+    without_scipy = WITHOUT_JAXGP.replace(
+        'sys.modules["jaxgp"] = None', 'sys.modules["jaxgp"] = None\nsys.modules["scipy"] = None'
+    )
+    command = [sys.executable, "-c", without_scipy, str(SCRIPT), "--smoke", "--json", "-"]
+    env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 1 and done.stdout == ""
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the authors' ImageDataGenerator needs SciPy")
+    assert "--augment layers" in last and "Traceback" not in done.stderr

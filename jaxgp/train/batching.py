@@ -183,14 +183,12 @@ def _probe_arguments(functions: Functions, data, config: TrainConfig, k: int) ->
     return state, losses, data.train, keys, place_replicated(indices)
 
 
-def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float):
-    """(candidate-images per second, bytes) of K candidates' step; (None, bytes) if it does
-    not fit in `budget`."""
-    arguments = _probe_arguments(functions, data, config, k)
-    compiled = functions.step_program.lower(*arguments, np.int32(0)).compile()
-    footprint = compiled_footprint_bytes(compiled)
-    if footprint > budget:
-        return None, footprint
+def _out_of_memory(error: Exception) -> bool:
+    return "RESOURCE_EXHAUSTED" in str(error) or "out of memory" in str(error).lower()
+
+
+def _timed(compiled, arguments: tuple, config: TrainConfig, k: int) -> float:
+    """Candidate-images per second of K candidates' compiled step, after a warm-up."""
     state, rest = arguments[0], arguments[1:]
     steps = arguments[-1].shape[0]
     for step in range(PROBE_WARMUP + PROBE_STEPS):
@@ -199,7 +197,26 @@ def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float
             start = time.perf_counter()
         state, metrics = compiled(state, *rest, np.int32(step % steps))
     jax.block_until_ready(metrics)
-    return k * config.batch_size * PROBE_STEPS / (time.perf_counter() - start), footprint
+    return k * config.batch_size * PROBE_STEPS / (time.perf_counter() - start)
+
+
+def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float):
+    """(candidate-images per second, bytes) of K candidates' step; (None, bytes) if it does
+    not fit in `budget`. Where the backend gives no memory analysis the bytes are 0, and a
+    K that runs out of device memory (placing, compiling or stepping) is one that does not
+    fit."""
+    footprint = None
+    try:
+        arguments = _probe_arguments(functions, data, config, k)
+        compiled = functions.step_program.lower(*arguments, np.int32(0)).compile()
+        footprint = compiled_footprint_bytes(compiled)
+        if footprint is not None and footprint > budget:
+            return None, footprint
+        return _timed(compiled, arguments, config, k), footprint or 0
+    except Exception as error:  # noqa: BLE001
+        if _out_of_memory(error):
+            return None, footprint or 0
+        raise
 
 
 def probe(functions: Functions, data, config: TrainConfig, progress: Progress | None) -> Probe:

@@ -51,10 +51,15 @@ def abstract_epoch_arguments(functions: Functions, data, config: TrainConfig, k:
     )  # fmt: skip
 
 
-def compiled_footprint_bytes(compiled) -> int:
+def compiled_footprint_bytes(compiled) -> int | None:
     """XLA's memory analysis of a compiled program: arguments + outputs + temporaries, less
-    what is aliased."""
-    memory = compiled.memory_analysis()
+    what is aliased; None where the backend gives no analysis."""
+    try:
+        memory = compiled.memory_analysis()
+    except Exception:  # noqa: BLE001  (a plugin backend that does not implement it)
+        return None
+    if memory is None:
+        return None
     total = (
         memory.argument_size_in_bytes
         + memory.output_size_in_bytes

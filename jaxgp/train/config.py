@@ -52,6 +52,10 @@ class ProgramSpec:
     loss_strategy: str
     epoch_loop: str
     max_nodes: int
+    progress: bool = True
+    """Whether the scanned epoch reports progress through a host callback. Off, the programs
+    need no host (and so compile ahead of time for a GPU target on a machine without one):
+    the benchmarks turn it off; training keeps it on."""
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,9 @@ class TrainConfig:
         augment = dataclasses.replace(self.augment, horizontal_flip=flip)
         return dataclasses.replace(self, augment=augment)
 
-    def program(self) -> ProgramSpec:
-        """The part of this configuration that the compiled programs depend on."""
+    def program(self, *, progress: bool = True) -> ProgramSpec:
+        """The part of this configuration that the compiled programs depend on (`progress`:
+        `ProgramSpec.progress`)."""
         return ProgramSpec(
             model=self.model,
             batch_size=self.batch_size,
@@ -145,4 +150,5 @@ class TrainConfig:
             loss_strategy=self.loss_strategy or default_loss_strategy(),
             epoch_loop=self.epoch_loop or default_epoch_loop(),
             max_nodes=self.max_nodes,
+            progress=progress,
         )

@@ -15,7 +15,8 @@ one candidate's infinity became the others' NaN). A candidate whose loss or grad
 not finite keeps its previous state and is marked dead for good.
 
 An epoch (`epoch_loop`) is either a `lax.scan` over the steps, one compiled program (in at
-most 20 chunks, each ending with one host callback for progress bars), or a host loop
+most 20 chunks, each ending with one host callback for progress bars unless the
+`ProgramSpec` turns progress off), or a host loop
 dispatching the compiled step (progress reported at most 20 times, each after waiting for
 its step). Either way the state passed in is consumed: its buffers are donated.
 """
@@ -88,7 +89,7 @@ class Functions:
     train_epoch: Callable
     """(state, losses: LossBatch, split: DeviceSplit, keys: EpochKeys, [S, B] indices,
     epoch, *, on_step=None) -> (state, ([S, K] losses, [S, K] accuracies)); `on_step(i)` is
-    told, at most 20 times an epoch, that step i has finished."""
+    told, at most 20 times an epoch, that step i has finished (never with progress off)."""
     evaluate_batch: Callable
     """(state, losses, split, [B] indices, [B] weights) -> ([K] weighted loss sums, [K]
     correct counts)."""
@@ -229,7 +230,8 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
 
         def chunk(state, xs):
             state, metrics = jax.lax.scan(body, state, xs)
-            jax.debug.callback(listener, xs[0][-1])
+            if config.progress:
+                jax.debug.callback(listener, xs[0][-1])
             return state, metrics
 
         total = indices.shape[0]
@@ -259,7 +261,7 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
         for step in range(total):
             state, step_metrics = host_step(state, losses, split, keys, indices, np.int32(step))
             metrics.append(step_metrics)
-            if on_step is not None and (step + 1) % every == 0:
+            if on_step is not None and config.progress and (step + 1) % every == 0:
                 jax.block_until_ready(step_metrics)
                 on_step(step)
         values, accuracies = zip(*fetch(metrics), strict=True)

@@ -129,3 +129,29 @@ def test_a_trainer_call_reports_its_decision(digits, monkeypatch):
     assert report.candidates_per_batch == report.batching.k
     assert "candidate-images/s K=1" in report.batching.describe()
     assert report.batching.to_dict()["probe"]["rates"]["1"] > 0
+
+
+def test_without_a_memory_analysis_the_probe_times_every_k_up_to_the_cap(digits, monkeypatch):
+    monkeypatch.setattr(jax.stages.Compiled, "memory_analysis", lambda self: None)
+    data = DeviceDataset.from_dataset(digits)
+    config = TrainConfig(max_auto_candidates=2)
+    rate, footprint = batching._rate(_functions(data, config), data, config, 2, budget=1.0)
+    assert rate > 0 and footprint == 0  # a budget of one byte, and still measured
+
+
+def test_a_k_that_runs_out_of_device_memory_stops_the_probe_as_memory(digits, monkeypatch):
+    data = DeviceDataset.from_dataset(digits)
+    config = TrainConfig(max_auto_candidates=8)
+    real = batching._probe_arguments
+
+    def arguments(functions, data, config, k):
+        if k == 4:
+            raise RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 12 GiB")
+        return real(functions, data, config, k)
+
+    monkeypatch.setattr(batching, "_probe_arguments", arguments)
+    monkeypatch.setattr(batching, "compiled_footprint_bytes", lambda compiled: None)
+    rates = iter([10.0, 30.0])
+    monkeypatch.setattr(batching, "_timed", lambda *a: next(rates))
+    result = batching.probe(_functions(data, config), data, config, None)
+    assert result.stopped == "memory" and sorted(result.rates) == [1, 2]
