@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from jaxgp.cli.main import app
+from jaxgp.cli.options import Imbalance, LabelNoise, NoiseKind, TrainFraction, train_split
 
 data_app = typer.Typer(help="List and prepare datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -40,6 +41,57 @@ def list_command(data_dir: DataDirOption = None) -> None:
     console.print(
         "synthetic variants: synthetic:<dataset> (e.g. synthetic:cifar100) or synthetic:HxWxC:K"
     )
+
+
+@data_app.command("show")
+def show_command(
+    name: Annotated[str, typer.Argument(help="dataset name, e.g. digits or cifar10")],
+    seed: Annotated[int, typer.Option(help="the run seed (split and transform)")] = 0,
+    imbalance: Imbalance = None,
+    label_noise: LabelNoise = None,
+    noise_kind: NoiseKind = None,
+    train_fraction: TrainFraction = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Images per class of each split, and of the training split after a transform."""
+    import numpy as np
+
+    from jaxgp.data import class_counts, load_dataset
+
+    split = train_split(imbalance, label_noise, noise_kind, train_fraction)
+    dataset = load_dataset(name, data_dir=data_dir, seed=seed)
+    classes = dataset.num_classes
+    table = Table(title=f"{dataset.name}: images per class (seed {seed})")
+    table.add_column("split")
+    shown = classes <= 20
+    for c in range(classes) if shown else ():
+        table.add_column(str(c), justify="right")
+    table.add_column("total", justify="right")
+
+    def row(label: str, counts: list[int]) -> None:
+        table.add_row(label, *([str(n) for n in counts] if shown else []), str(sum(counts)))
+
+    row("train", class_counts(dataset.train, classes))
+    changed = 0
+    if not split.identity:
+        keep, labels = split.select(dataset, seed)
+        true = np.asarray(dataset.train.labels)[keep]
+        row("train, changed", np.bincount(true, minlength=classes).tolist())
+        if split.label_noise:
+            row("  by label", np.bincount(labels, minlength=classes).tolist())
+        changed = int(np.sum(labels != true))
+    row("validation", class_counts(dataset.val, classes))
+    row("test", class_counts(dataset.test, classes))
+    console = Console()
+    console.print(table)
+    if not split.identity:
+        console.print(
+            f"training split changed: {split.describe()}"
+            + (f"; {changed} of {len(keep)} labels made wrong" if split.label_noise else "")
+            + ". Validation and test are never changed; a run's CE baseline and its candidates "
+            "all train on the changed split.",
+            markup=False,
+        )
 
 
 @data_app.command("prepare")

@@ -15,11 +15,21 @@ import typer
 from rich.console import Console
 
 from jaxgp.cli.main import app
-from jaxgp.cli.options import loaded_from_cache, split_names
+from jaxgp.cli.options import (
+    Imbalance,
+    LabelNoise,
+    NoiseKind,
+    TrainFraction,
+    loaded_from_cache,
+    split_names,
+    train_split_options,
+)
 from jaxgp.cli.progress import RichProgress
 from jaxgp.search.records import Summary
 
-Scale = Annotated[str | None, typer.Option("--scale", help="tiny | small | large (default tiny)")]
+Scale = Annotated[
+    str | None, typer.Option("--scale", help="tiny | tiny-lt | small | large (default tiny)")
+]
 Population = Annotated[int | None, typer.Option("--population", "-P", help="population P")]
 Generations = Annotated[int | None, typer.Option("--generations", "-T", help="generations T")]
 SampleSize = Annotated[int | None, typer.Option("--sample-size", help="tournament sample G")]
@@ -50,6 +60,16 @@ EarlyStop = Annotated[
         "--early-stop",
         help="baseline (default: stop a candidate at epoch 2, 4, 8.. when it is 40% (epoch 2) "
         "or 20% behind CE at that epoch) | none (train every candidate fully, as the thesis)",
+    ),
+]
+
+
+ConfirmSeeds = Annotated[
+    int | None,
+    typer.Option(
+        "--confirm-seeds",
+        help="train the best 3 of the final population and CE again on this many seeds before "
+        "naming the best (0: none; default: the scale's)",
     ),
 ]
 
@@ -96,6 +116,11 @@ def _print_summary(summary: Summary) -> None:
     )
     if summary.command == "compare":
         console.print(f"timing: {summary.timing}")
+    if summary.confirmation is not None:
+        from jaxgp.search.confirm import Confirmation
+
+        for line in Confirmation.from_dict(summary.confirmation).describe_best():
+            console.print(line, markup=False)
 
 
 def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
@@ -121,6 +146,8 @@ def _run(command: str, resume: str | None, out: str | None, force: bool, **optio
         f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
         f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
         f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
+        f" confirm-seeds={settings.confirm_seeds}"
+        f" training split: {settings.train_split.describe()}"
     )
     try:
         with RichProgress(console) as progress:
@@ -156,6 +183,11 @@ def evolve(
     candidates_per_batch: PerBatch = None,
     screen: Screen = None,
     early_stop: EarlyStop = None,
+    imbalance: Imbalance = None,
+    label_noise: LabelNoise = None,
+    noise_kind: NoiseKind = None,
+    train_fraction: TrainFraction = None,
+    confirm_seeds: ConfirmSeeds = None,
 ) -> None:
     """Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."""
     _run(
@@ -163,6 +195,8 @@ def evolve(
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
         candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
+        confirm_seeds=confirm_seeds,
+        **train_split_options(imbalance, label_noise, noise_kind, train_fraction),
     )  # fmt: skip
 
 
@@ -185,6 +219,11 @@ def compare(
     candidates_per_batch: PerBatch = None,
     screen: Screen = None,
     early_stop: EarlyStop = None,
+    imbalance: Imbalance = None,
+    label_noise: LabelNoise = None,
+    noise_kind: NoiseKind = None,
+    train_fraction: TrainFraction = None,
+    confirm_seeds: ConfirmSeeds = None,
 ) -> None:
     """Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed."""
     _run(
@@ -192,4 +231,6 @@ def compare(
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
         candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
+        confirm_seeds=confirm_seeds,
+        **train_split_options(imbalance, label_noise, noise_kind, train_fraction),
     )  # fmt: skip

@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from jaxgp.cli.main import app
-from jaxgp.cli.options import loaded_from_cache, split_names
+from jaxgp.cli.options import (
+    Imbalance,
+    LabelNoise,
+    NoiseKind,
+    TrainFraction,
+    loaded_from_cache,
+    split_names,
+    train_split,
+)
 from jaxgp.cli.progress import training_progress
 
 
@@ -37,6 +45,10 @@ def train(
         str, typer.Option("--candidates-per-batch", help="K: 'auto' or a number.")
     ] = "auto",
     data_dir: Annotated[str | None, typer.Option(help="tensorflow-datasets directory.")] = None,
+    imbalance: Imbalance = None,
+    label_noise: LabelNoise = None,
+    noise_kind: NoiseKind = None,
+    train_fraction: TrainFraction = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Train each LOSS from scratch on each dataset and print validation and test metrics."""
@@ -46,6 +58,7 @@ def train(
     from jaxgp.train import TrainConfig, train_candidates
 
     specs = [resolve_loss(text) for text in loss]
+    split = train_split(imbalance, label_noise, noise_kind, train_fraction)
     names = split_names(data)
     for name in names:
         spec = get_spec(name)
@@ -57,7 +70,7 @@ def train(
     )  # fmt: skip
     reports = {}
     for name in names:
-        dataset = load_dataset(name, data_dir=data_dir, seed=seed)
+        dataset = load_dataset(name, data_dir=data_dir, seed=seed, train_split=split)
         with training_progress(label=f"{name} ") as progress:
             reports[name] = train_candidates(specs, dataset, config, progress=progress)
     results = [result for report in reports.values() for result in report.results]
@@ -65,6 +78,7 @@ def train(
         typer.echo(json.dumps([r.to_dict() for r in results], indent=2))
         return
     _print_table(results)
+    typer.echo(f"training split: {split.describe()}; validation and test: as loaded")
     typer.echo("s: each candidate's share of its chunk's wall time, XLA compilation included")
     for name, report in reports.items():
         typer.echo(

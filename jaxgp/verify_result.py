@@ -1,9 +1,14 @@
 """The record of a `jaxgp verify` run (`verify.json`), with its JSON round trip.
 
-Per dataset, the test accuracy of the loss's model and of CE's model on each seed, in seed
-order; the statistics (means, standard deviations with n - 1 degrees of freedom, the paired
-difference and its verdict, `jaxgp.paired`) are computed from them, written to the JSON
-for other readers, and computed again when it is read back.
+A verification trains one or more losses and their references (CE by default; `--against`
+adds others) on the same seeds; each `Comparison` is one loss against one reference on one
+dataset: the test accuracy of each model per seed, in seed order, each loss at the learning
+rate it did best at on validation (`RateSweep`, when several were tried). The statistics
+(means, standard deviations with n - 1 degrees of freedom, the paired difference and its
+interval and p value, `jaxgp.paired`) are computed from the accuracies, written to the JSON
+for other readers, and computed again when it is read back; the verdicts are Holm-corrected
+over every comparison of the verification. Files written before `--against` existed (one
+loss against CE, `ce_test_accuracy`) still read.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
-from jaxgp.paired import PairedDifference, paired_difference
+from jaxgp.paired import PairedDifference, holm, paired_difference, verdict
 from jaxgp.search.rundir import read_json
 
 VERIFY_JSON = "verify.json"
@@ -27,28 +33,37 @@ def _nan(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
+def _optional(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 @dataclass(frozen=True)
-class DatasetVerification:
-    """The test accuracy of the loss and of CE per seed on one dataset, in seed order."""
+class Comparison:
+    """A loss against a reference on one dataset: test accuracy per seed, in seed order."""
 
     dataset: str
+    loss: str
+    against: str
     loss_accuracy: tuple[float, ...]
-    ce_accuracy: tuple[float, ...]
+    against_accuracy: tuple[float, ...]
     loss_failed: int = 0
-    ce_failed: int = 0
+    against_failed: int = 0
+    loss_learning_rate: float | None = None
+    against_learning_rate: float | None = None
     seconds: float = 0.0
+    """Wall time of the dataset's training (every model of the verification on it)."""
 
     @property
     def difference(self) -> PairedDifference:
-        return paired_difference(self.loss_accuracy, self.ce_accuracy)
+        return paired_difference(self.loss_accuracy, self.against_accuracy)
 
     @property
     def loss_mean(self) -> float:
         return float(np.mean(self.loss_accuracy))
 
     @property
-    def ce_mean(self) -> float:
-        return float(np.mean(self.ce_accuracy))
+    def against_mean(self) -> float:
+        return float(np.mean(self.against_accuracy))
 
     @property
     def loss_std(self) -> float:
@@ -56,63 +71,132 @@ class DatasetVerification:
         return float(np.std(self.loss_accuracy, ddof=1))
 
     @property
-    def ce_std(self) -> float:
-        return float(np.std(self.ce_accuracy, ddof=1))
+    def against_std(self) -> float:
+        return float(np.std(self.against_accuracy, ddof=1))
 
     def to_dict(self) -> dict:
         d = self.difference
         return {
             "dataset": self.dataset,
+            "loss": self.loss,
+            "against": self.against,
             "loss_test_accuracy": list(self.loss_accuracy),
-            "ce_test_accuracy": list(self.ce_accuracy),
+            "against_test_accuracy": list(self.against_accuracy),
             "loss_mean": self.loss_mean,
             "loss_std": self.loss_std,
-            "ce_mean": self.ce_mean,
-            "ce_std": self.ce_std,
+            "against_mean": self.against_mean,
+            "against_std": self.against_std,
             "difference": {
                 "mean": d.mean,
                 "std": d.std,
                 "low": d.low,
                 "high": d.high,
                 "confidence": d.confidence,
+                "p_value": d.p_value,
             },  # fmt: skip
-            "verdict": d.verdict,
             "loss_failed": self.loss_failed,
-            "ce_failed": self.ce_failed,
+            "against_failed": self.against_failed,
+            "loss_learning_rate": self.loss_learning_rate,
+            "against_learning_rate": self.against_learning_rate,
             "seconds": self.seconds,
         }
 
     @staticmethod
-    def from_dict(data: Mapping) -> DatasetVerification:
-        """Read back; the statistics are computed again from the per-seed accuracies."""
-        return DatasetVerification(
-            str(data["dataset"]),
-            tuple(_nan(v) for v in data["loss_test_accuracy"]),
-            tuple(_nan(v) for v in data["ce_test_accuracy"]),
-            int(data.get("loss_failed") or 0),
-            int(data.get("ce_failed") or 0),
-            float(data.get("seconds") or 0.0),
+    def from_dict(data: Mapping, loss: str = "") -> Comparison:
+        """Read back (an old file's entry, against CE, takes the result's `loss`); the
+        statistics are computed again from the per-seed accuracies."""
+        old = "ce_test_accuracy" in data
+        return Comparison(
+            dataset=str(data["dataset"]),
+            loss=str(data.get("loss", loss)),
+            against="ce" if old else str(data["against"]),
+            loss_accuracy=tuple(_nan(v) for v in data["loss_test_accuracy"]),
+            against_accuracy=tuple(
+                _nan(v) for v in data["ce_test_accuracy" if old else "against_test_accuracy"]
+            ),
+            loss_failed=int(data.get("loss_failed") or 0),
+            against_failed=int(data.get("ce_failed" if old else "against_failed") or 0),
+            loss_learning_rate=_optional(data.get("loss_learning_rate")),
+            against_learning_rate=_optional(data.get("against_learning_rate")),
+            seconds=float(data.get("seconds") or 0.0),
         )
 
 
 @dataclass(frozen=True)
-class VerifyResult:
-    """A verification: what was trained, with which recipe and seeds, and the results."""
+class RateSweep:
+    """One loss on one dataset at each learning rate tried: the mean validation and test
+    accuracy over the seeds, and the rate chosen (the best mean validation accuracy)."""
 
+    dataset: str
     loss: str
+    learning_rates: tuple[float, ...]
+    val_means: tuple[float, ...]
+    test_means: tuple[float, ...]
+
+    @property
+    def chosen(self) -> float:
+        values = [v if np.isfinite(v) else -np.inf for v in self.val_means]
+        return self.learning_rates[int(np.argmax(values))]
+
+    def to_dict(self) -> dict:
+        return {"dataset": self.dataset, "loss": self.loss,
+                "learning_rates": list(self.learning_rates), "val_means": list(self.val_means),
+                "test_means": list(self.test_means), "chosen": self.chosen}  # fmt: skip
+
+    @staticmethod
+    def from_dict(data: Mapping) -> RateSweep:
+        return RateSweep(
+            str(data["dataset"]), str(data["loss"]),
+            tuple(float(r) for r in data["learning_rates"]),
+            tuple(_nan(v) for v in data["val_means"]), tuple(_nan(v) for v in data["test_means"]),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """A verification: what was trained, with which recipe and seeds, and the comparisons."""
+
+    losses: tuple[str, ...]
     origin: str
     model: str
     epochs: int
     search_seed: int
     seeds: tuple[int, ...]
     data_seed: int
-    datasets: tuple[DatasetVerification, ...]
+    comparisons: tuple[Comparison, ...]
     run_dir: str | None = None
     seconds: float = 0.0
+    train_split: TrainSplit = TrainSplit()
+    sweeps: tuple[RateSweep, ...] = ()
+
+    @property
+    def loss(self) -> str:
+        """The (first) loss verified."""
+        return self.losses[0]
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.dataset for c in self.comparisons))
+
+    @property
+    def adjusted_p_values(self) -> list[float]:
+        """Each comparison's p value, Holm-corrected over all of them."""
+        return holm([c.difference.p_value for c in self.comparisons])
+
+    def verdicts(self) -> list[str]:
+        """`better`, `worse` or `no evidence` per comparison, at the 5 % familywise level."""
+        return [
+            verdict(c.difference.mean, p)
+            for c, p in zip(self.comparisons, self.adjusted_p_values, strict=True)
+        ]
 
     def to_dict(self) -> dict:
+        comparisons = []
+        for c, p, v in zip(self.comparisons, self.adjusted_p_values, self.verdicts(),
+                           strict=True):  # fmt: skip
+            comparisons.append({**c.to_dict(), "holm_p_value": p, "verdict": v})
         return {
-            "loss": self.loss,
+            "losses": list(self.losses),
             "origin": self.origin,
             "run_dir": self.run_dir,
             "model": self.model,
@@ -120,30 +204,36 @@ class VerifyResult:
             "search_seed": self.search_seed,
             "seeds": list(self.seeds),
             "data_seed": self.data_seed,
-            "datasets": [d.to_dict() for d in self.datasets],
+            "train_split": self.train_split.to_dict(),
+            "comparisons": comparisons,
+            "learning_rate_sweeps": [s.to_dict() for s in self.sweeps],
             "seconds": self.seconds,
         }
 
     @staticmethod
     def from_dict(data: Mapping) -> VerifyResult:
-        """Read back; `ValueError` unless every dataset has one accuracy of each per seed
+        """Read back; `ValueError` unless every comparison has one accuracy of each per seed
         and there are at least two seeds."""
+        losses = tuple(data["losses"]) if "losses" in data else (str(data["loss"]),)
+        entries = data["comparisons"] if "comparisons" in data else data["datasets"]
         result = VerifyResult(
-            loss=str(data["loss"]),
+            losses=losses,
             origin=str(data["origin"]),
             model=str(data["model"]),
             epochs=int(data["epochs"]),
             search_seed=int(data["search_seed"]),
             seeds=tuple(int(s) for s in data["seeds"]),
             data_seed=int(data["data_seed"]),
-            datasets=tuple(DatasetVerification.from_dict(d) for d in data["datasets"]),
+            comparisons=tuple(Comparison.from_dict(c, losses[0]) for c in entries),
             run_dir=data.get("run_dir"),
             seconds=float(data.get("seconds") or 0.0),
+            train_split=TrainSplit.from_dict(data.get("train_split")),
+            sweeps=tuple(RateSweep.from_dict(s) for s in data.get("learning_rate_sweeps") or ()),
         )
         n = len(result.seeds)
-        for d in result.datasets:
-            if n < 2 or len(d.loss_accuracy) != n or len(d.ce_accuracy) != n:
-                raise ValueError(f"{d.dataset}: one accuracy of each per seed expected, of {n}")
+        for c in result.comparisons:
+            if n < 2 or len(c.loss_accuracy) != n or len(c.against_accuracy) != n:
+                raise ValueError(f"{c.dataset}: one accuracy of each per seed expected, of {n}")
         return result
 
 

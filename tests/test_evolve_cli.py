@@ -24,6 +24,11 @@ BAD = [
     ["evolve", "--candidates-per-batch", "0"],
     ["evolve", "--epochs", "0"],
     ["compare", "--population", "1"],
+    ["evolve", "--imbalance", "0.5"],
+    ["evolve", "--label-noise", "1"],
+    ["evolve", "--label-noise", "0.2", "--noise-kind", "pair"],
+    ["compare", "--train-fraction", "0"],
+    ["evolve", "--confirm-seeds", "1"],
 ]
 
 

@@ -25,16 +25,18 @@ def test_verify_an_expression_prints_json_and_writes_its_files(monkeypatch, caps
     assert code in (0, None), err
     data = json.loads(out)
     assert data["seeds"] == [1000, 1001] and data["search_seed"] == 0
-    (digits,) = data["datasets"]
+    (digits,) = data["comparisons"]
+    assert digits["against"] == "ce"
     # CE's models are those `train_candidates` trains alone with the same seeds
     config = TrainConfig(model="small_cnn", epochs=1, seed=1000)
     alone = train_candidates(
         ["ce", "ce"], load_dataset("digits", seed=1000), config, seeds=[1000, 1001]
     )
-    assert digits["ce_test_accuracy"] == [r.test_accuracy for r in alone.results]
+    assert digits["against_test_accuracy"] == [r.test_accuracy for r in alone.results]
     assert all(0.0 <= a <= 1.0 for a in digits["loss_test_accuracy"])
     differences = [
-        a - b for a, b in zip(digits["loss_test_accuracy"], digits["ce_test_accuracy"], strict=True)
+        a - b
+        for a, b in zip(digits["loss_test_accuracy"], digits["against_test_accuracy"], strict=True)
     ]
     assert digits["difference"]["mean"] == pytest.approx(sum(differences) / 2)
     assert json.loads((tmp_path / "verify.json").read_text()) == data
@@ -53,7 +55,7 @@ def test_verify_a_run_then_its_report_shows_the_verification(run_dir, monkeypatc
     assert code in (0, None), err
     saved = json.loads((run_dir / "verify.json").read_text())
     assert saved["run_dir"] == str(run_dir) and saved["seeds"] == [1003, 1004]
-    (digits,) = saved["datasets"]
+    (digits,) = saved["comparisons"]
     assert "digits: test accuracy per seed" in out and digits["verdict"] in out
     assert f"{digits['loss_test_accuracy'][0]:.4f}" in out
     assert (run_dir / "verify.png").read_bytes().startswith(PNG)
@@ -101,6 +103,14 @@ BAD = {
     "an unknown model": lambda tmp: ["ngl", "--model", "resnet50"],
     "no epochs": lambda tmp: ["ngl", "--epochs", "0"],
     "--out a file": lambda tmp: ["ngl", "--out", str(tmp / "file.txt")],
+    "learning rates that are not numbers": lambda tmp: ["ngl", "--learning-rates", "1e-3,fast"],
+    "a negative learning rate": lambda tmp: ["ngl", "--learning-rates", "-1e-3"],
+    "against an unknown loss": lambda tmp: ["ngl", "--against", "ce,nope"],
+    "against itself only": lambda tmp: ["ngl", "--against", "ngl"],
+    "an imbalance below 1": lambda tmp: ["ngl", "--imbalance", "0.5"],
+    "label noise of 1": lambda tmp: ["ngl", "--label-noise", "1"],
+    "an unknown noise kind": lambda tmp: ["ngl", "--label-noise", "0.2", "--noise-kind", "pair"],
+    "a train fraction of 0": lambda tmp: ["ngl", "--train-fraction", "0"],
 }
 
 

@@ -25,6 +25,7 @@ from jaxgp.data.load import load_dataset
 from jaxgp.data.preparation import DatasetStatus, dataset_status, dataset_statuses, prepare_dataset
 from jaxgp.data.registry import DATASETS, DatasetSpec, dataset_names, get_spec
 from jaxgp.data.tfds_source import resolve_data_dir
+from jaxgp.data.train_split import NOISE_KINDS, TrainSplit, class_counts
 
 __all__ = [
     "DATASETS",
@@ -34,9 +35,12 @@ __all__ = [
     "DatasetSpec",
     "DatasetStatus",
     "EvalBatches",
+    "NOISE_KINDS",
     "Split",
+    "TrainSplit",
     "apply_affine",
     "augment",
+    "class_counts",
     "dataset_names",
     "dataset_status",
     "dataset_statuses",

@@ -15,6 +15,7 @@ from jaxgp.data.digits import load_digits_splits
 from jaxgp.data.registry import get_spec
 from jaxgp.data.synthetic import DEFAULT_NUM_TEST, DEFAULT_NUM_TRAIN, make_synthetic_splits
 from jaxgp.data.tfds_source import read_tfds_split
+from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
 
 
@@ -26,6 +27,7 @@ def load_dataset(
     val_fraction: float = 0.1,
     num_train: int | None = None,
     num_test: int | None = None,
+    train_split: TrainSplit | None = None,
 ) -> Dataset:
     """Load dataset ``name`` into host memory as uint8 images and int32 labels.
 
@@ -38,6 +40,9 @@ def load_dataset(
         val_fraction: the share of the training split held out for validation.
         num_train, num_test: sizes of a synthetic dataset before the validation split
             (defaults 1024 and 256); an error for other datasets.
+        train_split: what to do to the training split after the validation split is held
+            out (long tail, label noise, a fraction; `jaxgp.data.train_split`), seeded by
+            ``seed``; validation and test stay as they are.
 
     Raises:
         ConfigError: unknown name, bad fraction or sizes.
@@ -67,7 +72,7 @@ def load_dataset(
             spec.image_shape, spec.num_classes, seed=seed, num_train=n_train, num_test=n_test
         )
     train, val = split_train_val(full_train, val_fraction=val_fraction, seed=seed)
-    return Dataset(
+    dataset = Dataset(
         name=spec.name,
         num_classes=spec.num_classes,
         image_shape=spec.image_shape,
@@ -75,3 +80,4 @@ def load_dataset(
         val=val,
         test=test,
     )
+    return train_split.apply(dataset, seed) if train_split is not None else dataset

@@ -35,9 +35,51 @@ def _settings_line(run: RunData) -> str:
         f"datasets {', '.join(run.datasets)}",
         f"fitness {run.metric}",
         f"early stop {run.settings.early_stop}",
+        f"training split {run.settings.train_split.describe()}",
+        f"confirmation seeds {run.settings.confirm_seeds}",
         f"seed {run.settings.seed}",
     ]
     return "; ".join(parts)
+
+
+def _confirmation_lines(run: RunData) -> list[str]:
+    """The confirmed best and every confirmed candidate, when the run confirmed."""
+    data = run.summary.confirmation if run.summary is not None else None
+    if not data:
+        return []
+    from jaxgp.search.confirm import Confirmation
+
+    confirmation = Confirmation.from_dict(data)
+    seeds = ", ".join(map(str, confirmation.seeds))
+    lines = [
+        "",
+        f"## Confirmed on {len(confirmation.seeds)} more seeds",
+        "",
+        f"The best fully trained losses of the final population(s) and CE, trained again with "
+        f"model seeds {seeds} (the run's data, split and batch order). The confirmed best is "
+        f"ranked by the run's fitness on the seed-averaged validation {confirmation.metric}; "
+        "test accuracy takes no part in the choice and is shown against CE's, paired by seed "
+        "(95 % paired-t interval, not corrected for the candidates compared).",
+        "",
+    ]
+    lines += confirmation.describe_best()[:1]
+    rows = []
+    ce = confirmation.ce.mean()
+    for candidate in confirmation.candidates:
+        fitness = confirmation.fitness(candidate)
+        for name in confirmation.ce.scores:
+            d = confirmation.test_difference(candidate, name)
+            mean = candidate.mean()[name]
+            rows.append((
+                tables.code(candidate.expression), ", ".join(candidate.algorithms), name,
+                tables.fmt(mean.val_accuracy), tables.fmt(ce[name].val_accuracy),
+                tables.fmt(mean.test_accuracy), f"{d.mean:+.4f} [{d.low:+.4f}, {d.high:+.4f}]",
+                d.verdict, tables.fmt_percent(fitness.average_improvement),
+            ))  # fmt: skip
+    headers = ("loss", "from", "dataset", "val acc", "CE val acc", "test acc",
+               "test - CE [95 % CI]", "verdict", "average improvement")  # fmt: skip
+    lines += ["", tables.Table(headers, tuple(rows)).markdown()]
+    return lines
 
 
 def _status_line(run: RunData) -> str:
@@ -117,6 +159,7 @@ def render(run: RunData, out: Path) -> str:
         "",
         tables.accuracy(run).markdown(),
     ]
+    md += _confirmation_lines(run)
     md += verification.section(run, out)
     md += [
         "",

@@ -1,9 +1,10 @@
 """`jaxgp verify`'s results drawn and tabulated: its PNG and the report's section.
 
-- `verification_figure`: the test accuracy of every seed, the loss's beside CE's, one panel
-  per dataset; the two models of a seed are joined by a line;
-- `verification_table`: per dataset, the mean and standard deviation of both, the paired
-  difference with its interval, and the verdict;
+- `verification_figure`: the test accuracy of every seed, the loss's beside its reference's,
+  one panel per comparison; the two models of a seed are joined by a line;
+- `verification_table`: per comparison, the mean and standard deviation of both, the paired
+  difference with its interval, the Holm-corrected p value and the verdict;
+- `sweep_table`: each loss's mean accuracies at each learning rate tried;
 - `section`: the report's Markdown for a run directory that holds a `verify.json`.
 """
 
@@ -22,7 +23,7 @@ from jaxgp.report.tables import DASH, Table, code, finite, fmt
 from jaxgp.verify_result import (
     VERIFY_JSON,
     VERIFY_PNG,
-    DatasetVerification,
+    Comparison,
     VerifyResult,
     read_verification,
 )
@@ -35,76 +36,111 @@ def fmt_signed(value: float) -> str:
     return DASH if number is None else f"{number:+.4f}"
 
 
-def interval(dataset: DatasetVerification) -> str:
-    """`[low, high]` of the paired difference."""
-    d = dataset.difference
+def interval(comparison: Comparison) -> str:
+    """`[low, high]` of the paired difference (95 %, not corrected)."""
+    d = comparison.difference
     return f"[{fmt_signed(d.low)}, {fmt_signed(d.high)}]"
 
 
+def _name(label: str) -> str:
+    return "CE" if label == "ce" else label
+
+
 def verification_figure(result: VerifyResult, path: Path) -> Path:
-    """Test accuracy per seed, loss against CE, one panel per dataset."""
-    count = len(result.datasets)
-    width = 1.2 + 4.3 * count
-    fig = Figure(figsize=(width, 4.4), dpi=DPI)
-    axes = fig.subplots(1, count, squeeze=False)[0]
+    """Test accuracy per seed, one panel per comparison (a loss against a reference on a
+    dataset), the two models of a seed joined by a line."""
+    count = len(result.comparisons)
+    columns = min(count, 4)
+    rows = -(-count // columns)
+    width = 1.2 + 4.3 * columns
+    fig = Figure(figsize=(width, 0.6 + 3.8 * rows), dpi=DPI)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
     xs = list(range(len(result.seeds)))
-    for ax, dataset in zip(axes, result.datasets, strict=True):
-        for x, loss, ce in zip(xs, dataset.loss_accuracy, dataset.ce_accuracy, strict=True):
-            ax.plot([x, x], [ce, loss], color="#bbbbbb", linewidth=1.0, zorder=1)
-        ax.scatter(xs, dataset.ce_accuracy, color=CE_COLOR, marker="o", zorder=3)
-        ax.scatter(xs, dataset.loss_accuracy, color=LOSS_COLOR, marker="s", zorder=3)
-        ax.axhline(dataset.ce_mean, color=CE_COLOR, linestyle=":", linewidth=1.0)
-        ax.axhline(dataset.loss_mean, color=LOSS_COLOR, linestyle=":", linewidth=1.0)
+    verdicts = result.verdicts()
+    for ax, c, verdict in zip(axes, result.comparisons, verdicts, strict=False):
+        for x, loss, other in zip(xs, c.loss_accuracy, c.against_accuracy, strict=True):
+            ax.plot([x, x], [other, loss], color="#bbbbbb", linewidth=1.0, zorder=1)
+        ax.scatter(xs, c.against_accuracy, color=CE_COLOR, marker="o", zorder=3)
+        ax.scatter(xs, c.loss_accuracy, color=LOSS_COLOR, marker="s", zorder=3)
+        ax.axhline(c.against_mean, color=CE_COLOR, linestyle=":", linewidth=1.0)
+        ax.axhline(c.loss_mean, color=LOSS_COLOR, linestyle=":", linewidth=1.0)
         ax.set_xticks(xs, [str(seed) for seed in result.seeds])
         ax.set_xlim(-0.6, len(xs) - 0.4)
         ax.set_xlabel("seed")
         ax.set_ylabel("test accuracy")
         ax.grid(True, axis="y", alpha=0.3)
-        d = dataset.difference
+        loss = textwrap.shorten(c.loss, width=28, placeholder="...")
         ax.set_title(
-            f"{dataset.dataset}: loss - CE {fmt_signed(d.mean)}\n"
-            f"95 % CI {interval(dataset)}: {d.verdict}",
+            f"{c.dataset}: {loss} - {_name(c.against)} {fmt_signed(c.difference.mean)}\n"
+            f"95 % CI {interval(c)}: {verdict}",
             fontsize=9,
         )
+    for ax in axes[count:]:
+        ax.set_visible(False)
     handles = [
-        Line2D([], [], marker="s", linestyle="", color=LOSS_COLOR, label="loss"),
-        Line2D([], [], marker="o", linestyle="", color=CE_COLOR, label="CE"),
+        Line2D([], [], marker="s", linestyle="", color=LOSS_COLOR, label="loss verified"),
+        Line2D([], [], marker="o", linestyle="", color=CE_COLOR, label="reference"),
         Line2D([], [], linestyle=":", color="#555555", label="mean"),
     ]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     loss = textwrap.shorten(result.loss, width=int(11 * width) - 10, placeholder=" ...")
+    references = ", ".join(dict.fromkeys(_name(c.against) for c in result.comparisons))
     fig.suptitle(
-        f"loss = {loss}\nagainst CE: {result.model}, {result.epochs} epoch(s), "
-        f"{len(result.seeds)} seeds",
+        f"loss = {loss}\nagainst {references}: {result.model}, {result.epochs} epoch(s), "
+        f"{len(result.seeds)} seeds, training split {result.train_split.describe()}",
         fontsize=9,
     )
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.tight_layout(rect=(0, 0.07 / rows, 1, 1))
     fig.savefig(path)
     return path
 
 
 def verification_table(result: VerifyResult) -> Table:
-    """Per dataset: both means +- standard deviations, the paired difference and verdict."""
-    headers = ("dataset", "loss test acc", "CE test acc", "loss - CE", "95 % CI", "verdict")
+    """Per comparison: both means +- standard deviations, the paired difference, its
+    interval, the Holm-corrected p value and the verdict."""
+    headers = ("dataset", "loss", "test acc", "against", "test acc", "difference", "95 % CI",
+               "Holm p", "verdict")  # fmt: skip
     rows = []
-    for dataset in result.datasets:
-        d = dataset.difference
+    for c, p, verdict in zip(result.comparisons, result.adjusted_p_values, result.verdicts(),
+                             strict=True):  # fmt: skip
         failed = []
-        if dataset.loss_failed:
-            failed.append(f"loss failed on {dataset.loss_failed} seed(s)")
-        if dataset.ce_failed:
-            failed.append(f"CE failed on {dataset.ce_failed} seed(s)")
+        if c.loss_failed:
+            failed.append(f"loss failed on {c.loss_failed} seed(s)")
+        if c.against_failed:
+            failed.append(f"{_name(c.against)} failed on {c.against_failed} seed(s)")
+        rate = f" (lr {c.loss_learning_rate:g})" if c.loss_learning_rate is not None else ""
+        other = f" (lr {c.against_learning_rate:g})" if c.against_learning_rate is not None else ""
         rows.append(
             (
-                dataset.dataset,
-                f"{fmt(dataset.loss_mean)} ± {fmt(dataset.loss_std)}",
-                f"{fmt(dataset.ce_mean)} ± {fmt(dataset.ce_std)}",
-                fmt_signed(d.mean),
-                interval(dataset),
-                "; ".join([d.verdict, *failed]),
+                c.dataset,
+                code(c.loss) + rate,
+                f"{fmt(c.loss_mean)} ± {fmt(c.loss_std)}",
+                _name(c.against) + other,
+                f"{fmt(c.against_mean)} ± {fmt(c.against_std)}",
+                fmt_signed(c.difference.mean),
+                interval(c),
+                DASH if finite(p) is None else f"{p:.3g}",
+                "; ".join([verdict, *failed]),
             )
         )
     return Table(headers, tuple(rows))
+
+
+def sweep_table(result: VerifyResult) -> Table | None:
+    """Mean validation / test accuracy of each loss at each learning rate tried."""
+    if not result.sweeps:
+        return None
+    rates = result.sweeps[0].learning_rates
+    headers = ("dataset", "loss", *(f"lr {r:g}: val / test" for r in rates), "chosen")
+    rows = tuple(
+        (
+            s.dataset, code(s.loss),
+            *(f"{fmt(v)} / {fmt(t)}" for v, t in zip(s.val_means, s.test_means, strict=True)),
+            f"{s.chosen:g}",
+        )
+        for s in result.sweeps
+    )  # fmt: skip
+    return Table(headers, rows)
 
 
 def section(run: RunData, out: Path) -> list[str]:
@@ -126,17 +162,29 @@ def section(run: RunData, out: Path) -> list[str]:
         notes.append(f"the run's best loss is now `{best[1].expression}`, not the one verified")
     if (result.model, result.epochs) != (recipe.model, recipe.epochs):
         notes.append(f"the run's own recipe is {recipe.model}, {recipe.epochs} epoch(s)")
+    references = ", ".join(dict.fromkeys(_name(c.against) for c in result.comparisons))
+    rates = (
+        f" Each at the learning rate of its best mean validation accuracy among "
+        f"{', '.join(f'{r:g}' for r in result.sweeps[0].learning_rates)} (below)."
+        if result.sweeps else ""
+    )  # fmt: skip
     lines += [
-        f"{code(result.loss)} ({result.origin}) and CE trained again from scratch on "
-        f"{len(result.seeds)} seeds the search did not use ({', '.join(map(str, result.seeds))}"
-        f"; data order and split: seed {result.data_seed}), with {result.model} for "
-        f"{result.epochs} epoch(s). Test accuracy, mean ± standard deviation over the seeds; "
-        "loss - CE is the mean paired difference (pairs share a seed) with its 95 % paired-t "
-        "interval: `better` when the interval lies above 0, `worse` below, `no evidence` "
-        "when it contains 0." + (f" Note: {'; '.join(notes)}." if notes else ""),
+        f"{code(result.loss)} ({result.origin}) and {references} trained again from scratch "
+        f"on {len(result.seeds)} seeds the search did not use "
+        f"({', '.join(map(str, result.seeds))}; data order, split and training-split "
+        f"transform: seed {result.data_seed}), with {result.model} for {result.epochs} "
+        f"epoch(s), training split {result.train_split.describe()}.{rates} Test accuracy, "
+        "mean ± standard deviation over the seeds; the difference is the mean paired "
+        "difference (pairs share a seed) with its 95 % paired-t interval; the verdict reads "
+        "the two-sided paired-t p value Holm-corrected over all the comparisons shown: "
+        "`better` or `worse` below 0.05, `no evidence` otherwise."
+        + (f" Note: {'; '.join(notes)}." if notes else ""),
         "",
         verification_table(result).markdown(),
         "",
-        f"![test accuracy per seed]({VERIFY_PNG})",
     ]
+    sweep = sweep_table(result)
+    if sweep is not None:
+        lines += [sweep.markdown(), ""]
+    lines.append(f"![test accuracy per seed]({VERIFY_PNG})")
     return lines

@@ -42,8 +42,9 @@ class Trainer(Protocol):
     def prepare(self, dataset: Any) -> Any: ...
 
     def train(
-        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None
-    ) -> Any: ...
+        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None,
+        seeds=None,
+    ) -> Any: ...  # fmt: skip
 
 
 class DeviceTrainer:
@@ -55,11 +56,12 @@ class DeviceTrainer:
         return DeviceDataset.from_dataset(dataset)
 
     def train(
-        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None
-    ) -> Any:
+        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None,
+        seeds=None,
+    ) -> Any:  # fmt: skip
         from jaxgp.train.loop import train_candidates
 
-        return train_candidates(losses, dataset, config, progress=progress, stop=stop)
+        return train_candidates(losses, dataset, config, progress=progress, stop=stop, seeds=seeds)
 
 
 def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
@@ -89,15 +91,19 @@ def train_on(
     generation: int,
     progress: Progress,
     stop: Any = None,
+    seeds: Sequence[int] | None = None,
 ) -> Trained:
-    """One trainer call on one dataset (with the early-stop rule `stop`, if any): taken back
-    from the store, or trained and recorded."""
+    """One trainer call on one dataset (with the early-stop rule `stop`, and each
+    candidate's model seed, if given): taken back from the store, or trained and recorded."""
     expressions = [str(loss) for loss in losses]
     taken = store.taken_back(expressions, dataset.name, algorithm=algorithm, generation=generation)
     if taken is not None:
         return taken
     progress.training_started(algorithm, generation, dataset.name, len(losses))
-    report = trainer.train(list(losses), dataset, config, progress=progress.training, stop=stop)
+    extra = {"seeds": list(seeds)} if seeds is not None else {}
+    report = trainer.train(
+        list(losses), dataset, config, progress=progress.training, stop=stop, **extra
+    )
     trained = [(Scores.from_result(r), float(r.seconds)) for r in report.results]
     decision = report.batching
     store.record_training(

@@ -362,6 +362,9 @@ class Summary:
     compilation_cache_hits: int | None = None
     timing: str | None = None
     candidates_per_batch: Mapping = field(default_factory=dict)
+    confirmation: Mapping | None = None
+    """`jaxgp.search.confirm.Confirmation.to_dict()` with its phase's times, when the run
+    confirmed its best on more seeds."""
 
     def to_dict(self) -> dict:
         best = None
@@ -391,6 +394,7 @@ class Summary:
             "timing": self.timing,
             "eval_key": self.eval_key,
             "candidates_per_batch": dict(self.candidates_per_batch),
+            "confirmation": None if self.confirmation is None else dict(self.confirmation),
         }
 
     @staticmethod
@@ -429,5 +433,6 @@ class Summary:
             resumed=bool(data.get("resumed")),
             timing=data.get("timing"),
             candidates_per_batch=dict(data.get("candidates_per_batch") or {}),
+            confirmation=data.get("confirmation"),
             **numbers,
         )

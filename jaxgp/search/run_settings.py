@@ -7,8 +7,8 @@ are the `config.json` form; `differences` lists what changed between two configu
 ignoring the settings that cannot change results (`ENVIRONMENT_KEYS`: the data directory and
 how candidates are batched on the device). `evaluation_key` hashes what a training result
 depends on (suite, model, recipe, seed, and the early-stop policy with the metric it judges
-by), so that the fitness cache and the CE baselines are
-only reused under the same training settings.
+by, and the training split's transform), so that the fitness cache and the CE baselines
+are only reused under the same training settings.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.data.registry import get_spec
+from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
 from jaxgp.expr.validity import LEGACY_SCREEN
@@ -58,6 +59,12 @@ class RunSettings:
     data_dir: str | None = None
     early_stop: str = "none"
     """`jaxgp.search.early_stop` policy; runs made before it existed read as `none`."""
+    train_split: TrainSplit = TrainSplit()
+    """What the run does to every training split (`jaxgp.data.train_split`); runs made
+    before it existed read as the clean split."""
+    confirm_seeds: int = 0
+    """Seeds the best few of the final population and CE are trained again on before the
+    run names its best (`jaxgp.search.confirm`); 0: none (runs made before it existed)."""
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -85,6 +92,8 @@ class RunSettings:
                 seed=int(data["seed"]),
                 data_dir=data.get("data_dir"),
                 early_stop=check_policy(data.get("early_stop", "none")),
+                train_split=TrainSplit.from_dict(data.get("train_split")),
+                confirm_seeds=int(data.get("confirm_seeds") or 0),
             )
         except (KeyError, TypeError) as error:
             raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
@@ -127,6 +136,11 @@ def build_settings(
     candidates_per_batch: str | int | None = None,
     screen: str | None = None,
     early_stop: str | None = None,
+    imbalance: float | None = None,
+    label_noise: float | None = None,
+    noise_kind: str | None = None,
+    train_fraction: float | None = None,
+    confirm_seeds: int | None = None,
 ) -> RunSettings:
     """Validated settings; a `None` option keeps `base`'s value, or the scale's default."""
     from jaxgp.search.algorithms import ALGORITHMS
@@ -183,7 +197,29 @@ def build_settings(
         early_stop=check_policy(
             _pick(early_stop, base.early_stop if base else None, DEFAULT_POLICY)
         ),
+        train_split=_train_split(
+            sb.train_split if sb else preset.train_split,
+            imbalance=imbalance,
+            label_noise=label_noise,
+            noise_kind=noise_kind,
+            train_fraction=train_fraction,
+        ),  # fmt: skip
+        confirm_seeds=check_confirm_seeds(
+            _pick(confirm_seeds, sb.confirm_seeds if sb else None, preset.confirm_seeds)
+        ),
     )
+
+
+def check_confirm_seeds(count: int) -> int:
+    """0 (no confirmation) or at least 2 (a paired interval needs two); else `ConfigError`."""
+    if count != 0 and count < 2:
+        raise ConfigError(f"confirm seeds must be 0 (none) or at least 2, got {count}")
+    return int(count)
+
+
+def _train_split(base: TrainSplit, **given: float | str | None) -> TrainSplit:
+    """`base` with the fields that were given replaced (`ConfigError` for bad values)."""
+    return dataclasses.replace(base, **{k: v for k, v in given.items() if v is not None})
 
 
 def _pick(value, previous, default):
@@ -216,5 +252,7 @@ def evaluation_key(settings: RunSettings) -> str:
     relevant["datasets"] = list(settings.datasets)
     if settings.early_stop != "none":  # results under a policy depend on it and the metric
         relevant["early_stop"] = [settings.early_stop, settings.fitness]
+    if not settings.train_split.identity:  # runs on the clean split keep their old key
+        relevant["train_split"] = settings.train_split.to_dict()
     text = json.dumps(relevant, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

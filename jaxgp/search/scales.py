@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import DEFAULT_TREE_CONFIG, TreeConfig
 
@@ -71,6 +72,8 @@ class Scale:
     datasets: tuple[str, ...]
     model: str
     screen: str = "thesis"
+    train_split: TrainSplit = TrainSplit()
+    confirm_seeds: int = 0
 
 
 THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")
@@ -78,9 +81,19 @@ THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")
 # filter, 20% learned digits with the tiny recipe (test accuracy at least twice chance);
 # of 64 that also pass the screen, 92% (benchmarks/RESULTS.md). --screen thesis turns it off.
 SCALES: dict[str, Scale] = {
-    "tiny": Scale(8, 2, 10, ("digits",), "small_cnn", "learnable"),
-    "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3", "learnable"),
-    "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3", "learnable"),
+    "tiny": Scale(8, 2, 10, ("digits",), "small_cnn", "learnable", confirm_seeds=3),
+    "tiny-lt": Scale(
+        16,
+        6,
+        33,
+        ("digits",),
+        "small_cnn",
+        "learnable",
+        TrainSplit(imbalance=20),
+        confirm_seeds=5,
+    ),  # fmt: skip
+    "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3", "learnable", confirm_seeds=2),
+    "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3", "learnable", confirm_seeds=2),
 }
 DEFAULT_SCALE = "tiny"
 

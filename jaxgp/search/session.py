@@ -1,5 +1,5 @@
 """A whole run: plan it, load its data, start its directory, baselines, initial population,
-searches.
+searches and the confirmation of their best on more seeds.
 
 `plan_run` checks every option and `load_datasets` loads the data, so that bad input or a
 dataset that is not available stops the run before anything is written; `start_run`
@@ -9,7 +9,8 @@ initial population (generator `default_rng([seed, 0, 0])`, evaluated once), then
 algorithm a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for
 `evolve`): the session asks the algorithm for each generation's children, evaluates them
 and tells the algorithm their scores (`jaxgp.search.ask_tell`), writes a snapshot after
-every generation and `summary.json` at the end.
+every generation; with `confirm_seeds` it then trains the best few of each final population
+and CE on that many more seeds (`jaxgp.search.confirm`), and writes `summary.json`.
 
 Resuming replays the run from the start with the same generators while the evaluation
 store takes every evaluation found in the ledger back instead of training it (and every
@@ -33,6 +34,7 @@ from jaxgp.errors import ConfigError, JaxgpError
 from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
+from jaxgp.search.confirm import confirm, confirmation_seeds
 from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
 from jaxgp.search.population import INITIAL_ID, generation_rng, ranked
 from jaxgp.search.progress import Progress
@@ -140,13 +142,15 @@ def open_run(command: str, **options: Any) -> tuple[RunDir, RunSettings, bool]:
 def load_datasets(
     settings: RunSettings, trainer: Trainer | None = None, load_fn: LoadFn | None = None
 ) -> list[Any]:
-    """The run's datasets, loaded and prepared for its trainer (on the device by default):
-    a dataset that is not available raises its `JaxgpError` here."""
+    """The run's datasets, loaded, their training splits transformed as the run says, and
+    prepared for its trainer (on the device by default): a dataset that is not available
+    raises its `JaxgpError` here."""
     trainer = trainer or DeviceTrainer()
     if load_fn is None:
         from jaxgp.data.load import load_dataset as load_fn
+    split, seed = settings.train_split, settings.seed
     return [
-        trainer.prepare(load_fn(name, data_dir=settings.data_dir, seed=settings.seed))
+        trainer.prepare(split.apply(load_fn(name, data_dir=settings.data_dir, seed=seed), seed))
         for name in settings.datasets
     ]
 
@@ -236,6 +240,14 @@ def execute(
             progress.best(name, algorithm.population[0])
         phases[name] = _phase(*phase_start)
         finals[name] = algorithm.population
+    confirmation = None
+    if settings.confirm_seeds:
+        phase_start = (compilation.totals(), time.perf_counter())
+        confirmed = confirm(
+            store, trainer, datasets, settings.train, finals, metric=settings.fitness,
+            seeds=confirmation_seeds(settings.seed, settings.confirm_seeds), progress=progress,
+        )  # fmt: skip
+        confirmation = {**confirmed.to_dict(), **_phase(*phase_start)}
     ledger, _ = run.read_evaluations()
     summary = build_summary(
         settings,
@@ -249,6 +261,7 @@ def execute(
         total=_phase(compile_start, started),
         resumed=resumed,
         candidates_per_batch=store.batching,
+        confirmation=confirmation,
     )
     run.write_summary(summary)
     return summary

@@ -92,6 +92,7 @@ def build_summary(
     total: dict,
     resumed: bool,
     candidates_per_batch: Mapping,
+    confirmation: Mapping | None = None,
 ) -> Summary:
     counts = ledger_counts(ledger, settings.train.epochs, settings.datasets, key)
     metric = settings.fitness
@@ -133,4 +134,5 @@ def build_summary(
         compilation_cache_hits=total["compilation_cache_hits"],
         timing=TIMING,
         candidates_per_batch=dict(candidates_per_batch),
+        confirmation=confirmation,
     )

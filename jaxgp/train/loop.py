@@ -28,6 +28,7 @@ import numpy as np
 from jaxgp.compilation import count_compilations
 from jaxgp.data.batches import eval_batch_indices, train_batch_indices
 from jaxgp.data.dataset import Dataset
+from jaxgp.errors import ConfigError
 from jaxgp.expr.tree import Tree
 from jaxgp.losses import LossSpec, encode_losses, resolve_loss
 from jaxgp.train.batching import decide
@@ -115,6 +116,7 @@ def _train_chunk(
     specs: Sequence[LossSpec],
     real: int,
     seeds: Sequence[int],
+    rates: Sequence[float],
     data: DeviceDataset,
     config: TrainConfig,
     progress: Progress | None,
@@ -132,11 +134,12 @@ def _train_chunk(
     data_key = place_replicated(jax.random.PRNGKey(config.seed + 1_000_003))
     steps = data.train.size // config.batch_size
     on_step = (lambda step: progress("step", step + 1, steps)) if progress else None
+    rates = np.asarray(rates, np.float64)
     plateau = Plateau(
-        np.full(len(specs), config.learning_rate),
+        rates,
         config.plateau_factor,
         config.plateau_patience,
-        config.min_learning_rate,
+        np.minimum(config.min_learning_rate, rates),  # a rate below the floor is not raised
         config.plateau_min_delta,
     )
     state = with_learning_rates(functions.init(candidate_keys), plateau.rates)
@@ -217,18 +220,29 @@ def train_candidates(
     config: TrainConfig,
     *,
     seeds: Sequence[int] | None = None,
+    learning_rates: Sequence[float] | None = None,
     progress: Progress | None = None,
     stop: Stop | None = None,
 ) -> TrainReport:
     """Train every loss on `dataset` with `config`; results come back in input order.
 
-    `stop`, if given, may end a candidate's training after an epoch (status `stopped`);
-    a candidate whose training fails then also leaves at once.
+    `seeds` and `learning_rates` give each candidate its model seed and initial learning
+    rate (default: the config's); `stop`, if given, may end a candidate's training after an
+    epoch (status `stopped`); a candidate whose training fails then also leaves at once.
     """
     specs = [resolve_loss(loss) for loss in losses]
     if not specs:
         return TrainReport([], 0, 0, 0.0, 0.0)
     seeds = list(seeds) if seeds is not None else [config.seed] * len(specs)
+    rates = (
+        [float(r) for r in learning_rates]
+        if learning_rates is not None
+        else [config.learning_rate] * len(specs)
+    )
+    if len(seeds) != len(specs) or len(rates) != len(specs):
+        raise ValueError(f"one seed and one learning rate per loss expected, of {len(specs)}")
+    if any(not rate > 0 for rate in rates):
+        raise ConfigError(f"learning rates must be positive, got {rates}")
     start = time.perf_counter()
     with count_compilations() as compiled:
         data = (
@@ -249,9 +263,12 @@ def train_candidates(
             padded = real + [real[0]] * (k - len(real))
             chunk_seeds = seeds[first : first + k]
             chunk_seeds += [chunk_seeds[0]] * (k - len(chunk_seeds))
+            chunk_rates = rates[first : first + k]
+            chunk_rates += [chunk_rates[0]] * (k - len(chunk_rates))
             outcomes = _train_chunk(
-                functions, padded, len(real), chunk_seeds, data, config, progress, stop
-            )
+                functions, padded, len(real), chunk_seeds, chunk_rates, data, config,
+                progress, stop,
+            )  # fmt: skip
             for spec, outcome in zip(real, outcomes, strict=True):
                 last = outcome.history[-1]
                 status = (

@@ -20,7 +20,8 @@ class Plateau:
     rates: np.ndarray
     factor: float
     patience: int
-    min_lr: float
+    min_lr: float | np.ndarray
+    """One floor for all, or one per candidate."""
     min_delta: float
     best: np.ndarray | None = None
     wait: np.ndarray | None = None
@@ -42,7 +43,8 @@ class Plateau:
 
     def take(self, positions: np.ndarray) -> Plateau:
         """The state of the candidates at `positions` (a re-packed batch), in that order."""
-        taken = Plateau(self.rates[positions], self.factor, self.patience, self.min_lr,
+        floor = self.min_lr[positions] if np.ndim(self.min_lr) else self.min_lr
+        taken = Plateau(self.rates[positions], self.factor, self.patience, floor,
                         self.min_delta)  # fmt: skip
         taken.best, taken.wait = self.best[positions], self.wait[positions]
         return taken

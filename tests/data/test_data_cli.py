@@ -48,3 +48,22 @@ def test_console_script_reports_missing_tensorflow_in_one_line(tmp_path):
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: preparing cifar10 needs TensorFlow")
+
+
+def test_data_show_counts_each_class_before_and_after_a_transform(runner):
+    result = runner.invoke(
+        cli_main.app, ["data", "show", "digits", "--imbalance", "20", "--label-noise", "0.4"],
+        env={"COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.output.splitlines() if "│" in line}
+    cells = lambda row: [c.strip() for c in rows[row].split("│")[2:-1]]  # noqa: E731
+    assert cells("train, changed") == ["121", "86", "62", "44", "31", "22", "16", "11", "8", "6",
+                                       "407"]  # fmt: skip
+    assert cells("validation")[-1] == "144" and cells("test")[-1] == "360"
+    assert "163 of 407 labels made wrong" in result.output
+
+
+def test_data_show_refuses_a_bad_transform(runner):
+    result = runner.invoke(cli_main.app, ["data", "show", "digits", "--imbalance", "0.5"])
+    assert isinstance(result.exception, ConfigError)

@@ -1,11 +1,12 @@
 """A fake `train_candidates`: deterministic pseudo-results from a hash of the loss text.
 
 Fast and JAX-free, so the search tests need no training. Results depend only on (loss,
-dataset, epochs, seed), like the real trainer's. About 1 candidate in 12 "diverges"
-(status `failed`, NaN losses). Validation accuracy rises linearly to its final value over
-the epochs (the history), and a `stop` rule is applied to it epoch by epoch as the real
-trainer does (status `stopped`). Every trained label is appended to `calls` (and, when
-`log` is set, to that file), so tests can check that nothing is trained twice.
+dataset, epochs, model seed), like the real trainer's (CE's are fixed). About 1 candidate
+in 12 "diverges" (status `failed`, NaN losses). Validation accuracy rises linearly to its
+final value over the epochs (the history), and a `stop` rule is applied to it epoch by
+epoch as the real trainer does (status `stopped`). Every trained label is appended to
+`calls` (and, when `log` is set, to that file), so tests can check that nothing is trained
+twice.
 """
 
 from __future__ import annotations
@@ -73,22 +74,31 @@ class FakeTrainer:
     sleep: float = 0.0
     log: Path | None = None
     calls: list[str] = field(default_factory=list)
+    """Labels trained with the run's seed (the search and its baselines)."""
+    reseeded: list[tuple[str, int]] = field(default_factory=list)
+    """(label, seed) trained with another model seed (the confirmation)."""
 
     def prepare(self, dataset):
         return dataset
 
-    def train(self, losses, dataset, config, *, progress=None, stop=None) -> TrainReport:
-        return self(losses, dataset, config, progress=progress, stop=stop)
+    def train(self, losses, dataset, config, *, progress=None, stop=None, seeds=None):
+        return self(losses, dataset, config, progress=progress, stop=stop, seeds=seeds)
 
-    def __call__(self, losses, dataset, config, *, progress=None, stop=None) -> TrainReport:
+    def __call__(
+        self, losses, dataset, config, *, progress=None, stop=None, seeds=None
+    ) -> TrainReport:
         labels = [resolve_loss(loss).label for loss in losses]
+        seeds = list(seeds) if seeds is not None else [config.seed] * len(labels)
         results = []
-        for number, label in enumerate(labels, start=1):
+        for number, (label, seed) in enumerate(zip(labels, seeds, strict=True), start=1):
             time.sleep(self.sleep)
-            results.append(fake_result(label, dataset.name, config.epochs, config.seed, stop))
+            results.append(fake_result(label, dataset.name, config.epochs, seed, stop))
             if progress is not None:
                 progress("chunk", number, len(labels))
-        self.calls.extend(labels)
+        self.calls.extend(label for label, seed in zip(labels, seeds, strict=True)
+                          if seed == config.seed)  # fmt: skip
+        self.reseeded.extend((label, seed) for label, seed in zip(labels, seeds, strict=True)
+                             if seed != config.seed)  # fmt: skip
         if self.log is not None:
             with open(self.log, "a", encoding="utf-8") as handle:
                 handle.writelines(f"{dataset.name}\t{label}\n" for label in labels)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from jaxgp.data import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.search import SCALES, SearchConfig, build_settings, get_scale
 from jaxgp.search.run_settings import RunSettings, differences, evaluation_key
@@ -114,3 +115,29 @@ def test_a_configuration_written_before_early_stopping_resumes_without_it():
     stored = RunSettings.from_dict(data)
     assert stored.early_stop == "none" and evaluation_key(stored) == key
     assert build_settings("evolve", base=stored).early_stop == "none"
+
+
+def test_tiny_lt_is_digits_long_tailed_at_ratio_20_with_five_confirmation_seeds():
+    settings = build_settings("evolve", scale="tiny-lt")
+    assert settings.datasets == ("digits",) and settings.train.model == "small_cnn"
+    assert settings.train_split == TrainSplit(imbalance=20)
+    assert settings.confirm_seeds == 5
+
+
+def test_the_training_split_is_recorded_and_keys_only_the_runs_that_change_it():
+    clean = build_settings("evolve")
+    assert evaluation_key(clean) == evaluation_key(build_settings("evolve", imbalance=1.0))
+    noisy = build_settings("evolve", label_noise=0.4)
+    assert evaluation_key(noisy) != evaluation_key(clean)
+    assert RunSettings.from_dict(noisy.to_dict()) == noisy
+    assert differences(clean, noisy) == ["train_split.label_noise: 0.0 -> 0.4"]
+    old = clean.to_dict()
+    del old["train_split"]
+    assert RunSettings.from_dict(old).train_split == TrainSplit()
+
+
+def test_a_given_split_option_changes_only_its_field_of_the_scales_split():
+    settings = build_settings("evolve", scale="tiny-lt", label_noise=0.2)
+    assert settings.train_split == TrainSplit(imbalance=20, label_noise=0.2)
+    resumed = build_settings("evolve", base=settings, noise_kind="asymmetric")
+    assert resumed.train_split == TrainSplit(20, 0.2, "asymmetric")

@@ -30,12 +30,17 @@ class CrashingTrainer(FakeTrainer):
         super().__init__()
         self.at, self.count, self.pairs = at, 0, []
 
-    def __call__(self, losses, dataset, config, *, progress=None, stop=None):
+    def __call__(self, losses, dataset, config, *, progress=None, stop=None, seeds=None):
         self.count += 1
         if self.count == self.at:
             raise Crash
-        report = super().__call__(losses, dataset, config, progress=progress, stop=stop)
-        self.pairs += [(dataset.name, result.label) for result in report.results]
+        report = super().__call__(
+            losses, dataset, config, progress=progress, stop=stop, seeds=seeds
+        )
+        seeds = seeds or [config.seed] * len(report.results)
+        self.pairs += [(dataset.name, result.label)  # the search's trainings, not confirmation's
+                       for result, seed in zip(report.results, seeds, strict=True)
+                       if seed == config.seed]  # fmt: skip
         return report
 
 
@@ -144,3 +149,4 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
     assert summary.best == reference.best
     final = summary.algorithms["tournament"].final_population
     assert final == reference.algorithms["tournament"].final_population
+    assert summary.confirmation["ranking"] == reference.confirmation["ranking"]

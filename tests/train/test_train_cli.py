@@ -58,3 +58,9 @@ def test_bad_input_is_one_line_and_exit_code_2(args, message):
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
+
+
+def test_train_on_a_long_tailed_split_says_so():
+    done = _jaxgp("train", "--loss", "ce", "--epochs", "1", "--imbalance", "20")
+    assert done.returncode == 0, done.stderr
+    assert "training split: long-tailed, ratio 20; validation and test: as loaded" in done.stdout

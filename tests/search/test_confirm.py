@@ -1,0 +1,119 @@
+"""Confirmation: the best few of the final population and CE trained again on more seeds, the
+confirmed best chosen on validation alone, recorded in the summary and resumable."""
+
+import pytest
+
+from jaxgp.errors import ConfigError
+from jaxgp.expr import parse
+from jaxgp.fitness import Fitness, Scores
+from jaxgp.search import execute, open_run
+from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
+from jaxgp.search.population import Individual
+from jaxgp.search.run_settings import RunSettings, build_settings
+from jaxgp.verify import verification_seeds
+from tests.search.fake_trainer import FakeTrainer, fake_load
+from tests.search.test_store import DATASETS, Crash, CrashingTrainer
+
+OPTIONS = dict(population=8, generations=2, datasets=["digits"], confirm_seeds=3, seed=4)
+
+
+def _individual(text, wins=1, average=1.0, failed=False, stopped=False):
+    fitness = Fitness("accuracy", wins, None if failed else average, (), failed, stopped)
+    return Individual(parse(text), fitness)
+
+
+def test_the_best_three_fully_trained_distinct_trees_of_each_algorithm_are_chosen():
+    ngl = [
+        _individual("y_pred * y_true", 1, 5.0),
+        _individual("y_pred - y_true", 0, 1.0, stopped=True),
+        _individual("y_pred + y_true", 1, 2.0),
+        _individual("exp(y_pred) * y_true", 1, 1.0),
+        _individual("sin(y_pred) * y_true"),
+    ]
+    tournament = [
+        _individual("y_pred + y_true"),
+        _individual("cos(y_pred) * y_true", failed=True),
+        _individual("log(y_pred) * y_true"),
+    ]
+    chosen = choose({"ngl": ngl, "tournament": tournament}, top=3)
+    assert chosen == [
+        ("y_pred * y_true", ["ngl"]),
+        ("y_pred + y_true", ["ngl", "tournament"]),
+        ("exp(y_pred) * y_true", ["ngl"]),
+        ("log(y_pred) * y_true", ["tournament"]),
+    ]
+
+
+def _scores(val, test):
+    return Scores(1.0, val, 1.0, test)
+
+
+def test_the_confirmed_best_is_chosen_on_validation_and_its_test_difference_is_paired():
+    ce = Confirmed("ce", (), {"digits": (_scores(0.5, 0.5), _scores(0.52, 0.48))})
+    # a: better on validation, worse on test; b: the other way round
+    a = Confirmed("a", ("t",), {"digits": (_scores(0.7, 0.5), _scores(0.72, 0.52))})
+    b = Confirmed("b", ("t",), {"digits": (_scores(0.6, 0.9), _scores(0.6, 0.92))})
+    confirmation = Confirmation((104, 105), "accuracy", (b, a), ce)
+    assert confirmation.best is a
+    d = confirmation.test_difference(a, "digits")
+    assert d.mean == pytest.approx(((0.5 - 0.5) + (0.52 - 0.48)) / 2)
+    again = Confirmation.from_dict(confirmation.to_dict())
+    assert again == confirmation and again.to_dict()["best"] == "a"
+
+
+def test_confirmation_seeds_are_neither_the_search_seed_nor_verifications():
+    seeds = confirmation_seeds(4, 5)
+    assert seeds == (104, 105, 106, 107, 108)
+    assert 4 not in seeds and not set(seeds) & set(verification_seeds(4, 5))
+
+
+def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_path):
+    run, settings, _ = open_run("evolve", out=str(tmp_path / "run"), **OPTIONS)
+    trainer = FakeTrainer()
+    summary = execute(run, settings, trainer=trainer, load_fn=fake_load)
+    confirmation = Confirmation.from_dict(summary.confirmation)
+    chosen = [c.expression for c in confirmation.candidates]
+    finals = summary.algorithms["tournament"].final_population
+    usable = [m.expression for m in finals if not (m.failed or m.stopped)]
+    assert chosen == usable[:3]
+    assert confirmation.seeds == (104, 105, 106)
+    assert sorted(trainer.reseeded) == sorted(
+        (label, seed) for label in [*chosen, "ce"] for seed in (104, 105, 106)
+    )
+    assert summary.confirmation["best"] in chosen
+    assert summary.confirmation["wall_seconds"] >= 0 and "compilations" in summary.confirmation
+    assert any("confirmed best on 3 more seeds" in line for line in confirmation.describe_best())
+
+
+def test_a_run_killed_during_its_confirmation_resumes_without_training_a_dataset_again(tmp_path):
+    options = {**OPTIONS, "datasets": list(DATASETS), "candidates_per_batch": 4}
+
+    def run(out, trainer, resume=False):
+        if resume:
+            run_dir, settings, resumed = open_run("evolve", resume=str(out))
+        else:
+            run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
+        return execute(run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+
+    reference = FakeTrainer()
+    uninterrupted = run(tmp_path / "reference", reference)
+    counting = CrashingTrainer(at=0)
+    run(tmp_path / "count", counting)
+    crashing = CrashingTrainer(at=counting.count)  # the last call: confirmation's 2nd dataset
+    with pytest.raises(Crash):
+        run(tmp_path / "killed", crashing)
+    resumed = CrashingTrainer(at=0)
+    summary = run(tmp_path / "killed", resumed, resume=True)
+    assert resumed.count == 1 and resumed.pairs == []  # only the cut confirmation call
+    assert {seed for _, seed in resumed.reseeded} == {104, 105, 106}
+    assert summary.confirmation["ranking"] == uninterrupted.confirmation["ranking"]
+
+
+def test_confirm_seeds_are_zero_or_at_least_two_and_old_runs_read_as_none():
+    with pytest.raises(ConfigError, match="confirm seeds must be 0"):
+        build_settings("evolve", confirm_seeds=1)
+    assert build_settings("evolve", confirm_seeds=0).confirm_seeds == 0
+    assert build_settings("evolve", scale="tiny-lt").confirm_seeds == 5
+    old = build_settings("evolve").to_dict()
+    del old["confirm_seeds"]
+    assert RunSettings.from_dict(old).confirm_seeds == 0
