@@ -64,10 +64,10 @@ def _global_options(
     ] = 100,
 ) -> None:
     """Search for image-classification loss functions with genetic programming, in JAX."""
-    from jaxgp.compilation import cache_directory, use_persistent_cache
+    from jaxgp.compilation import enable_compilation_cache
     from jaxgp.distributed import join
 
-    use_persistent_cache(cache_directory(compilation_cache))
+    enable_compilation_cache(compilation_cache)
     join(coordinator, num_processes, process_id, detect=distributed,
          heartbeat_timeout=heartbeat_timeout)  # fmt: skip
 

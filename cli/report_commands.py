@@ -57,9 +57,13 @@ def export(
 
 @app.command("show")
 def show(
-    expression: Annotated[str, typer.Argument(help="a loss expression over y_pred and y_true")],
+    expression: Annotated[
+        str,
+        typer.Argument(help="a named loss (ce, ngl, fpl, mse, focal) or an expression"),
+    ],
 ) -> None:
-    """Print EXPRESSION as a tree, its size and height, validity and probe values."""
+    """Print a loss as a tree (when it is one), its size and height, validity and probe
+    values."""
     from jaxgp.show import describe, render
 
     typer.echo(render(describe(expression)))

@@ -79,7 +79,11 @@ def train(
         return
     _print_table(results)
     typer.echo(f"training split: {split.describe()}; validation and test: as loaded")
-    typer.echo("s: each candidate's share of its chunk's wall time, XLA compilation included")
+    typer.echo(
+        "s: each candidate's share of its chunk's wall time, preparing programs excluded; "
+        "compile s: its share of the tracing, lowering and compiling (or loading from the "
+        "cache) meanwhile"
+    )
     for name, report in reports.items():
         typer.echo(
             f"{name}: {report.batching.describe()}, {report.seconds:.1f} s, of which "
@@ -102,6 +106,7 @@ def _print_table(results) -> None:
         "test acc",
         "test loss",
         "s",
+        "compile s",
     ):
         table.add_column(column, overflow="fold")
     for r in results:
@@ -109,5 +114,6 @@ def _print_table(results) -> None:
         table.add_row(
             r.label, r.dataset, status, f"{r.val_accuracy:.4f}", f"{r.val_loss:.4g}",
             f"{r.test_accuracy:.4f}", f"{r.test_loss:.4g}", f"{r.seconds:.1f}",
+            f"{r.compile_seconds:.1f}",
         )  # fmt: skip
     Console().print(table)

@@ -1,5 +1,6 @@
 """jaxgp: genetic-programming search for image-classification losses, batched and jitted in JAX."""
 
+from jaxgp.compilation import enable_compilation_cache
 from jaxgp.errors import ConfigError, DatasetNotReadyError, ExpressionError, JaxgpError
 from jaxgp.expr import (
     NODE_CAP,
@@ -30,6 +31,7 @@ __all__ = [
     "Verdict",
     "check_validity",
     "crossover",
+    "enable_compilation_cache",
     "lower",
     "lower_batch",
     "parse",

@@ -7,7 +7,8 @@ answers still counts (with the seconds it took to load) and is also counted as a
 `use_persistent_cache` keeps every compiled program on disk (`cache_directory`: by default
 `$XDG_CACHE_HOME/jaxgp/xla`, else `~/.cache/jaxgp/xla`), so a repeated or resumed run
 loads its programs instead of compiling them: `jaxgp evolve --scale tiny` took 16.0 s with
-9.9 s compiling the first time and 6.7 s with 0.4 s loading the second (2-core CPU).
+9.9 s compiling the first time and 6.7 s with 0.4 s loading the second (2-core CPU). The
+`jaxgp` command turns it on; a library script calls `jaxgp.enable_compilation_cache()`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from pathlib import Path
 import jax
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+TRACE_EVENTS = (
+    "/jax/core/compile/jaxpr_trace_duration",
+    "/jax/core/compile/jaxpr_to_mlir_module_duration",
+)
+"""Tracing a function and lowering it to MLIR: the Python side of preparing a program."""
 CACHE_HIT_EVENT = "/jax/compilation_cache/cache_hits"
 CACHE_ENV = "JAXGP_COMPILATION_CACHE"
 CACHE_OFF = ("none", "off")
@@ -36,6 +42,8 @@ class CompileStats:
     count: int = 0
     seconds: float = 0.0
     cache_hits: int = 0
+    trace_seconds: float = 0.0
+    """Seconds tracing and lowering programs (before XLA compiles or loads them)."""
 
 
 _totals = CompileStats()
@@ -48,6 +56,9 @@ def _listener(event: str, duration: float, **_: object) -> None:
         with _lock:
             _totals.count += 1
             _totals.seconds += duration
+    elif event in TRACE_EVENTS:
+        with _lock:
+            _totals.trace_seconds += duration
 
 
 def _hit_listener(event: str, **_: object) -> None:
@@ -70,7 +81,9 @@ def totals() -> CompileStats:
     """Compilations counted since `install`."""
     install()
     with _lock:
-        return CompileStats(_totals.count, _totals.seconds, _totals.cache_hits)
+        return CompileStats(
+            _totals.count, _totals.seconds, _totals.cache_hits, _totals.trace_seconds
+        )
 
 
 @contextmanager
@@ -85,6 +98,7 @@ def count_compilations() -> Iterator[CompileStats]:
         stats.count = end.count - start.count
         stats.seconds = end.seconds - start.seconds
         stats.cache_hits = end.cache_hits - start.cache_hits
+        stats.trace_seconds = end.trace_seconds - start.trace_seconds
 
 
 def cache_directory(setting: str | None = None) -> Path | None:
@@ -115,3 +129,13 @@ def use_persistent_cache(directory: Path | None) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     if importlib.util.find_spec("filelock") is not None:  # JAX's eviction needs it
         jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
+
+
+def enable_compilation_cache(setting: str | None = None) -> Path | None:
+    """Keep compiled programs on disk between runs, as the `jaxgp` command does: `setting`
+    (else `$JAXGP_COMPILATION_CACHE`, else the default directory, `cache_directory`) is a
+    directory or `none`/`off`. For library scripts; call it before anything compiles.
+    Returns the directory used (None: no persistent cache)."""
+    directory = cache_directory(setting)
+    use_persistent_cache(directory)
+    return directory

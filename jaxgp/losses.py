@@ -55,6 +55,8 @@ def _mean(per_example: jnp.ndarray, weights: jnp.ndarray | None) -> jnp.ndarray:
 def categorical_crossentropy(
     y_pred: jnp.ndarray, y_true: jnp.ndarray, weights: jnp.ndarray | None = None
 ) -> jnp.ndarray:
+    """Keras's categorical_crossentropy on probabilities: each row renormalised to sum to 1,
+    clipped to [1e-7, 1 - 1e-7], -sum(y_true * log(p)) per example, mean over the batch."""
     p = _normalised(y_pred)
     return _mean(-jnp.sum(y_true * jnp.log(p), axis=-1), weights)
 
@@ -66,6 +68,8 @@ def focal_loss(
     alpha: float = 0.25,
     gamma: float = 2.0,
 ) -> jnp.ndarray:
+    """Keras's categorical_focal_crossentropy (alpha 0.25, gamma 2): sum over classes of
+    -alpha * (1 - p)^gamma * y_true * log(p) on renormalised, clipped p, mean over the batch."""
     p = _normalised(y_pred)
     weight = alpha * (1.0 - p) ** gamma
     return _mean(jnp.sum(weight * -y_true * jnp.log(p), axis=-1), weights)
@@ -77,6 +81,8 @@ def false_positive_loss(
     weights: jnp.ndarray | None = None,
     class_weights: jnp.ndarray | None = None,
 ) -> jnp.ndarray:
+    """The False Positive Loss a_T * -log(p_T) + a_F * -log(1 - p_F), p_F the highest
+    wrong-class probability, a_i = (m - m_i) / m per minibatch (or `class_weights`)."""
     p = _normalised(y_pred)
     if class_weights is None:
         counted = y_true if weights is None else y_true * weights[:, None]

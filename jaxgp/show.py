@@ -1,14 +1,25 @@
-"""`jaxgp show`: a loss expression as an indented tree, with its size, height, the validity
-filter's verdict and its value and gradient on the filter's probe inputs."""
+"""`jaxgp show`: a loss (an expression or a named loss) as an indented tree, with its size,
+height, the validity filter's verdict and its value and gradient on the filter's probe
+inputs. A named loss that is a tree (`ngl`, `mse`) shows its tree; one that is a JAX function
+(`ce`, `fpl`, `focal`) shows what it is, its verdicts and its values."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass
 
-from jaxgp.expr.parse import parse
 from jaxgp.expr.tree import Tree
-from jaxgp.expr.validity import PROBE_BATCH, PROBE_CLASSES, Verdict, check_validity, probes
+from jaxgp.expr.validity import (
+    PROBE_BATCH,
+    PROBE_CLASSES,
+    Verdict,
+    check_function,
+    check_validity,
+    function_probe_values,
+    probes,
+)
+from jaxgp.losses import NAMED_LOSSES
 
 
 def _label(node: object) -> str:
@@ -60,16 +71,19 @@ def probe_values(tree: Tree) -> list[ProbeValue]:
 
 @dataclass(frozen=True)
 class Description:
-    tree: Tree
+    tree: Tree | None
     verdict: Verdict
     probes: list[ProbeValue]
     learnable: Verdict = Verdict(True)
+    name: str | None = None
+    """The named loss shown, if one was asked for."""
 
     def to_dict(self) -> dict:
         return {
-            "expression": str(self.tree),
-            "size": self.tree.size,
-            "height": self.tree.height,
+            "name": self.name,
+            "expression": str(self.tree) if self.tree is not None else None,
+            "size": self.tree.size if self.tree is not None else None,
+            "height": self.tree.height if self.tree is not None else None,
             "valid": self.verdict.ok,
             "reason": self.verdict.reason,
             "learnable": self.learnable.ok,
@@ -78,13 +92,25 @@ class Description:
         }
 
 
-def describe(tree: Tree | str) -> Description:
-    """Parse (when text), judge (the thesis's filter, and the learnability screen) and probe
-    a tree; raises `ExpressionError` on bad text."""
-    tree = parse(tree) if isinstance(tree, str) else tree
+def describe(loss: Tree | str) -> Description:
+    """Resolve (a named loss, or text parsed), judge (the thesis's filter, and the
+    learnability screen) and probe a loss; raises `ExpressionError` on bad text and
+    `ConfigError` on an unknown name."""
+    from jaxgp.losses import FUNCTION_LOSSES, resolve_loss
+
+    spec = resolve_loss(loss) if isinstance(loss, str) else None
+    name = spec.label if spec is not None and spec.label in NAMED_LOSSES else None
+    if spec is not None and spec.tree is None:
+        function = FUNCTION_LOSSES[spec.label]
+        verdict = check_function(function, screen="thesis")
+        learnable = check_function(function, screen="learnable") if verdict.ok else verdict
+        values = [ProbeValue(c, *r) for c, r in
+                  zip(PROBE_CLASSES, function_probe_values(function), strict=True)]  # fmt: skip
+        return Description(None, verdict, values, learnable, name)
+    tree = spec.tree if spec is not None else loss
     verdict = check_validity(tree, screen="thesis")
     learnable = check_validity(tree, screen="learnable") if verdict.ok else verdict
-    return Description(tree, verdict, probe_values(tree), learnable)
+    return Description(tree, verdict, probe_values(tree), learnable, name)
 
 
 def _number(value: float) -> str:
@@ -93,9 +119,18 @@ def _number(value: float) -> str:
 
 def render(description: Description) -> str:
     """The text `jaxgp show` prints."""
+    from jaxgp.losses import FUNCTION_LOSSES
+
     tree, verdict = description.tree, description.verdict
-    lines = [str(tree), "", diagram(tree), ""]
-    lines.append(f"size {tree.size} nodes, height {tree.height}")
+    if tree is None:
+        doc = inspect.cleandoc(FUNCTION_LOSSES[description.name].__doc__ or "")
+        lines = [f"{description.name}: a named loss written as a JAX function, not a tree "
+                 "(it needs a reduction over classes that trees do not have)"]  # fmt: skip
+        lines += [doc, ""] if doc else [""]
+    else:
+        named = f"{description.name} = " if description.name else ""
+        lines = [named + str(tree), "", diagram(tree), ""]
+        lines.append(f"size {tree.size} nodes, height {tree.height}")
     if verdict.ok:
         lines.append("validity (the thesis's filter, --screen thesis): valid")
         screen = description.learnable

@@ -49,3 +49,23 @@ def test_a_second_run_loads_its_programs_from_the_cache(tmp_path):
     loaded = re.search(r"(\d+) XLA compilations, (\d+) of them loaded", runs[1].stdout)
     assert loaded and int(loaded.group(2)) > 0, runs[1].stdout[-800:]
     assert any((tmp_path / "xla").iterdir())
+
+
+def test_a_library_script_turns_on_the_clis_cache_with_one_call(clean_env, tmp_path):
+    """The same rules and settings as the command (whose cache the test above checks)."""
+    import jax
+
+    import jaxgp
+
+    before = jax.config.jax_compilation_cache_dir
+    try:
+        clean_env.setenv("JAXGP_COMPILATION_CACHE", str(tmp_path / "env"))
+        assert jaxgp.enable_compilation_cache() == tmp_path / "env"
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "env")
+        assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
+        assert jaxgp.enable_compilation_cache(str(tmp_path / "mine")) == tmp_path / "mine"
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "mine")
+        assert jaxgp.enable_compilation_cache("none") is None
+        assert jax.config.jax_compilation_cache_dir == str(tmp_path / "mine")  # left alone
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)

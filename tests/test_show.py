@@ -74,3 +74,44 @@ def test_cli_malformed_expression_exit_2(expression, monkeypatch, capsys):
     code, _, err = jaxgp_cli(monkeypatch, capsys, "show", expression)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["ngl", "mse"])
+def test_a_named_tree_loss_shows_its_name_and_tree(name, monkeypatch, capsys):
+    from jaxgp.losses import TREE_LOSSES
+
+    code, out, _ = jaxgp_cli(monkeypatch, capsys, "show", name)
+    tree = jaxgp.parse(TREE_LOSSES[name])
+    assert code in (0, None)
+    assert out.splitlines()[0] == f"{name} = {tree}"
+    assert diagram(tree) in out and "learnability (--screen learnable): passes" in out
+
+
+@pytest.mark.parametrize("name", ["ce", "focal", "fpl"])
+def test_a_named_function_loss_shows_its_rules_and_values(name):
+    from jaxgp.losses import FUNCTION_LOSSES
+
+    description = describe(name)
+    assert description.tree is None and description.name == name
+    assert description.verdict.ok and description.learnable.ok
+    for probe, (y_pred, y_true) in zip(description.probes, probes(), strict=True):
+        value, grad = jax.value_and_grad(FUNCTION_LOSSES[name])(y_pred, y_true)
+        assert probe.loss == pytest.approx(float(value))
+        assert probe.gradient_max == pytest.approx(float(np.abs(grad).max()))
+    text = render(description)
+    assert text.startswith(f"{name}: a named loss written as a JAX function, not a tree")
+    assert "validity (the thesis's filter, --screen thesis): valid" in text
+    assert description.to_dict()["expression"] is None
+
+
+def test_cross_entropy_values_on_the_probes_are_minus_the_mean_log_of_the_true_class():
+    for probe, (y_pred, y_true) in zip(describe("ce").probes, probes(), strict=True):
+        p = y_pred / y_pred.sum(-1, keepdims=True)
+        expected = -np.mean(np.log(np.clip((p * y_true).sum(-1), 1e-7, 1 - 1e-7)))
+        assert probe.loss == pytest.approx(expected, rel=1e-5)
+
+
+def test_an_unknown_name_is_one_line_listing_the_named_losses(monkeypatch, capsys):
+    code, _, err = jaxgp_cli(monkeypatch, capsys, "show", "ngll")
+    assert code == 2 and err.count("\n") == 1
+    assert "unknown loss 'ngll'; valid named losses: ce, ngl, fpl, mse, focal" in err

@@ -199,8 +199,8 @@ class AugmentConfig:
 
     The defaults are the NGL authors' ImageDataGenerator, whose interpolation is bilinear
     (its default `interpolation_order=1`) with nearest fill. `horizontal_flip` None means
-    the dataset's choice (`jaxgp.data.registry.DatasetSpec.horizontal_flip`, resolved by
-    `jaxgp.train.config.TrainConfig.for_dataset`); unresolved, it flips, as the authors do.
+    the dataset's choice (`jaxgp.data.Dataset.horizontal_flip`, from the registry for a
+    registered dataset, resolved by `jaxgp.train.config.TrainConfig.for_dataset`).
     """
 
     enabled: bool = True

@@ -47,7 +47,13 @@ class Split:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A loaded dataset: training, validation and test splits plus what they hold."""
+    """A loaded dataset: training, validation and test splits plus what they hold.
+
+    `horizontal_flip`: whether the recipe's augmentation may mirror its images. A registered
+    dataset carries its registry entry's choice (`load_dataset`: CIFAR and Fashion-MNIST
+    flip, as the thesis; digits do not, a mirrored digit is another symbol); a dataset built
+    by hand is not flipped unless it says so.
+    """
 
     name: str
     num_classes: int
@@ -55,6 +61,7 @@ class Dataset:
     train: Split
     val: Split
     test: Split
+    horizontal_flip: bool = False
 
     def head(self, train: int, val: int, test: int) -> Dataset:
         """The same dataset cut to its first examples of each split (for quick runs)."""
@@ -65,6 +72,7 @@ class Dataset:
             self.train.take(np.arange(min(train, len(self.train)))),
             self.val.take(np.arange(min(val, len(self.val)))),
             self.test.take(np.arange(min(test, len(self.test)))),
+            self.horizontal_flip,
         )
 
     def __post_init__(self) -> None:

@@ -79,5 +79,6 @@ def load_dataset(
         train=train,
         val=val,
         test=test,
+        horizontal_flip=spec.horizontal_flip,
     )
     return train_split.apply(dataset, seed) if train_split is not None else dataset

@@ -114,6 +114,10 @@ def _judge(tree: Tree, results: list[tuple[float, bool, float]], screen: str) ->
     if not tree.has_both_leaves():
         missing = "y_pred" if "y_pred" not in tree.nodes else "y_true"
         return Verdict(False, f"the tree does not contain {missing}")
+    return _judge_values(results, screen)
+
+
+def _judge_values(results: list[tuple[float, bool, float]], screen: str) -> Verdict:
     for classes, (value, grad_finite, grad_max) in zip(PROBE_CLASSES, results, strict=True):
         probe = f"on the {classes}-class probe"
         if not np.isfinite(value):
@@ -178,3 +182,27 @@ def check_validity_batch(
 def check_validity(tree: Tree, max_nodes: int = NODE_CAP, screen: str = "thesis") -> Verdict:
     """The verdict of `screen` on one tree."""
     return check_validity_batch([tree], max_nodes, screen)[0]
+
+
+def function_probe_values(loss) -> list[tuple[float, bool, float]]:
+    """(value, gradient finite, max |gradient|) of `loss(y_pred, y_true) -> scalar` on each
+    probe, for losses that are not trees (the named `ce`, `fpl` and `focal`)."""
+    value_and_grad = jax.value_and_grad(loss)
+    results = []
+    for y_pred, y_true in probes():
+        value, grad = value_and_grad(jnp.asarray(y_pred), jnp.asarray(y_true))
+        grad = np.asarray(grad)
+        finite = bool(np.all(np.isfinite(grad)))
+        results.append((float(value), finite, float(np.max(np.abs(grad))) if finite else np.nan))
+    return results
+
+
+def check_function(loss, screen: str = "thesis") -> Verdict:
+    """The verdict of `screen` on a loss that is a JAX function: the same probes and rules
+    as for a tree (which leaves it holds cannot be asked)."""
+    verdict = _judge_values(function_probe_values(loss), check_screen(screen))
+    if verdict.ok and screen == "learnable":
+        reason = learnability.screen_function(loss)
+        if reason:
+            return Verdict(False, reason)
+    return verdict

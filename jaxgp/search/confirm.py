@@ -3,7 +3,9 @@ run names its best.
 
 A search scores each tree by one training per dataset, so the top of its final population
 is partly the luck of that seed (the winner's curse). After the search, the `top` best
-distinct trees of each algorithm's final population that trained fully, and CE, are trained
+distinct trees of each algorithm's final population that trained fully (distinct in what
+the search measured of them: a converged population holds many copies of one loss), and
+CE, are trained
 again on each dataset with S further model seeds (`confirmation_seeds`: s + 100 + i for run
 seed s; the data, split and batch order stay the run's). The confirmed best is ranked by
 the run's fitness (wins, then average improvement over CE) on the validation metric
@@ -159,10 +161,23 @@ class Confirmation:
         )
 
 
+def _behaviour(individual: Individual) -> tuple:
+    """What the search saw of a tree: its validation loss and accuracy on every dataset.
+    Two trees with the same are (as far as the search can tell) the same loss written
+    twice, such as `y_true + y_true` and `2 * y_true` in the same place."""
+    return tuple(
+        (name, scores.val_loss, scores.val_accuracy)
+        for name, scores in sorted(individual.scores.items())
+    )
+
+
 def choose(finals: Mapping[str, Sequence[Individual]], top: int) -> list[tuple[str, list[str]]]:
-    """(expression, algorithms) of the `top` best fully trained distinct trees of each
-    algorithm's final population (best first), in the order they were chosen."""
+    """(expression, algorithms) of the `top` best fully trained trees of each algorithm's
+    final population (best first), in the order they were chosen, skipping a tree that
+    behaved exactly as one already chosen (so a converged population's copies of one loss
+    do not use up the confirmation)."""
     chosen: dict[str, list[str]] = {}
+    seen: dict[tuple, str] = {}
     for algorithm, population in finals.items():
         taken = 0
         for individual in population:
@@ -170,10 +185,16 @@ def choose(finals: Mapping[str, Sequence[Individual]], top: int) -> list[tuple[s
                 break
             if individual.fitness.failed or individual.fitness.stopped:
                 continue
+            behaviour = _behaviour(individual)
+            expression = seen.get(behaviour, individual.expression) if behaviour else None
+            expression = expression or individual.expression
+            if expression in chosen and algorithm in chosen[expression]:
+                continue
             taken += 1
-            chosen.setdefault(individual.expression, [])
-            if algorithm not in chosen[individual.expression]:
-                chosen[individual.expression].append(algorithm)
+            if behaviour:
+                seen.setdefault(behaviour, expression)
+            chosen.setdefault(expression, [])
+            chosen[expression].append(algorithm)
     return list(chosen.items())
 
 

@@ -365,6 +365,8 @@ class Summary:
     confirmation: Mapping | None = None
     """`jaxgp.search.confirm.Confirmation.to_dict()` with its phase's times, when the run
     confirmed its best on more seeds."""
+    augmentation: Mapping = field(default_factory=dict)
+    """Per dataset, the augmentation its models trained with (the flip resolved)."""
 
     def to_dict(self) -> dict:
         best = None
@@ -395,6 +397,7 @@ class Summary:
             "eval_key": self.eval_key,
             "candidates_per_batch": dict(self.candidates_per_batch),
             "confirmation": None if self.confirmation is None else dict(self.confirmation),
+            "augmentation": dict(self.augmentation),
         }
 
     @staticmethod
@@ -434,5 +437,6 @@ class Summary:
             timing=data.get("timing"),
             candidates_per_batch=dict(data.get("candidates_per_batch") or {}),
             confirmation=data.get("confirmation"),
+            augmentation=dict(data.get("augmentation") or {}),
             **numbers,
         )

@@ -21,6 +21,7 @@ the final population equals that of an uninterrupted run.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -262,6 +263,9 @@ def execute(
         resumed=resumed,
         candidates_per_batch=store.batching,
         confirmation=confirmation,
+        augmentation={
+            d.name: dataclasses.asdict(settings.train.for_dataset(d).augment) for d in datasets
+        },
     )
     run.write_summary(summary)
     return summary

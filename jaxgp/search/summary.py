@@ -93,6 +93,7 @@ def build_summary(
     resumed: bool,
     candidates_per_batch: Mapping,
     confirmation: Mapping | None = None,
+    augmentation: Mapping | None = None,
 ) -> Summary:
     counts = ledger_counts(ledger, settings.train.epochs, settings.datasets, key)
     metric = settings.fitness
@@ -135,4 +136,5 @@ def build_summary(
         timing=TIMING,
         candidates_per_batch=dict(candidates_per_batch),
         confirmation=confirmation,
+        augmentation=dict(augmentation or {}),
     )

@@ -252,7 +252,7 @@ def decide(
     n: int, data, config: TrainConfig, functions: Functions, progress: Progress | None = None
 ) -> BatchDecision:
     """K for training n candidates on `data`."""
-    config = config.for_dataset(data.name)
+    config = config.for_dataset(data)
     if config.candidates_per_batch != "auto":
         return BatchDecision(int(config.candidates_per_batch), "explicit")
     if not batching_pays():

@@ -122,19 +122,23 @@ class TrainConfig:
         if not 0 <= self.memory_margin < 1:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
 
-    def for_dataset(self, name: str) -> TrainConfig:
-        """This recipe for dataset `name`: a horizontal flip left to the dataset (None) is
-        decided by its registry entry (a name the registry does not know: flipped)."""
+    def for_dataset(self, dataset) -> TrainConfig:
+        """This recipe for `dataset`: a horizontal flip left to the dataset (None) is the
+        dataset's own choice (`Dataset.horizontal_flip`); given by name, a registered
+        dataset's entry decides and any other name is not flipped."""
         if self.augment.horizontal_flip is not None:
             return self
-        from jaxgp.data.registry import get_spec
-        from jaxgp.errors import JaxgpError
+        flip = getattr(dataset, "horizontal_flip", None)
+        if flip is None:
+            from jaxgp.data.registry import get_spec
+            from jaxgp.errors import JaxgpError
 
-        try:
-            flip = get_spec(name).horizontal_flip
-        except JaxgpError:
-            flip = True
-        augment = dataclasses.replace(self.augment, horizontal_flip=flip)
+            name = dataset if isinstance(dataset, str) else getattr(dataset, "name", "")
+            try:
+                flip = get_spec(name).horizontal_flip
+            except JaxgpError:
+                flip = False
+        augment = dataclasses.replace(self.augment, horizontal_flip=bool(flip))
         return dataclasses.replace(self, augment=augment)
 
     def program(self, *, progress: bool = True) -> ProgramSpec:

@@ -39,6 +39,8 @@ class DeviceDataset:
     train: DeviceSplit
     val: DeviceSplit
     test: DeviceSplit
+    horizontal_flip: bool = False
+    """The dataset's own augmentation choice (`jaxgp.data.Dataset.horizontal_flip`)."""
 
     @staticmethod
     def from_dataset(dataset: Dataset) -> DeviceDataset:
@@ -49,4 +51,5 @@ class DeviceDataset:
             DeviceSplit.from_split(dataset.train),
             DeviceSplit.from_split(dataset.val),
             DeviceSplit.from_split(dataset.test),
+            bool(getattr(dataset, "horizontal_flip", False)),
         )

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgp.compilation import count_compilations
+from jaxgp.compilation import count_compilations, totals
 from jaxgp.data.batches import eval_batch_indices, train_batch_indices
 from jaxgp.data.dataset import Dataset
 from jaxgp.errors import ConfigError
@@ -83,6 +83,25 @@ class _Outcome:
     failed_epoch: int | None = None
     stopped_epoch: int | None = None
     seconds: float = 0.0
+    compile_seconds: float = 0.0
+
+
+def _preparing() -> float:
+    stats = totals()
+    return stats.seconds + stats.trace_seconds
+
+
+class _Clock:
+    """Wall seconds since it started, split into preparing programs (tracing, lowering and
+    XLA compiling, or loading from the cache) and the rest."""
+
+    def __init__(self) -> None:
+        self.wall, self.prepared = time.perf_counter(), _preparing()
+
+    def split(self) -> tuple[float, float]:
+        """(seconds not preparing programs, seconds preparing them) since it started."""
+        preparing = _preparing() - self.prepared
+        return max(0.0, time.perf_counter() - self.wall - preparing), preparing
 
 
 def packed_size(active: int, k: int) -> int:
@@ -147,19 +166,25 @@ def _train_chunk(
     slots: list[int | None] = [i if i < real else None for i in range(len(specs))]
     """The candidate at each position of the batch; None for a padding copy."""
 
+    def charge(positions, clock: _Clock) -> None:
+        """Share the seconds since `clock` among the candidates at `positions`."""
+        seconds, compiling = clock.split()
+        for candidate in positions:
+            outcomes[candidate].seconds += seconds / len(positions)
+            outcomes[candidate].compile_seconds += compiling / len(positions)
+
     def test(state, losses, leaving: dict[int, int]) -> None:
         """Test metrics of the candidates at positions `leaving` (position -> candidate)."""
-        start = time.perf_counter()
+        clock = _Clock()
         loss, accuracy = evaluate(functions, state, losses, data.test, config.eval_batch_size)
-        share = (time.perf_counter() - start) / len(leaving)
         for position, candidate in leaving.items():
             outcome = outcomes[candidate]
             outcome.test_loss = float(loss[position])
             outcome.test_accuracy = float(accuracy[position])
-            outcome.seconds += share
+        charge(list(leaving.values()), clock)
 
     for epoch in range(config.epochs):
-        start = time.perf_counter()
+        clock = _Clock()
         indices = train_batch_indices(config.seed, epoch, data.train.size, config.batch_size)
         state, (step_losses, step_accuracy) = functions.train_epoch(
             state, losses, data.train, EpochKeys(data_key, candidate_keys),
@@ -174,7 +199,7 @@ def _train_chunk(
         train_accuracy = step_accuracy.mean(axis=0)
         state = with_learning_rates(state, plateau.update(np.asarray(val_accuracy)))
         training = {p: c for p, c in enumerate(slots) if c is not None}
-        share = (time.perf_counter() - start) / len(training)
+        charge(list(training.values()), clock)
         leaving = {}
         for position, candidate in training.items():
             outcome = outcomes[candidate]
@@ -183,7 +208,6 @@ def _train_chunk(
                 float(val_loss[position]), float(val_accuracy[position]), float(rates[position]),
             )  # fmt: skip
             outcome.history.append(record)
-            outcome.seconds += share
             if not alive[position] and outcome.failed_epoch is None:
                 outcome.failed_epoch = epoch + 1
             last = epoch + 1 == config.epochs
@@ -248,7 +272,7 @@ def train_candidates(
         data = (
             dataset if isinstance(dataset, DeviceDataset) else DeviceDataset.from_dataset(dataset)
         )
-        config = config.for_dataset(data.name)
+        config = config.for_dataset(data)
         functions = build_functions(data.num_classes, data.image_shape, config)
         decision = decide(len(specs), data, config, functions, progress)
         k = round_up_to_devices(decision.k)
@@ -286,6 +310,7 @@ def train_candidates(
                         test_loss=outcome.test_loss,
                         test_accuracy=outcome.test_accuracy,
                         seconds=outcome.seconds,
+                        compile_seconds=outcome.compile_seconds,
                         failed_epoch=outcome.failed_epoch,
                         history=outcome.history,
                         stopped_epoch=outcome.stopped_epoch,

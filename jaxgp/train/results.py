@@ -27,7 +27,10 @@ class CandidateResult:
     frozen model); or `stopped` when a stop rule ended its training after `stopped_epoch`
     (its metrics are those of that epoch's model). `history` has one record per epoch it
     trained. `seconds` is its share of the wall time of the epochs it trained in (split
-    equally among the candidates training in each).
+    equally among the candidates training in each), without preparing programs;
+    `compile_seconds` its share of the tracing, lowering and XLA compiling (or loading from
+    the compilation cache) done meanwhile, which only the first candidates of a new program
+    pay.
     """
 
     label: str
@@ -41,6 +44,7 @@ class CandidateResult:
     failed_epoch: int | None = None
     history: list[EpochRecord] = field(default_factory=list)
     stopped_epoch: int | None = None
+    compile_seconds: float = 0.0
 
     @property
     def failed(self) -> bool:

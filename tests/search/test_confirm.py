@@ -48,6 +48,18 @@ def _scores(val, test):
     return Scores(1.0, val, 1.0, test)
 
 
+def test_a_tree_that_behaved_exactly_as_a_chosen_one_does_not_use_up_the_confirmation():
+    def scored(text, val):
+        individual = _individual(text)
+        return Individual(individual.tree, individual.fitness, {"digits": _scores(val, 0.5)})
+
+    population = [scored("y_pred * y_true", 0.8), scored("y_true * y_pred", 0.8),
+                  scored("y_pred + y_true", 0.7), scored("y_pred - y_true", 0.6),
+                  scored("exp(y_pred) * y_true", 0.5)]  # fmt: skip
+    chosen = [expression for expression, _ in choose({"tournament": population}, top=3)]
+    assert chosen == ["y_pred * y_true", "y_pred + y_true", "y_pred - y_true"]
+
+
 def test_the_confirmed_best_is_chosen_on_validation_and_its_test_difference_is_paired():
     ce = Confirmed("ce", (), {"digits": (_scores(0.5, 0.5), _scores(0.52, 0.48))})
     # a: better on validation, worse on test; b: the other way round

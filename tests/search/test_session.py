@@ -144,3 +144,11 @@ def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_pa
     ledger = [json.loads(line) for line in reference.joinpath("ledger.jsonl").open()]
     assert not {r["expression"] for r in ledger} & set(trainer.trained())
     assert len(trainer.trained()) <= 3  # only generation 4 is new
+
+
+def test_the_summary_records_the_augmentation_each_dataset_trained_with(tmp_path):
+    summary, _, _ = run_evolve(tmp_path / "run", datasets=["digits", "synthetic"])
+    assert summary.augmentation["digits"]["horizontal_flip"] is False
+    assert summary.augmentation["synthetic"]["horizontal_flip"] is True
+    saved = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert saved["augmentation"] == summary.augmentation

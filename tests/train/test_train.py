@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgp.compilation import count_compilations
-from jaxgp.train import TrainConfig, train_candidates
+from jaxgp.train import DeviceDataset, TrainConfig, train_candidates
 from jaxgp.train.plateau import Plateau
 
 LOSSES = ["ce", "ngl", "neg(y_true * log(y_pred)) + 0.1 * (y_pred - y_true) * (y_pred - y_true)"]
@@ -186,3 +186,28 @@ def test_digits_train_without_horizontal_flips_unless_asked_and_cifar10_with_the
     assert config.for_dataset("synthetic:cifar10").augment.horizontal_flip is True
     asked = TrainConfig(augment=AugmentConfig(horizontal_flip=True))
     assert asked.for_dataset("digits") is asked
+
+
+def test_a_dataset_the_registry_does_not_know_is_not_flipped_unless_it_says_so(digits):
+    from jaxgp.data import Dataset, load_dataset
+
+    config = TrainConfig()
+    own = Dataset("my_digits", 10, digits.image_shape, digits.train, digits.val, digits.test)
+    assert config.for_dataset(own).augment.horizontal_flip is False
+    assert config.for_dataset("my_digits").augment.horizontal_flip is False
+    mirrored = dataclasses.replace(own, horizontal_flip=True)
+    assert config.for_dataset(mirrored).augment.horizontal_flip is True
+    assert load_dataset("synthetic:8x8x3:4", seed=0, num_train=16, num_test=4).horizontal_flip
+    assert not load_dataset("digits", seed=0).horizontal_flip
+    device = DeviceDataset.from_dataset(mirrored)
+    assert config.for_dataset(device).augment.horizontal_flip is True
+
+
+def test_a_candidates_seconds_leave_out_the_compilation_its_chunk_paid(digits):
+    config = TrainConfig(epochs=1, batch_size=48, candidates_per_batch=1)  # a new program
+    report = train_candidates(["ce", "ngl"], digits, config)
+    first, second = report.results
+    assert report.compilations > 0 and first.compile_seconds >= 0.9 * report.compile_seconds
+    assert second.compile_seconds <= 0.1 * report.compile_seconds
+    spent = sum(r.seconds + r.compile_seconds for r in report.results)
+    assert spent <= report.seconds + 1e-6
