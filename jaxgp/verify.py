@@ -101,7 +101,10 @@ def _run_plan(path: Path) -> tuple[LossSpec, str, Any]:
     from jaxgp.report.run_data import load_best
 
     run, algorithm, _, tree = load_best(path, "verify")
-    return resolve_loss(tree), f"the best loss of run {path}, found by {algorithm}", run.settings
+    origin = f"the best loss of run {path}, found by {algorithm}"
+    if run.confirmed_best() is not None:
+        origin += f", confirmed on {run.settings.confirm_seeds} more seeds"
+    return resolve_loss(tree), origin, run.settings
 
 
 def _loss(target: str) -> LossSpec:

@@ -143,9 +143,10 @@ def render(run: RunData, out: Path) -> str:
     best = run.best_overall()
     if best is not None:
         name, record = best
+        confirmed = " (confirmed on more seeds, below)" if run.confirmed_best() else ""
         md += [
             "",
-            f"**Best loss** ({name}): `{record.expression}`: "
+            f"**Best loss** ({name}{confirmed}): `{record.expression}`: "
             f"{record.wins} win(s) against CE, average improvement "
             f"{tables.fmt_improvement(record)} ({run.metric}).",
         ]

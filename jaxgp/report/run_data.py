@@ -122,8 +122,28 @@ class RunData:
             return phase.best
         return best_of(self.records_of("initial") + self.records_of(algorithm))
 
+    def confirmed_best(self) -> tuple[str, Candidate] | None:
+        """(the algorithms it came from, its ledger record) of the best loss the run's
+        confirmation on more seeds chose; None when the run did not confirm."""
+        confirmation = self.summary.confirmation if self.summary is not None else None
+        expression = (confirmation or {}).get("best")
+        if not expression:
+            return None
+        found = next(
+            (c for c in confirmation.get("candidates", ()) if c["expression"] == expression), {}
+        )
+        record = next((r for r in reversed(self.records) if r.expression == expression
+                       and r.status in ("trained", "cached")), None)  # fmt: skip
+        if record is None:
+            return None
+        return ", ".join(found.get("algorithms") or [record.algorithm]), record
+
     def best_overall(self) -> tuple[str, Candidate] | None:
-        """(algorithm, record) of the best loss of the run."""
+        """(algorithm, record) of the best loss of the run: the confirmed best when the run
+        confirmed its best few on more seeds, else the search's best."""
+        confirmed = self.confirmed_best()
+        if confirmed is not None:
+            return confirmed
         if self.summary is not None and self.summary.best is not None:
             return self.summary.best_algorithm or "?", self.summary.best
         candidates = [(a, self.best(a)) for a in self.algorithms]

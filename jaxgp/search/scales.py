@@ -90,7 +90,7 @@ SCALES: dict[str, Scale] = {
     "tiny": Scale(8, 2, 10, ("digits",), "small_cnn", "learnable", confirm_seeds=3),
     # tiny-lt: a split where losses differ (CE 0.74, NGL 0.83 test accuracy at 33 epochs);
     # 33 epochs on its 407 images cost about 0.5 s per candidate on 2 CPU cores, so the
-    # search can be four times tiny's (benchmarks/RESULTS.md section 9b).
+    # search can be four times tiny's (benchmarks/RESULTS.md section 11).
     "tiny-lt": Scale(
         32, 10, 33, ("digits",), "small_cnn", "learnable", LONG_TAIL_20, confirm_seeds=5
     ),

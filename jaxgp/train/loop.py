@@ -1,16 +1,22 @@
 """`train_candidates`: train a list of candidate losses on one dataset, K at a time.
 
 The list is cut into chunks of K (the last one padded with copies of its first candidate,
-whose results are dropped), so every chunk runs the same compiled epoch. Each candidate is
-independent of the chunk it lands in: its model is initialised from its seed (the run's
+whose results are dropped), so every chunk runs the same compiled epoch. Nothing couples
+the candidates of a chunk: a candidate's model is initialised from its seed (the run's
 seed by default, so every candidate starts from the same weights as its CE baseline), it
-sees the same batches and augmentations as every other, and its dropout stream depends only
-on its seed. The learning rate of each candidate follows its own reduce-on-plateau.
+sees the same batches and augmentations as every other, its dropout stream depends only
+on its seed, and its learning rate follows its own reduce-on-plateau. So at the same K its
+result is bit for bit the same whatever its companions and its position in the chunk. Across
+K it is the same only up to floating-point order: XLA computes the K models of a chunk as
+batched convolutions, which sum in another order than one model's (about float32's epsilon
+per step, which training then amplifies; benchmarks/RESULTS.md section 10 measures how far
+results move with K).
 
 With a stop rule, candidates leave their chunk after the epoch the rule ends them at and the
 survivors are re-packed into a smaller compiled K (`packed_size`); with K = 1 the next
 chunk simply starts sooner. A candidate's trajectory does not depend on its companions, so
-it stops at the same epoch whatever chunk it is in.
+at the same K it stops at the same epoch whatever chunk it is in (a re-packed survivor
+trains on at the smaller K, so only up to floating-point order from there).
 """
 
 from __future__ import annotations

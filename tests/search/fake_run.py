@@ -27,6 +27,15 @@ def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, 
     )
 
 
+def run_with(out: Path, trainer, options: dict, *, resume: bool = False):
+    """A fake-data run of `options` with `trainer` (resumed from `out` if `resume`)."""
+    if resume:
+        run_dir, settings, resumed = open_run("evolve", resume=str(out))
+    else:
+        run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
+    return execute(run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)

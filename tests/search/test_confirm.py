@@ -11,6 +11,7 @@ from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_s
 from jaxgp.search.population import Individual
 from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.verify import verification_seeds
+from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
 from tests.search.test_store import DATASETS, Crash, CrashingTrainer
 
@@ -101,11 +102,7 @@ def test_a_run_killed_during_its_confirmation_resumes_without_training_a_dataset
     options = {**OPTIONS, "datasets": list(DATASETS), "candidates_per_batch": 4}
 
     def run(out, trainer, resume=False):
-        if resume:
-            run_dir, settings, resumed = open_run("evolve", resume=str(out))
-        else:
-            run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
-        return execute(run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+        return fake_run.run_with(out, trainer, options, resume=resume)
 
     reference = FakeTrainer()
     uninterrupted = run(tmp_path / "reference", reference)

@@ -8,8 +8,8 @@ import pytest
 from jaxgp.expr import parse
 from jaxgp.search import Progress
 from jaxgp.search.evaluations import train_baselines, train_on
-from jaxgp.search.session import execute, open_run
 from jaxgp.train.config import TrainConfig
+from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
 from tests.search.sink import ListSink, store
 from tests.search.test_evaluations import make
@@ -130,11 +130,7 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
     options = dict(population=8, generations=2, datasets=list(DATASETS), candidates_per_batch=4)
 
     def run(out, trainer, resume=False):
-        if resume:
-            run_dir, settings, resumed = open_run("evolve", resume=str(out))
-        else:
-            run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
-        return execute(run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+        return fake_run.run_with(out, trainer, options, resume=resume)
 
     out = tmp_path / "killed"
     crashing = CrashingTrainer(at=6)  # 2 baselines, then the first chunk of 4: both datasets,

@@ -211,3 +211,11 @@ def test_a_candidates_seconds_leave_out_the_compilation_its_chunk_paid(digits):
     assert second.compile_seconds <= 0.1 * report.compile_seconds
     spent = sum(r.seconds + r.compile_seconds for r in report.results)
     assert spent <= report.seconds + 1e-6
+
+
+def test_at_the_same_k_a_candidates_result_is_bit_identical_whatever_its_companions(digits, quick):
+    first = train_candidates(LOSSES, digits, quick).results
+    other = ["mse", LOSSES[2], "ngl"]  # LOSSES[2] at another position, with other companions
+    second = train_candidates(other, digits, quick).results
+    np.testing.assert_array_equal(_metrics(second[1]), _metrics(first[2]))
+    np.testing.assert_array_equal(_metrics(second[2]), _metrics(first[1]))
