@@ -64,6 +64,10 @@ EarlyStop = Annotated[
 ]
 
 
+LearningRate = Annotated[
+    float | None,
+    typer.Option("--learning-rate", help="Adam's initial learning rate (default: the scale's)"),
+]
 ConfirmSeeds = Annotated[
     int | None,
     typer.Option(
@@ -146,7 +150,7 @@ def _run(command: str, resume: str | None, out: str | None, force: bool, **optio
         f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
         f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
         f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
-        f" confirm-seeds={settings.confirm_seeds}"
+        f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
         f" training split: {settings.train_split.describe()}"
     )
     try:
@@ -188,6 +192,7 @@ def evolve(
     noise_kind: NoiseKind = None,
     train_fraction: TrainFraction = None,
     confirm_seeds: ConfirmSeeds = None,
+    learning_rate: LearningRate = None,
 ) -> None:
     """Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."""
     _run(
@@ -195,7 +200,7 @@ def evolve(
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
         candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
-        confirm_seeds=confirm_seeds,
+        confirm_seeds=confirm_seeds, learning_rate=learning_rate,
         **train_split_options(imbalance, label_noise, noise_kind, train_fraction),
     )  # fmt: skip
 
@@ -224,6 +229,7 @@ def compare(
     noise_kind: NoiseKind = None,
     train_fraction: TrainFraction = None,
     confirm_seeds: ConfirmSeeds = None,
+    learning_rate: LearningRate = None,
 ) -> None:
     """Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed."""
     _run(
@@ -231,6 +237,6 @@ def compare(
         generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
         datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
         candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
-        confirm_seeds=confirm_seeds,
+        confirm_seeds=confirm_seeds, learning_rate=learning_rate,
         **train_split_options(imbalance, label_noise, noise_kind, train_fraction),
     )  # fmt: skip

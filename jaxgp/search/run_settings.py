@@ -141,6 +141,7 @@ def build_settings(
     noise_kind: str | None = None,
     train_fraction: float | None = None,
     confirm_seeds: int | None = None,
+    learning_rate: float | None = None,
 ) -> RunSettings:
     """Validated settings; a `None` option keeps `base`'s value, or the scale's default."""
     from jaxgp.search.algorithms import ALGORITHMS
@@ -183,6 +184,9 @@ def build_settings(
         epochs=_pick(epochs, sb.train.epochs if sb else None, preset.epochs),
         seed=run_seed,
         candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, "auto"),
+        learning_rate=_pick(
+            learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
+        ),
     )
     return RunSettings(
         command=command,

@@ -101,7 +101,10 @@ class TrainConfig:
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.learning_rate <= 0 or self.min_learning_rate <= 0:
-            raise ConfigError("learning rates must be positive")
+            raise ConfigError(
+                f"learning rates must be positive, got {self.learning_rate} (minimum "
+                f"{self.min_learning_rate})"
+            )
         if not 0 < self.plateau_factor < 1:
             raise ConfigError(f"plateau_factor must be in (0, 1), got {self.plateau_factor}")
         if self.compute_dtype not in DTYPES:

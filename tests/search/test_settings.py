@@ -141,3 +141,11 @@ def test_a_given_split_option_changes_only_its_field_of_the_scales_split():
     assert settings.train_split == TrainSplit(imbalance=20, label_noise=0.2)
     resumed = build_settings("evolve", base=settings, noise_kind="asymmetric")
     assert resumed.train_split == TrainSplit(20, 0.2, "asymmetric")
+
+
+def test_tiny_lt_trains_at_ces_best_rate_and_a_given_rate_overrides_the_scales():
+    assert build_settings("evolve", scale="tiny-lt").train.learning_rate == 1e-2
+    assert build_settings("evolve", scale="tiny").train.learning_rate == 1e-3
+    assert build_settings("evolve", scale="tiny-lt", learning_rate=3e-3).train.learning_rate == 3e-3
+    with pytest.raises(ConfigError, match="learning rates must be positive, got -1"):
+        build_settings("evolve", learning_rate=-1.0)
