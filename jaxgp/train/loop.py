@@ -6,17 +6,20 @@ the candidates of a chunk: a candidate's model is initialised from its seed (the
 seed by default, so every candidate starts from the same weights as its CE baseline), it
 sees the same batches and augmentations as every other, its dropout stream depends only
 on its seed, and its learning rate follows its own reduce-on-plateau. So at the same K its
-result is bit for bit the same whatever its companions and its position in the chunk. Across
-K it is the same only up to floating-point order: XLA computes the K models of a chunk as
-batched convolutions, which sum in another order than one model's (about float32's epsilon
-per step, which training then amplifies; benchmarks/RESULTS.md section 10 measures how far
-results move with K).
+result does not depend on its companions: on some CPUs it is bit for bit the same whatever
+its companions and its position in the chunk, on others (CI's) a float32 rounding or two
+apart, since a batched kernel may vectorise one slot of the chunk differently from another.
+Across K it is the same only up to floating-point order: XLA computes the K models of a
+chunk as batched convolutions, which sum in another order than one model's (about float32's
+epsilon per step, which training then amplifies; benchmarks/RESULTS.md section 10 measures
+how far results move with K).
 
 With a stop rule, candidates leave their chunk after the epoch the rule ends them at and the
 survivors are re-packed into a smaller compiled K (`packed_size`); with K = 1 the next
 chunk simply starts sooner. A candidate's trajectory does not depend on its companions, so
-at the same K it stops at the same epoch whatever chunk it is in (a re-packed survivor
-trains on at the smaller K, so only up to floating-point order from there).
+at the same K it stops at the same epoch whatever chunk it is in, unless a rounding tips a
+tie in its stop rule (a re-packed survivor trains on at the smaller K, so only up to
+floating-point order from there).
 """
 
 from __future__ import annotations

@@ -213,9 +213,11 @@ def test_a_candidates_seconds_leave_out_the_compilation_its_chunk_paid(digits):
     assert spent <= report.seconds + 1e-6
 
 
-def test_at_the_same_k_a_candidates_result_is_bit_identical_whatever_its_companions(digits, quick):
+def test_at_the_same_k_a_candidates_result_does_not_depend_on_its_companions(digits, quick):
     first = train_candidates(LOSSES, digits, quick).results
     other = ["mse", LOSSES[2], "ngl"]  # LOSSES[2] at another position, with other companions
     second = train_candidates(other, digits, quick).results
-    np.testing.assert_array_equal(_metrics(second[1]), _metrics(first[2]))
-    np.testing.assert_array_equal(_metrics(second[2]), _metrics(first[1]))
+    # Bit for bit on some CPUs, a float32 rounding or two apart on others (CI's: 3e-8 after
+    # two epochs); a coupling through shared state would move them by far more.
+    np.testing.assert_allclose(_metrics(second[1]), _metrics(first[2]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_metrics(second[2]), _metrics(first[1]), rtol=1e-5, atol=1e-6)

@@ -35,7 +35,7 @@ def test_the_table_says_how_much_of_each_dataset_s_time_was_compilation(monkeypa
         "--candidates-per-batch", "1",
     )  # fmt: skip
     assert code == 0, err
-    assert "XLA compilation included" in out
+    assert "compile s: its share of the tracing, lowering and compiling" in out
     assert re.search(
         r"^digits: K=1 \(explicit\), [\d.]+ s, of which [\d.]+ s compiling \(\d+ XLA", out, re.M
     )
