@@ -8,7 +8,8 @@ design's expectation until the GPU run (benchmarks/gpu_run.py) measures it:
   whose select form has no loop or conditional that would make a GPU wait for its host;
 - the model strategy: `vmap` everywhere (a single candidate is never wrapped, and `map`
   puts the models in a loop body, where XLA's CPU backend runs convolution gradients
-  naively);
+  naively); on an accelerator `auto` K measures `map` too (`vmap` turns every convolution
+  into a grouped one: benchmarks/RESULTS.md section 9) and trains with the faster;
 - the epoch loop (`jaxgp.train.step`): `host` on a CPU, where the same convolution
   gradients in a `scan` ran 10x slower (jax-ml/jax#12868); `scan` elsewhere, one program
   per epoch;

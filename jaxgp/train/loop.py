@@ -223,7 +223,8 @@ def train_candidates(
     """Train every loss on `dataset` with `config`; results come back in input order.
 
     `stop`, if given, may end a candidate's training after an epoch (status `stopped`);
-    a candidate whose training fails then also leaves at once.
+    a candidate whose training fails then also leaves at once. K and the model strategy are
+    the batching decision's (`jaxgp.train.batching.decide`, in the report's `batching`).
     """
     specs = [resolve_loss(loss) for loss in losses]
     if not specs:
@@ -237,6 +238,9 @@ def train_candidates(
         config = config.for_dataset(data.name)
         functions = build_functions(data.num_classes, data.image_shape, config)
         decision = decide(len(specs), data, config, functions, progress)
+        if decision.model_strategy not in (None, config.program().model_strategy):
+            config = dataclasses.replace(config, model_strategy=decision.model_strategy)
+            functions = build_functions(data.num_classes, data.image_shape, config)
         k = round_up_to_devices(decision.k)
         if k != decision.k:  # the K recorded and printed is the K trained
             decision = dataclasses.replace(

@@ -44,6 +44,8 @@ def test_tiny_evolve_with_the_real_trainer(tmp_path):
     assert summary.algorithms["tournament"].compilations >= 0
     batching = summary.candidates_per_batch["digits"]
     if jax.default_backend() == "cpu":  # one candidate per trainer call, each ledgered at once
-        assert batching == {"k_by_candidates": {"1": 1}, "source": "cpu"}
+        expected = {"k_by_candidates": {"1": 1}, "source": "cpu", "model_strategy": "vmap"}
+        assert batching == expected
     else:
         assert batching["source"] in ("probed", "remembered") and "4" in batching["k_by_candidates"]
+        assert batching["model_strategy"] in ("vmap", "map")
