@@ -20,11 +20,13 @@ CPU client's cost analysis of the lowered program (the plugin's own is empty): i
 bytes, which count a loop body once (a scanned epoch, a `lax.map` over candidates), next to
 K times one candidate's step (`flops.candidate_step_flops`), the FLOPs of one step of K; the
 optimized HLO's convolutions by group count, cuDNN calls, fusions, while loops (and how many
-have no known trip count) and conditionals. Per (dtype, strategy, loop): the largest K that
-fits the target's memory, from the footprints of the smallest and largest K compiled
-(a + b K) against the device memory x JAX's 75% preallocation x (1 - `--margin`), the
-budget the trainer's probe uses. Memory figures are lower bounds: without a device no
-cuDNN algorithm is autotuned, so no cuDNN workspace is counted.
+have no known trip count) and conditionals; the size of the serialized executable (what a
+compilation cache entry holds; it loads only on a GPU, with this jaxlib and plugin). Per
+(dtype, strategy, loop): the largest K that fits the target's memory, from the footprints
+of the smallest and largest K compiled (a + b K) against the device memory x JAX's 75%
+preallocation x (1 - `--margin`), the budget the trainer's probe uses. Memory figures are
+lower bounds: without a device no cuDNN algorithm is autotuned, so no cuDNN workspace is
+counted.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def compile_case(case: dict) -> dict:
     import jax.numpy as jnp
     from flops import candidate_step_flops, from_lowered_on_cpu
     from jax._src.lib import _jax
+    from jax.experimental import serialize_executable
     from measure import hlo_summary
 
     from jaxgp.train.capacity import abstract_epoch_arguments, compiled_footprint_bytes
@@ -141,6 +144,10 @@ def compile_case(case: dict) -> dict:
         candidate, source = candidate_step_flops(data, config)
     hlo = hlo_summary(hlo_text)
     footprint = compiled_footprint_bytes(compiled)
+    try:  # what a compilation cache entry of it would hold (it loads only on a GPU)
+        serialized = len(serialize_executable.serialize(compiled)[0]) / MIB
+    except Exception:  # noqa: BLE001
+        serialized = None
     return {
         **case,
         "jax": jax.__version__,
@@ -159,6 +166,7 @@ def compile_case(case: dict) -> dict:
         "cudnn_calls": len(re.findall(r'custom_call_target="[^"]*cudnn', hlo_text)),
         "hlo": hlo,
         "hlo_text_mb": len(hlo_text) / 1e6,
+        "serialized_mib": serialized,
     }
 
 
