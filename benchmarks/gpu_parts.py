@@ -307,7 +307,9 @@ def compare(ctx: Context) -> None:
                wall_s=wall, evaluations=summary.evaluations,
                compilations=summary.compilations, compile_s=summary.compile_seconds,
                probe_s=probe_s, summary=summary.to_dict(),
-               decisions={k: v.get("k_by_candidates") for k, v in decisions.items()})  # fmt: skip
+               decisions={k: v.get("k_by_candidates") for k, v in decisions.items()},
+               model_strategies={k: v.get("model_strategy") for k, v in decisions.items()},
+               )  # fmt: skip
 
 
 def compare_progress(scratch: Path) -> dict:
