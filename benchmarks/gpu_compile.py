@@ -50,6 +50,7 @@ for path in (str(ROOT), str(BENCHMARKS)):
 import gpu_target
 
 from jaxgp.expr.program import NODE_CAP
+from jaxgp.policy import default_loss_strategy
 
 RESULT = "GPU_COMPILE_RESULT "
 PREALLOCATE = 0.75
@@ -344,7 +345,7 @@ def _list(kind, choices=None):
     return parse
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--install",
@@ -371,14 +372,23 @@ def main(argv: list[str] | None = None) -> int:
         "--dtypes", type=_list(str, ("bfloat16", "float32")), default=["bfloat16", "float32"]
     )
     parser.add_argument("--strategies", type=_list(str, ("vmap", "map")), default=["vmap", "map"])
-    parser.add_argument("--loss-strategy", choices=("vmap", "map"), default="vmap")
+    parser.add_argument(
+        "--loss-strategy",
+        choices=("vmap", "map"),
+        default=default_loss_strategy("cuda"),
+        help="default: what jaxgp.policy picks on a GPU",
+    )
     parser.add_argument("--loops", type=_list(str, ("host", "scan")), default=["host", "scan"])
     parser.add_argument("--margin", type=float, default=0.2)
     parser.add_argument("--case-timeout", type=float, default=3600.0)
     parser.add_argument("--plugin-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.install:
         return gpu_target.install(args.plugin_dir or gpu_target.INSTALL_DIR)
     try:

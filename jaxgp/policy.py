@@ -26,20 +26,23 @@ STRATEGIES = ("vmap", "map")
 EPOCH_LOOPS = ("scan", "host")
 
 
-def on_cpu() -> bool:
-    return jax.default_backend() == "cpu"
+def on_cpu(backend: str | None = None) -> bool:
+    """Whether `backend` (default: this process's default backend) is a CPU."""
+    return (backend or jax.default_backend()) == "cpu"
 
 
-def default_loss_strategy() -> str:
-    return "map" if on_cpu() else "vmap"
+def default_loss_strategy(backend: str | None = None) -> str:
+    """The loss strategy for `backend` (default: this process's; `cuda` for a GPU target
+    compiled for on a CPU, benchmarks/gpu_compile.py)."""
+    return "map" if on_cpu(backend) else "vmap"
 
 
 def default_model_strategy() -> str:
     return "vmap"
 
 
-def default_epoch_loop() -> str:
-    return "host" if on_cpu() else "scan"
+def default_epoch_loop(backend: str | None = None) -> str:
+    return "host" if on_cpu(backend) else "scan"
 
 
 def batching_pays() -> bool:

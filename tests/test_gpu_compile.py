@@ -9,7 +9,6 @@ with the interpreter's size, whose structure (the select form: no loop, no condi
 does not depend on the cap.
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -66,11 +65,9 @@ def test_the_target_files_describe_an_h200_and_an_a100():
 
 
 def test_k_one_is_compiled_once_whatever_the_strategies():
-    args = argparse.Namespace(
-        target="h200", model="small_cnn", data="32x32x3:10", train_images=128, batch_size=64,
-        input_size=None, max_nodes=8, ks=[1, 2], dtypes=["float32"], strategies=["vmap", "map"],
-        loss_strategy="vmap", loops=["host"],
-    )  # fmt: skip
+    args = gpu_compile.build_parser().parse_args(
+        ["--model", "small_cnn", "--ks", "1,2", "--dtypes", "float32", "--loops", "host"]
+    )
     found = [(c["k"], c["model_strategy"]) for c in gpu_compile.cases(args)]
     assert found == [(1, "-"), (2, "vmap"), (2, "map")]
 
@@ -110,3 +107,12 @@ def test_an_unknown_target_is_a_one_line_error_and_a_nonzero_exit():
     assert done.stderr.strip().splitlines() == [
         "error: unknown GPU target 'h300'; known: a100, h200"
     ]
+
+
+def test_a_gpu_target_is_compiled_with_the_policy_of_a_gpu_not_of_this_cpu():
+    from jaxgp import policy
+
+    assert policy.default_loss_strategy("cpu") == "map"
+    assert policy.default_loss_strategy("cuda") == "vmap"
+    assert policy.default_epoch_loop("cuda") == "scan"
+    assert gpu_compile.build_parser().parse_args([]).loss_strategy == "vmap"
