@@ -203,9 +203,10 @@ def run_case(case: dict, timeout: float, plugin_dir: Path | None) -> dict:
 
 
 def largest_k(rows: list[dict], memory_bytes: int, margin: float) -> list[dict]:
-    """Per (target, model, dtype, strategy, loop): the largest K whose footprint a + b K fits
-    `memory_bytes` x PREALLOCATE x (1 - margin), a and b from the smallest and largest K
-    compiled (K = 1 rows count for every strategy)."""
+    """Per (dtype, strategy, loop): the largest K whose footprint a + b K fits `memory_bytes`
+    x PREALLOCATE x (1 - margin), a and b from the smallest and largest K compiled. K = 1 (one
+    program under either strategy, not wrapped in a `vmap` or `lax.map`) is the smallest K
+    only where a single K > 1 was compiled."""
     budget = memory_bytes * PREALLOCATE * (1 - margin)
     ok = [r for r in rows if r.get("footprint_mib")]
     groups = {(r["dtype"], r["model_strategy"], r["epoch_loop"]) for r in ok if r["k"] > 1}
@@ -214,6 +215,8 @@ def largest_k(rows: list[dict], memory_bytes: int, margin: float) -> list[dict]:
         same = {r["k"]: r["footprint_mib"] * MIB for r in ok
                 if r["dtype"] == dtype and r["epoch_loop"] == loop
                 and r["model_strategy"] in (strategy, "-")}  # fmt: skip
+        if len(same) > 2:
+            same.pop(1, None)
         low, high = min(same), max(same)
         if low == high:
             continue
@@ -227,6 +230,16 @@ def largest_k(rows: list[dict], memory_bytes: int, margin: float) -> list[dict]:
             "largest_power_of_two": 2 ** int(math.log2(k)) if k and k >= 1 else None,
         })  # fmt: skip
     return found
+
+
+def render(path: Path, margin: float | None) -> dict:
+    """A saved sweep's report with its largest K worked out again (at `margin`, if given)."""
+    report = json.loads(path.read_text())
+    if margin is not None:
+        report["margin"] = margin
+    memory = int(report["target_memory_gib"] * 2**30)
+    report["largest_k"] = largest_k(report["rows"], memory, report["margin"])
+    return report
 
 
 def _number(value, spec: str) -> str:
@@ -354,6 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--case", help=argparse.SUPPRESS)  # one case, in a child process
     parser.add_argument(
+        "--render",
+        type=Path,
+        default=None,
+        help="a saved sweep's JSON: write its JSON and Markdown again",
+    )
+    parser.add_argument(
         "--target", default="h200", help=f"{', '.join(gpu_target.target_names())} or a .txtpb path"
     )
     parser.add_argument("--model", default="inception_v3")
@@ -391,6 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.install:
         return gpu_target.install(args.plugin_dir or gpu_target.INSTALL_DIR)
+    if args.render:
+        if not args.render.is_file():
+            print(f"error: no such sweep file {args.render}", file=sys.stderr)
+            return 2
+        report = render(args.render, args.margin)
+        _write(args.json, json.dumps(report, indent=1))
+        _write(args.markdown, markdown(report))
+        return 0
     try:
         if args.case:
             _child(args.case)

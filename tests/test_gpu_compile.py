@@ -73,21 +73,26 @@ def test_k_one_is_compiled_once_whatever_the_strategies():
 
 
 def test_the_largest_k_is_the_footprint_line_through_the_smallest_and_largest_k_in_budget():
+    def row(k, strategy, footprint=None, **extra):
+        return {"k": k, "dtype": "bfloat16", "model_strategy": strategy, "epoch_loop": "host",
+                "footprint_mib": footprint, **extra}  # fmt: skip
+
     rows = [
-        {"k": 1, "dtype": "bfloat16", "model_strategy": "-", "epoch_loop": "host",
-         "footprint_mib": 1100.0},
-        {"k": 4, "dtype": "bfloat16", "model_strategy": "vmap", "epoch_loop": "host",
-         "footprint_mib": 4100.0},
-        {"k": 2, "dtype": "bfloat16", "model_strategy": "map", "epoch_loop": "host",
-         "error": "exit 1: boom"},
-    ]  # fmt: skip
+        row(1, "-", 1100.0),
+        row(4, "vmap", 4100.0),
+        row(2, "vmap", error="exit 1: boom"),
+        row(2, "map", 5000.0),
+        row(4, "map", 9000.0),  # K = 1 is not on map's line
+    ]
     memory = 100 * 2**30
-    (fit,) = gpu_compile.largest_k(rows, memory, margin=0.2)
-    assert fit["model_strategy"] == "vmap" and fit["from_k"] == [1, 4]
-    assert fit["mib_per_extra_candidate"] == pytest.approx(1000.0)
+    fits = {fit["model_strategy"]: fit for fit in gpu_compile.largest_k(rows, memory, 0.2)}
     budget_mib = 100 * 1024 * 0.75 * 0.8
-    assert fit["largest_k"] == int((budget_mib - 100.0) // 1000.0) == 61
-    assert fit["largest_power_of_two"] == 32
+    vmap, as_map = fits["vmap"], fits["map"]
+    assert vmap["from_k"] == [1, 4] and vmap["mib_per_extra_candidate"] == pytest.approx(1000.0)
+    assert vmap["largest_k"] == int((budget_mib - 100.0) // 1000.0) == 61
+    assert vmap["largest_power_of_two"] == 32
+    assert as_map["from_k"] == [2, 4] and as_map["fixed_mib"] == pytest.approx(1000.0)
+    assert as_map["largest_k"] == int((budget_mib - 1000.0) // 2000.0) == 30
 
 
 def test_a_case_that_fails_is_a_row_with_its_one_line_error(tmp_path):
