@@ -293,8 +293,9 @@ def compare(ctx: Context) -> None:
     extra = {"model": "small_cnn"} if ctx.smoke else {}
     os.environ["JAXGP_GPU_RUN_SMOKE"] = "1" if ctx.smoke else "0"
     start = time.perf_counter()
+    # the search's own time: no confirmation of the best on more seeds
     run, settings, _ = open_run("compare", out=str(run_dir), scale="small", population=2,
-                                generations=1, epochs=1, **extra)  # fmt: skip
+                                generations=1, epochs=1, confirm_seeds=0, **extra)  # fmt: skip
     summary = execute(run, settings, load_fn=paper_shaped)
     wall = time.perf_counter() - start
     report = write_report(str(run_dir), str(ctx.scratch / "compare-report"))
@@ -307,7 +308,9 @@ def compare(ctx: Context) -> None:
                wall_s=wall, evaluations=summary.evaluations,
                compilations=summary.compilations, compile_s=summary.compile_seconds,
                probe_s=probe_s, summary=summary.to_dict(),
-               decisions={k: v.get("k_by_candidates") for k, v in decisions.items()})  # fmt: skip
+               decisions={k: v.get("k_by_candidates") for k, v in decisions.items()},
+               model_strategies={k: v.get("model_strategy") for k, v in decisions.items()},
+               )  # fmt: skip
 
 
 def compare_progress(scratch: Path) -> dict:

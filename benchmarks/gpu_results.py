@@ -42,7 +42,7 @@ TABLES = {
     "diverging": ("name", "returncode", "outcome", "seconds", "error"),
     "compare": (
         "name", "wall_s", "evaluations", "compilations", "compile_s", "probe_s", "decisions",
-        "trainer_calls_done", "error",
+        "model_strategies", "trainer_calls_done", "error",
     ),
 }  # fmt: skip
 

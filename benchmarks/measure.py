@@ -110,13 +110,16 @@ def memory_per_candidate(
 
 
 def hlo_summary(text: str) -> dict:
-    """What the compiler made of a program: loops, conditionals, convolutions, calls."""
+    """What the compiler made of a program: loops, conditionals, convolutions (by feature
+    group count, and batch group count where there is one: either makes it grouped), calls."""
     loops = [line for line in text.splitlines() if re.search(r"\swhile\(", line)]
     groups = collections.Counter()
     for line in text.splitlines():
         if "convolution(" in line or "__cudnn$conv" in line:
             group = re.search(r"feature_group_count=(\d+)", line)
-            groups[f"groups={group.group(1) if group else 1}"] += 1
+            batch = re.search(r"batch_group_count=(\d+)", line)
+            key = f"groups={group.group(1) if group else 1}"
+            groups[key + (f" batch_groups={batch.group(1)}" if batch else "")] += 1
     targets = collections.Counter(re.findall(r'custom_call_target="([^"]+)"', text))
     return {
         "while": len(loops),

@@ -133,6 +133,7 @@ def main() -> None:
             )
             functions = build_functions(data.num_classes, data.image_shape, config)
             decision = decide(64, data, config, functions)
+            config = dataclasses.replace(config, model_strategy=decision.model_strategy)
             row = add_mfu(train_row(data, config, decision.k, args.epochs), None)
             row["requested"] = text
             row["decision"] = decision.to_dict()

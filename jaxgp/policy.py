@@ -8,7 +8,8 @@ design's expectation until the GPU run (benchmarks/gpu_run.py) measures it:
   whose select form has no loop or conditional that would make a GPU wait for its host;
 - the model strategy: `vmap` everywhere (a single candidate is never wrapped, and `map`
   puts the models in a loop body, where XLA's CPU backend runs convolution gradients
-  naively);
+  naively); on an accelerator `auto` K measures `map` too (`vmap` turns every convolution
+  into a grouped one: benchmarks/RESULTS.md section 9) and trains with the faster;
 - the epoch loop (`jaxgp.train.step`): `host` on a CPU, where the same convolution
   gradients in a `scan` ran 10x slower (jax-ml/jax#12868); `scan` elsewhere, one program
   per epoch;
@@ -25,20 +26,23 @@ STRATEGIES = ("vmap", "map")
 EPOCH_LOOPS = ("scan", "host")
 
 
-def on_cpu() -> bool:
-    return jax.default_backend() == "cpu"
+def on_cpu(backend: str | None = None) -> bool:
+    """Whether `backend` (default: this process's default backend) is a CPU."""
+    return (backend or jax.default_backend()) == "cpu"
 
 
-def default_loss_strategy() -> str:
-    return "map" if on_cpu() else "vmap"
+def default_loss_strategy(backend: str | None = None) -> str:
+    """The loss strategy for `backend` (default: this process's; `cuda` for a GPU target
+    compiled for on a CPU, benchmarks/gpu_compile.py)."""
+    return "map" if on_cpu(backend) else "vmap"
 
 
 def default_model_strategy() -> str:
     return "vmap"
 
 
-def default_epoch_loop() -> str:
-    return "host" if on_cpu() else "scan"
+def default_epoch_loop(backend: str | None = None) -> str:
+    return "host" if on_cpu(backend) else "scan"
 
 
 def batching_pays() -> bool:

@@ -10,37 +10,43 @@ step for K candidates ahead of time, reads XLA's memory analysis of it (argument
 and temporaries, less what is aliased), stops at the first K that does not fit in the
 device's memory less `memory_margin`, and otherwise times `PROBE_STEPS` steps on the real
 data after `PROBE_WARMUP`. It stops at the first K whose candidate-images per second are
-not above the best so far, or at `max_auto_candidates`. The steps are compiled with the
-arguments training passes, so with the host epoch loop the chosen K's step is compiled
-once, for the probe and the training alike.
+not above the best so far, or at `max_auto_candidates`. Unless the configuration names a
+model strategy, K > 1 is probed under both: `vmap` (one batched computation, whose
+convolutions become grouped ones, `feature_group_count=K`, and cuDNN's grouped kernels can
+be much slower than K plain ones) and `lax.map` (the K models one after another inside the
+step, plain convolutions); K = 1 is the same program under either and is measured once.
+The decision names the model strategy it chose, and the trainer trains with it. The steps
+are compiled with the arguments training passes, so with the host epoch loop the chosen
+K's step is compiled once, for the probe and the training alike.
 
-For a call of n candidates the decision is the measured K that trains them soonest
-(ceil(n/K) steps of K candidates each, padding included), and K > 1 only if that beats
-K = 1 by `CLEAR_MARGIN`. Probes are kept in memory and, when JAX's persistent compilation
+For a call of n candidates the decision is the measured (strategy, K) that trains them
+soonest (ceil(n/K) steps of K candidates each, padding included), and K > 1 only if that
+beats K = 1 by `CLEAR_MARGIN`. Probes are kept in memory and, when JAX's persistent compilation
 cache is on, in `jaxgp-candidates-per-batch.json` in its directory, so the next run on the
 same machine decides without probing.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
 import numpy as np
 
 from jaxgp.losses import encode_losses, resolve_loss
-from jaxgp.policy import batching_pays
+from jaxgp.policy import STRATEGIES, batching_pays
 from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.placement import place_candidates, place_replicated
 from jaxgp.train.state import EpochKeys
-from jaxgp.train.step import Functions
+from jaxgp.train.step import Functions, build_functions
 
 PROBE_STEPS = 5
 PROBE_WARMUP = 2
@@ -52,56 +58,99 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Probe:
-    """What the probe measured: candidate-images per second per K, and why it stopped."""
+    """What the probe measured: candidate-images per second per model strategy and K, and
+    why each strategy's sequence stopped."""
 
-    rates: dict[int, float]
-    stopped: str
-    """`slower` (K stopped paying), `memory` (the next K did not fit) or `cap`."""
+    rates: dict[str, dict[int, float]]
+    """strategy -> K -> rate; K = 1 (one program whatever the strategy) under each."""
+    stopped: dict[str, str]
+    """strategy -> `slower` (K stopped paying), `memory` (the next K did not fit) or `cap`."""
     seconds: float
     """Wall time of the probe, compilations included."""
     cap: int
 
-    def best(self, n: int) -> int:
-        """The measured K that trains n candidates soonest; 1 unless another clearly wins."""
-        cost = {k: math.ceil(n / k) * k / rate for k, rate in self.rates.items() if rate > 0}
+    def best(self, n: int) -> tuple[int, str]:
+        """The measured (K, strategy) that trains n candidates soonest; K = 1 (under the
+        first strategy) unless another clearly wins."""
+        cost = {
+            (k, strategy): math.ceil(n / k) * k / rate
+            for strategy, rates in self.rates.items()
+            for k, rate in rates.items()
+            if rate > 0
+        }
+        first = next(iter(self.rates), "vmap")
+        one = min((c for (k, _), c in cost.items() if k == 1), default=None)
         if not cost:
-            return 1
-        k = min(cost, key=cost.get)
-        return k if 1 not in cost or cost[1] >= CLEAR_MARGIN * cost[k] else 1
+            return 1, first
+        k, strategy = min(cost, key=cost.get)
+        if k == 1 or (one is not None and one < CLEAR_MARGIN * cost[(k, strategy)]):
+            return 1, first
+        return k, strategy
+
+    @property
+    def reached_cap(self) -> bool:
+        return "cap" in self.stopped.values()
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "rates": {str(k): v for k, v in self.rates.items()}}
+        return {
+            "rates": {s: {str(k): v for k, v in r.items()} for s, r in self.rates.items()},
+            "stopped": dict(self.stopped),
+            "seconds": self.seconds,
+            "cap": self.cap,
+        }
 
     @staticmethod
-    def from_dict(data: dict) -> Probe:
-        rates = {int(k): float(v) for k, v in data["rates"].items()}
-        return Probe(rates, str(data["stopped"]), float(data["seconds"]), int(data["cap"]))
+    def from_dict(data: dict, strategy: str = "vmap") -> Probe:
+        """A stored probe; one written before strategies were probed (rates by K, one
+        `stopped`) measured `strategy` only."""
+        rates, stopped = data["rates"], data["stopped"]
+        if isinstance(stopped, str):
+            rates, stopped = {strategy: rates}, {strategy: stopped}
+        parsed = {str(s): {int(k): float(v) for k, v in r.items()} for s, r in rates.items()}
+        return Probe(parsed, {str(s): str(v) for s, v in stopped.items()},
+                     float(data["seconds"]), int(data["cap"]))  # fmt: skip
 
 
 @dataclass(frozen=True)
 class BatchDecision:
-    """K for one trainer call and why: `explicit`, `one candidate`, `cpu`, `probed` (here)
-    or `remembered` (from an earlier probe in this process or on this machine)."""
+    """K for one trainer call, the model strategy it trains with, and why: `explicit`,
+    `one candidate`, `cpu`, `probed` (here) or `remembered` (from an earlier probe in this
+    process or on this machine)."""
 
     k: int
     source: str
     probe: Probe | None = field(default=None)
+    model_strategy: str | None = None
+    """The strategy the K candidates run under (None: the configuration's)."""
 
     def to_dict(self) -> dict:
         data: dict = {"k": self.k, "source": self.source}
+        if self.model_strategy is not None:
+            data["model_strategy"] = self.model_strategy
         if self.probe is not None:
             data["probe"] = self.probe.to_dict()
         return data
 
     def describe(self) -> str:
         text = f"K={self.k} ({self.source})"
+        if self.k > 1 and self.model_strategy is not None:
+            text += f" under {self.model_strategy}"
         if self.probe is not None:
-            rates = ", ".join(f"K={k} {r:,.0f}" for k, r in sorted(self.probe.rates.items()))
+            rates = "; ".join(
+                f"{strategy}: " + ", ".join(f"K={k} {r:,.0f}" for k, r in sorted(by_k.items()))
+                for strategy, by_k in self.probe.rates.items()
+            )
+            stopped = ", ".join(f"{s} {why}" for s, why in self.probe.stopped.items())
             text += (
-                f"; candidate-images/s {rates}; stopped: {self.probe.stopped}; the probe took "
+                f"; candidate-images/s {rates}; stopped: {stopped}; the probe took "
                 f"{self.probe.seconds:.1f} s"
             )
         return text
+
+
+def probe_strategies(config: TrainConfig) -> tuple[str, ...]:
+    """The model strategies the probe tries: the configured one, else both."""
+    return (config.model_strategy,) if config.model_strategy else STRATEGIES
 
 
 def probe_key(data, config: TrainConfig) -> str:
@@ -112,7 +161,7 @@ def probe_key(data, config: TrainConfig) -> str:
         device.device_kind, f"{jax.local_device_count()} devices", f"jax {jax.__version__}",
         spec.model, f"input {spec.input_size}", f"{data.num_classes} classes",
         "x".join(map(str, data.image_shape)), f"batch {spec.batch_size}", spec.compute_dtype,
-        f"models {spec.model_strategy}", f"losses {spec.loss_strategy}",
+        f"models {','.join(probe_strategies(config))}", f"losses {spec.loss_strategy}",
         f"epoch {spec.epoch_loop}", f"nodes {spec.max_nodes}",
     ]  # fmt: skip
     return " | ".join(parts)
@@ -153,14 +202,14 @@ def _remember(key: str, probe: Probe) -> None:
         pass  # an unwritable cache directory only costs a probe next time
 
 
-def _recall(key: str) -> Probe | None:
+def _recall(key: str, strategy: str) -> Probe | None:
     if key in _probes:
         return _probes[key]
     stored = _read_decisions(decisions_path()).get(key)
     if stored is None:
         return None
     try:
-        probe = Probe.from_dict(stored)
+        probe = Probe.from_dict(stored, strategy)
     except (KeyError, TypeError, ValueError):
         return None
     _probes[key] = probe
@@ -220,52 +269,73 @@ def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float
 
 
 def probe(functions: Functions, data, config: TrainConfig, progress: Progress | None) -> Probe:
-    """Measure K = 1, 2, 4, ... on this device (see the module docstring)."""
+    """Measure K = 1, 2, 4, ... on this device, K > 1 under each strategy of
+    `probe_strategies` (see the module docstring); `functions` are K = 1's."""
     start = time.perf_counter()
     budget = device_memory_bytes() * (1.0 - config.memory_margin)
     cap = config.max_auto_candidates
     ks = [2**i for i in range(cap.bit_length()) if 2**i <= cap]
-    rates: dict[int, float] = {}
-    stopped, one = "cap", 0
-    for number, k in enumerate(ks):
+    strategies = probe_strategies(config)
+    total = 1 + (len(ks) - 1) * len(strategies)
+    done = 0
+
+    def tick() -> None:
         if progress:
-            progress("probe", number, len(ks))
-        if k * one > budget:  # K copies of one candidate's footprint: no need to compile
-            stopped = "memory"
-            break
-        rate, footprint = _rate(functions, data, config, k, budget)
-        one = one or footprint
-        if rate is None:
-            stopped = "memory"
-            break
-        best_so_far = max(rates.values(), default=0.0)
-        rates[k] = rate
-        if rate <= best_so_far:
-            stopped = "slower"
-            break
-    if progress:
-        progress("probe", len(ks), len(ks))
+            progress("probe", done, total)
+
+    tick()
+    one_rate, one = _rate(functions, data, config, 1, budget)
+    done += 1
+    rates = {s: ({1: one_rate} if one_rate is not None else {}) for s in strategies}
+    stopped = {s: ("memory" if one_rate is None else "cap") for s in strategies}
+    for strategy in strategies if one_rate is not None else ():
+        strategy_config = dataclasses.replace(config, model_strategy=strategy)
+        strategy_functions = build_functions(data.num_classes, data.image_shape, strategy_config)
+        for k in ks[1:]:
+            tick()
+            if k * one > budget:  # K copies of one candidate's footprint: no need to compile
+                stopped[strategy] = "memory"
+                break
+            rate, _ = _rate(strategy_functions, data, strategy_config, k, budget)
+            done += 1
+            if rate is None:
+                stopped[strategy] = "memory"
+                break
+            best_so_far = max(rates[strategy].values(), default=0.0)
+            rates[strategy][k] = rate
+            if rate <= best_so_far:
+                stopped[strategy] = "slower"
+                break
+    done = total
+    tick()
     return Probe(rates, stopped, time.perf_counter() - start, cap)
 
 
 def decide(
     n: int, data, config: TrainConfig, functions: Functions, progress: Progress | None = None
 ) -> BatchDecision:
-    """K for training n candidates on `data`."""
+    """K for training n candidates on `data`, and the model strategy to train them with."""
     config = config.for_dataset(data)
+    strategy = config.program().model_strategy
     if config.candidates_per_batch != "auto":
-        return BatchDecision(int(config.candidates_per_batch), "explicit")
+        return BatchDecision(int(config.candidates_per_batch), "explicit", None, strategy)
     if not batching_pays():
-        return BatchDecision(1, "cpu")
+        return BatchDecision(1, "cpu", None, strategy)
     if jax.process_count() > 1:  # a probe's timings differ between processes: K must not
-        return BatchDecision(1, "several processes")
+        return BatchDecision(1, "several processes", None, strategy)
     if n <= 1:
-        return BatchDecision(1, "one candidate")
+        return BatchDecision(1, "one candidate", None, strategy)
     key = probe_key(data, config)
-    known = _recall(key)
-    if known is not None and (known.stopped != "cap" or known.cap >= config.max_auto_candidates):
-        k = min(known.best(n), config.max_auto_candidates)
-        return BatchDecision(k, "remembered", known)
+    known = _recall(key, strategy)
+    if known is not None and (not known.reached_cap or known.cap >= config.max_auto_candidates):
+        return _decision(known, n, config, "remembered")
     measured = probe(functions, data, config, progress)
     _remember(key, measured)
-    return BatchDecision(min(measured.best(n), config.max_auto_candidates), "probed", measured)
+    return _decision(measured, n, config, "probed")
+
+
+def _decision(probe: Probe, n: int, config: TrainConfig, source: str) -> BatchDecision:
+    k, strategy = probe.best(n)
+    if k == 1:
+        strategy = config.program().model_strategy
+    return BatchDecision(min(k, config.max_auto_candidates), source, probe, strategy)

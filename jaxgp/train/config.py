@@ -71,7 +71,8 @@ class TrainConfig:
     `loss_strategy` say how the K candidates run: `vmap` (one batched computation) or `map`
     (one after another inside the compiled step); `epoch_loop` how an epoch's steps run:
     `scan` (the epoch is one compiled program) or `host` (Python dispatches the compiled
-    step). None means the backend's default (`jaxgp.policy`).
+    step). None means the backend's default (`jaxgp.policy`); with `auto` K on an
+    accelerator a model strategy left None is chosen by the probe.
     """
 
     model: str = "small_cnn"

@@ -261,7 +261,9 @@ def train_candidates(
 
     `seeds` and `learning_rates` give each candidate its model seed and initial learning
     rate (default: the config's); `stop`, if given, may end a candidate's training after an
-    epoch (status `stopped`); a candidate whose training fails then also leaves at once.
+    epoch (status `stopped`); a candidate whose training fails then also leaves at once. K
+    and the model strategy are the batching decision's (`jaxgp.train.batching.decide`, in
+    the report's `batching`).
     """
     specs = [resolve_loss(loss) for loss in losses]
     if not specs:
@@ -284,6 +286,9 @@ def train_candidates(
         config = config.for_dataset(data)
         functions = build_functions(data.num_classes, data.image_shape, config)
         decision = decide(len(specs), data, config, functions, progress)
+        if decision.model_strategy not in (None, config.program().model_strategy):
+            config = dataclasses.replace(config, model_strategy=decision.model_strategy)
+            functions = build_functions(data.num_classes, data.image_shape, config)
         k = round_up_to_devices(decision.k)
         if k != decision.k:  # the K recorded and printed is the K trained
             decision = dataclasses.replace(

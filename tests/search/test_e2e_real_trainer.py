@@ -46,6 +46,11 @@ def test_tiny_evolve_with_the_real_trainer(tmp_path):
     if jax.default_backend() == "cpu":  # one candidate per trainer call, each ledgered at once
         # and one confirmation call: the best (at most 3) and CE on the scale's 3 seeds
         confirmed = len(summary.confirmation["candidates"]) + 1
-        assert batching == {"k_by_candidates": {"1": 1, str(3 * confirmed): 1}, "source": "cpu"}
+        assert batching == {
+            "k_by_candidates": {"1": 1, str(3 * confirmed): 1},
+            "source": "cpu",
+            "model_strategy": "vmap",
+        }
     else:
         assert batching["source"] in ("probed", "remembered") and "4" in batching["k_by_candidates"]
+        assert batching["model_strategy"] in ("vmap", "map")
