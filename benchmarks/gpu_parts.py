@@ -10,7 +10,8 @@
 - `keras`: the Keras 3 reference of the same recipe on the jax backend (`reference_keras.py`);
 - `diverging`: the trainer's diverging-candidate test, on this device;
 - `compare`: `jaxgp compare --scale small` cut down (population 2, one generation, one epoch,
-  synthetic images in the three paper shapes): the real path with its wall time.
+  synthetic images in the three paper shapes; one in the smoke): the real path with its wall
+  time.
 
 `--smoke` runs every part at toy sizes (small_cnn, a few hundred images) on a CPU.
 """
@@ -290,7 +291,7 @@ def compare(ctx: Context) -> None:
 
     run_dir = compare_run_dir(ctx.scratch)
     shutil.rmtree(run_dir, ignore_errors=True)
-    extra = {"model": "small_cnn"} if ctx.smoke else {}
+    extra = {"model": "small_cnn", "datasets": ["cifar10"]} if ctx.smoke else {}
     os.environ["JAXGP_GPU_RUN_SMOKE"] = "1" if ctx.smoke else "0"
     start = time.perf_counter()
     # the search's own time: no confirmation of the best on more seeds

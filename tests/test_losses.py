@@ -74,12 +74,20 @@ def test_focal_matches_numpy():
     np.testing.assert_allclose(focal_loss(p, y), expected, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["ce", "ngl", "fpl", "mse", "focal"])
+NAMED = ("ce", "ngl", "fpl", "mse", "focal")
+_mixed_values = jax.jit(jax.vmap(loss_value, (0, 0, None, None)))
+_mixed_gradient = jax.jit(
+    jax.grad(lambda kind, program, p, y: _mixed_values(kind, program, p, y).sum(), 2)
+)
+# jitted once for every case: the interpreter run op by op took seconds per call
+
+
+@pytest.mark.parametrize("name", NAMED)
 def test_mixed_encoding_selects_each_named_loss(name):
     p, y = _inputs(seed=5)
-    specs = [resolve_loss(n) for n in ("ce", "ngl", "fpl", "mse", "focal")]
+    specs = [resolve_loss(n) for n in NAMED]
     batch = encode_losses(specs)
-    values = jax.vmap(loss_value, (0, 0, None, None))(batch.kind, batch.program, p, y)
+    values = _mixed_values(batch.kind, batch.program, p, y)
     i = [s.label for s in specs].index(name)
     spec = specs[i]
     expected = (
@@ -90,10 +98,7 @@ def test_mixed_encoding_selects_each_named_loss(name):
         ](p, y)
     )
     np.testing.assert_allclose(values[i], expected, rtol=1e-5)
-    grads = jax.grad(
-        lambda q: jax.vmap(loss_value, (0, 0, None, None))(batch.kind, batch.program, q, y).sum()
-    )(p)
-    assert np.all(np.isfinite(grads))
+    assert np.all(np.isfinite(_mixed_gradient(batch.kind, batch.program, p, y)))
 
 
 def test_resolve_loss_names_the_valid_choices_for_an_unknown_name():
@@ -110,12 +115,15 @@ def test_a_comma_separated_list_of_losses_is_told_to_give_one_loss_at_a_time():
         resolve_loss("ngl,ce")
 
 
-@pytest.mark.parametrize("name", ["ce", "ngl", "fpl", "mse", "focal"])
+_loss_value = jax.jit(loss_value)
+
+
+@pytest.mark.parametrize("name", NAMED)
 def test_zero_weight_examples_do_not_change_the_loss(name):
     p, y = _inputs(batch=12, seed=6)
     batch = encode_losses([resolve_loss(name)])
     kind, program = batch.kind[0], jax.tree.map(lambda x: x[0], batch.program)
-    plain = loss_value(kind, program, p[:8], y[:8])
+    plain = _loss_value(kind, program, p[:8], y[:8])
     padded = np.concatenate([p[:8], np.full((4, 10), 0.1, np.float32)])
     weights = jnp.asarray([1.0] * 8 + [0.0] * 4)
-    np.testing.assert_allclose(loss_value(kind, program, padded, y, weights), plain, rtol=1e-5)
+    np.testing.assert_allclose(_loss_value(kind, program, padded, y, weights), plain, rtol=1e-5)
