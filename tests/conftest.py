@@ -1,14 +1,36 @@
-"""Shared test settings: hypothesis profiles sized for a 2-core CI machine, and no
-persistent compilation cache (tests count compilations; the cache's own test sets one)."""
+"""Shared test settings: hypothesis profiles sized for a 2-core CI machine, the benchmark
+smoke runs started in the background and their tests run last, and the
+persistent compilation cache: none in the test process (tests count its compilations; the
+cache's own tests set one), one for the whole session in the `jaxgp` and benchmark
+subprocesses, which compile the same programs again and again (`tests.cli.run_main`, the
+command run in-process, turns it off again)."""
 
+import atexit
 import os
-
-os.environ["JAXGP_COMPILATION_CACHE"] = "none"  # inherited by the CLI subprocesses too
+import shutil
+import tempfile
 
 from hypothesis import HealthCheck, settings
+
+SUBPROCESS_CACHE = tempfile.mkdtemp(prefix="jaxgp-test-xla-")
+os.environ["JAXGP_COMPILATION_CACHE"] = SUBPROCESS_CACHE  # inherited by the subprocesses
+atexit.register(shutil.rmtree, SUBPROCESS_CACHE, ignore_errors=True)
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """The benchmark smoke tests run last, and their benchmark processes start now, in the
+    background, when any of them is selected (tests/benchmark_smoke.py)."""
+    smoke = [item for item in items if item.path.name == "test_benchmarks_smoke.py"]
+    if not smoke:
+        return
+    items[:] = [item for item in items if item not in smoke] + smoke
+    if not config.option.collectonly:
+        from tests import benchmark_smoke
+
+        benchmark_smoke.start()

@@ -4,8 +4,8 @@
 them `throughput.py --smoke` and `reference_keras.py --smoke`), `benchmarks/compare.py
 --smoke`, `benchmarks/step_profile.py --smoke`, `benchmarks/interpreter.py --smoke`,
 `benchmarks/screen.py --smoke` and `benchmarks/early_stop.py --smoke` run
-as subprocesses, side by side (each mostly waits on its own single-threaded compilation,
-so on two cores this saves wall time). compare runs jaxgp and the Keras reference; the
+as subprocesses in the background from the start of the suite (tests/benchmark_smoke.py),
+and these tests, which read them, run last. compare runs jaxgp and the Keras reference; the
 Keras part is skipped, with the reason, when Keras or its backend cannot be imported. The
 Keras reference runs on the jax backend unless KERAS_BACKEND says otherwise, so it needs no
 TensorFlow.
@@ -15,24 +15,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "benchmarks"
-SIMULATED_PLUGIN = ROOT / "tests" / "simulated_plugin"
-TIMEOUT = 600
+from tests import benchmark_smoke
 
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.setdefault("KERAS_BACKEND", "jax")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
+BENCHMARKS = benchmark_smoke.BENCHMARKS
 
 
 def _keras_missing() -> str | None:
@@ -40,12 +30,12 @@ def _keras_missing() -> str | None:
         [sys.executable, "-c", "import keras; keras.ops.zeros(1)"],
         capture_output=True,
         text=True,
-        env=_env(),
+        env=benchmark_smoke.env(),
         timeout=120,
     )
     if probe.returncode != 0:
         lines = probe.stderr.strip().splitlines() or ["unknown error"]
-        return f"keras on {_env()['KERAS_BACKEND']} is not importable: {lines[-1]}"
+        return f"keras on {benchmark_smoke.env()['KERAS_BACKEND']} is not importable: {lines[-1]}"
     return None
 
 
@@ -54,64 +44,10 @@ def _positive(value) -> bool:
 
 
 @pytest.fixture(scope="module")
-def smoke_runs(tmp_path_factory):
-    """Start the smoke runs at once; return their (returncode, stdout, stderr, json)."""
-    out = tmp_path_factory.mktemp("bench")
-    commands = {
-        "gpu_run": [
-            sys.executable, str(BENCHMARKS / "gpu_run.py"), "--smoke", "--out", str(out / "gpu"),
-        ],
-        "interpreter": [
-            sys.executable, str(BENCHMARKS / "interpreter.py"), "--smoke",
-            "--json", str(out / "interpreter.json"),
-        ],
-        "screen": [
-            sys.executable, str(BENCHMARKS / "screen.py"), "--smoke",
-            "--json", str(out / "screen.json"),
-        ],
-        "early_stop": [
-            sys.executable, str(BENCHMARKS / "early_stop.py"), "--smoke",
-            "--json", str(out / "early_stop.json"),
-        ],
-        "compare": [
-            sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
-            "--json", str(out / "compare.json"), "--markdown", str(out / "compare.md"),
-        ],
-        "step_profile": [
-            sys.executable, str(BENCHMARKS / "step_profile.py"), "--smoke",
-            "--json", str(out / "step_profile.json"),
-        ],
-        "gpu_run_plugin": [
-            sys.executable, str(BENCHMARKS / "gpu_run.py"), "--smoke", "--out",
-            str(out / "gpu_plugin"), "--parts", "environment,inception",
-            "--inception-rows", "k1_host_bf16,k4_vmap_bf16",
-        ],
-    }  # fmt: skip
-    plugin = dict(_env(), PYTHONPATH=os.pathsep.join([str(SIMULATED_PLUGIN), str(ROOT)]))
-    processes = {
-        name: subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=plugin if name == "gpu_run_plugin" else _env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        for name, command in commands.items()
-    }
-    results = {}
-    for name, process in processes.items():
-        try:
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            stdout, stderr = process.communicate()
-        path = out / f"{name}.json"
-        report = json.loads(path.read_text()) if path.exists() else None
-        results[name] = (process.returncode, stdout, stderr, report)
-    results["markdown"] = (out / "compare.md").read_text() if (out / "compare.md").exists() else ""
-    results["out"] = out
-    return results
+def smoke_runs():
+    """The smoke runs' (returncode, stdout, stderr, json), started when the suite was
+    collected (tests/conftest.py) so that they run beside the other tests."""
+    return benchmark_smoke.results()
 
 
 def test_the_gpu_run_smoke_measures_every_part_into_at_most_eight_files(smoke_runs):

@@ -21,7 +21,7 @@ from tests.cli import run_main as jaxgp
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH = ["evolve", "--scale", "tiny", "--population", "4", "--generations", "2",
-          "--epochs", "3", "--seed", "1", "--confirm-seeds", "1"]  # fmt: skip
+          "--epochs", "3", "--seed", "1", "--confirm-seeds", "2"]  # fmt: skip
 TIMEOUT = 300
 
 

@@ -41,7 +41,7 @@ def test_tiny_evolve_with_the_real_trainer(tmp_path):
         if record.status != "failed":
             assert 0.0 <= record.scores["digits"].val_accuracy <= 1.0
     assert len(summary.algorithms["tournament"].final_population) == 4
-    assert summary.algorithms["tournament"].compilations >= 0
+    assert summary.compilations >= summary.algorithms["tournament"].compilations  # a part of it
     batching = summary.candidates_per_batch["digits"]
     if jax.default_backend() == "cpu":  # one candidate per trainer call, each ledgered at once
         # and one confirmation call: the best (at most 3) and CE on the scale's 3 seeds

@@ -151,9 +151,9 @@ def test_an_accelerator_whose_grouped_convolutions_are_slow_trains_under_map(dig
     trained_with = []
     real_chunk = train_loop._train_chunk
 
-    def chunk(functions, specs, real, seeds, data, config, *rest):
+    def chunk(functions, specs, real, seeds, rates, data, config, *rest):
         trained_with.append((functions, config.model_strategy, len(specs)))
-        return real_chunk(functions, specs, real, seeds, data, config, *rest)
+        return real_chunk(functions, specs, real, seeds, rates, data, config, *rest)
 
     monkeypatch.setattr(train_loop, "_train_chunk", chunk)
     config = TrainConfig(epochs=1, max_auto_candidates=2)
@@ -163,7 +163,7 @@ def test_an_accelerator_whose_grouped_convolutions_are_slow_trains_under_map(dig
     assert report.batching.to_dict()["model_strategy"] == "map"
     assert "under map" in report.batching.describe()
     data = DeviceDataset.from_dataset(digits)
-    as_map = dataclasses.replace(config.for_dataset(data.name), model_strategy="map")
+    as_map = dataclasses.replace(config.for_dataset(data), model_strategy="map")
     map_functions = build_functions(data.num_classes, data.image_shape, as_map)
     assert trained_with == [(map_functions, "map", 2), (map_functions, "map", 2)]
 
