@@ -57,6 +57,7 @@ def show_command(
     import numpy as np
 
     from jaxgp.data import class_counts, load_dataset
+    from jaxgp.data.train_split import label_counts
 
     split = train_split(imbalance, label_noise, noise_kind, train_fraction)
     dataset = load_dataset(name, data_dir=data_dir, seed=seed)
@@ -76,9 +77,9 @@ def show_command(
     if not split.identity:
         keep, labels = split.select(dataset, seed)
         true = np.asarray(dataset.train.labels)[keep]
-        row("train, changed", np.bincount(true, minlength=classes).tolist())
+        row("train, changed", label_counts(true, classes))
         if split.label_noise:
-            row("  by label", np.bincount(labels, minlength=classes).tolist())
+            row("  by label", label_counts(labels, classes))
         changed = int(np.sum(labels != true))
     row("validation", class_counts(dataset.val, classes))
     row("test", class_counts(dataset.test, classes))

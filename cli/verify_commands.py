@@ -115,7 +115,7 @@ def _print_tables(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from jaxgp.report.verification import fmt_signed, interval, sweep_table
+    from jaxgp.report.verification import display_name, fmt_signed, interval, sweep_table
 
     console = Console()
     console.print(f"{', '.join(result.losses)}: {result.origin}", markup=False)
@@ -135,8 +135,9 @@ def _print_tables(result) -> None:
             table.add_column(str(seed), justify="right")
         table.add_column("mean", justify="right")
         table.add_column("sd", justify="right")
+        here = [(i, c) for i, c in enumerate(result.comparisons) if c.dataset == name]
         shown = set()
-        for c in (c for c in result.comparisons if c.dataset == name):
+        for _, c in here:
             for label, values, mean, std in (
                 (c.loss, c.loss_accuracy, c.loss_mean, c.loss_std),
                 (c.against, c.against_accuracy, c.against_mean, c.against_std),
@@ -144,15 +145,12 @@ def _print_tables(result) -> None:
                 if label not in shown:
                     shown.add(label)
                     cells = [f"{v:.4f}" for v in values] + [f"{mean:.4f}", f"{std:.4f}"]
-                    table.add_row("CE" if label == "ce" else label, *cells)
+                    table.add_row(display_name(label), *cells)
         console.print(table)
-        for i, c in enumerate(result.comparisons):
-            if c.dataset != name:
-                continue
-            reference = "CE" if c.against == "ce" else c.against
+        for i, c in here:
             console.print(
-                f"{name}: {c.loss} - {reference} {fmt_signed(c.difference.mean)}, 95 % CI "
-                f"{interval(c)}, Holm p {adjusted[i]:.3g}: [bold]{verdicts[i]}[/]",
+                f"{name}: {c.loss} - {display_name(c.against)} {fmt_signed(c.difference.mean)}, "
+                f"95 % CI {interval(c)}, Holm p {adjusted[i]:.3g}: [bold]{verdicts[i]}[/]",
             )
             failed = c.loss_failed + c.against_failed
             if failed:

@@ -88,7 +88,7 @@ class TrainSplit:
                 rng, labels, keep, lambda c, n: max(1, round(self.train_fraction * n))
             )
         if self.imbalance != 1:
-            counts = np.bincount(labels[keep], minlength=dataset.num_classes)
+            counts = np.asarray(label_counts(labels[keep], dataset.num_classes))
             n_max = int(counts.min())
             if n_max < 1:
                 missing = int(np.argmin(counts))
@@ -137,6 +137,11 @@ def _noisy(rng: np.random.Generator, labels: np.ndarray, split: TrainSplit, clas
     return labels
 
 
+def label_counts(labels, num_classes: int) -> list[int]:
+    """How many of `labels` are each class."""
+    return np.bincount(np.asarray(labels), minlength=num_classes).tolist()
+
+
 def class_counts(split: Split, num_classes: int) -> list[int]:
     """Images per class of a split."""
-    return np.bincount(np.asarray(split.labels), minlength=num_classes).tolist()
+    return label_counts(split.labels, num_classes)

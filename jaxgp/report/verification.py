@@ -42,7 +42,8 @@ def interval(comparison: Comparison) -> str:
     return f"[{fmt_signed(d.low)}, {fmt_signed(d.high)}]"
 
 
-def _name(label: str) -> str:
+def display_name(label: str) -> str:
+    """A loss's label as tables print it (`ce` as CE)."""
     return "CE" if label == "ce" else label
 
 
@@ -71,7 +72,7 @@ def verification_figure(result: VerifyResult, path: Path) -> Path:
         ax.grid(True, axis="y", alpha=0.3)
         loss = textwrap.shorten(c.loss, width=28, placeholder="...")
         ax.set_title(
-            f"{c.dataset}: {loss} - {_name(c.against)} {fmt_signed(c.difference.mean)}\n"
+            f"{c.dataset}: {loss} - {display_name(c.against)} {fmt_signed(c.difference.mean)}\n"
             f"95 % CI {interval(c)}: {verdict}",
             fontsize=9,
         )
@@ -84,7 +85,7 @@ def verification_figure(result: VerifyResult, path: Path) -> Path:
     ]
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False)
     loss = textwrap.shorten(result.loss, width=int(11 * width) - 10, placeholder=" ...")
-    references = ", ".join(dict.fromkeys(_name(c.against) for c in result.comparisons))
+    references = ", ".join(dict.fromkeys(display_name(c.against) for c in result.comparisons))
     fig.suptitle(
         f"loss = {loss}\nagainst {references}: {result.model}, {result.epochs} epoch(s), "
         f"{len(result.seeds)} seeds, training split {result.train_split.describe()}",
@@ -107,7 +108,7 @@ def verification_table(result: VerifyResult) -> Table:
         if c.loss_failed:
             failed.append(f"loss failed on {c.loss_failed} seed(s)")
         if c.against_failed:
-            failed.append(f"{_name(c.against)} failed on {c.against_failed} seed(s)")
+            failed.append(f"{display_name(c.against)} failed on {c.against_failed} seed(s)")
         rate = f" (lr {c.loss_learning_rate:g})" if c.loss_learning_rate is not None else ""
         other = f" (lr {c.against_learning_rate:g})" if c.against_learning_rate is not None else ""
         rows.append(
@@ -115,7 +116,7 @@ def verification_table(result: VerifyResult) -> Table:
                 c.dataset,
                 code(c.loss) + rate,
                 f"{fmt(c.loss_mean)} ± {fmt(c.loss_std)}",
-                _name(c.against) + other,
+                display_name(c.against) + other,
                 f"{fmt(c.against_mean)} ± {fmt(c.against_std)}",
                 fmt_signed(c.difference.mean),
                 interval(c),
@@ -162,7 +163,7 @@ def section(run: RunData, out: Path) -> list[str]:
         notes.append(f"the run's best loss is now `{best[1].expression}`, not the one verified")
     if (result.model, result.epochs) != (recipe.model, recipe.epochs):
         notes.append(f"the run's own recipe is {recipe.model}, {recipe.epochs} epoch(s)")
-    references = ", ".join(dict.fromkeys(_name(c.against) for c in result.comparisons))
+    references = ", ".join(dict.fromkeys(display_name(c.against) for c in result.comparisons))
     rates = (
         f" Each at the learning rate of its best mean validation accuracy among "
         f"{', '.join(f'{r:g}' for r in result.sweeps[0].learning_rates)} (below)."

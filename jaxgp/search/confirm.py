@@ -186,15 +186,13 @@ def choose(finals: Mapping[str, Sequence[Individual]], top: int) -> list[tuple[s
             if individual.fitness.failed or individual.fitness.stopped:
                 continue
             behaviour = _behaviour(individual)
-            expression = seen.get(behaviour, individual.expression) if behaviour else None
-            expression = expression or individual.expression
-            if expression in chosen and algorithm in chosen[expression]:
+            expression = individual.expression
+            if behaviour:  # the first tree seen behaving so stands for the others
+                expression = seen.setdefault(behaviour, expression)
+            if algorithm in chosen.get(expression, ()):
                 continue
             taken += 1
-            if behaviour:
-                seen.setdefault(behaviour, expression)
-            chosen.setdefault(expression, [])
-            chosen[expression].append(algorithm)
+            chosen.setdefault(expression, []).append(algorithm)
     return list(chosen.items())
 
 

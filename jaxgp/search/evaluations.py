@@ -100,10 +100,10 @@ def train_on(
     if taken is not None:
         return taken
     progress.training_started(algorithm, generation, dataset.name, len(losses))
-    extra = {"seeds": list(seeds)} if seeds is not None else {}
     report = trainer.train(
-        list(losses), dataset, config, progress=progress.training, stop=stop, **extra
-    )
+        list(losses), dataset, config, progress=progress.training, stop=stop,
+        seeds=None if seeds is None else list(seeds),
+    )  # fmt: skip
     trained = [(Scores.from_result(r), float(r.seconds)) for r in report.results]
     decision = report.batching
     store.record_training(

@@ -113,6 +113,11 @@ class _Clock:
         return max(0.0, time.perf_counter() - self.wall - preparing), preparing
 
 
+def _pad(items: list, k: int) -> list:
+    """`items` filled up to `k` with copies of its first (a chunk's padding)."""
+    return items + [items[0]] * (k - len(items))
+
+
 def packed_size(active: int, k: int) -> int:
     """The K that `active` surviving candidates of a K-candidate batch are re-packed into:
     the device count times the smallest power of two that holds them, never above `k`. So a
@@ -298,14 +303,9 @@ def train_candidates(
         chunks = range(0, len(specs), k)
         for number, first in enumerate(chunks):
             real = specs[first : first + k]
-            padded = real + [real[0]] * (k - len(real))
-            chunk_seeds = seeds[first : first + k]
-            chunk_seeds += [chunk_seeds[0]] * (k - len(chunk_seeds))
-            chunk_rates = rates[first : first + k]
-            chunk_rates += [chunk_rates[0]] * (k - len(chunk_rates))
             outcomes = _train_chunk(
-                functions, padded, len(real), chunk_seeds, chunk_rates, data, config,
-                progress, stop,
+                functions, _pad(real, k), len(real), _pad(seeds[first : first + k], k),
+                _pad(rates[first : first + k], k), data, config, progress, stop,
             )  # fmt: skip
             for spec, outcome in zip(real, outcomes, strict=True):
                 last = outcome.history[-1]

@@ -21,13 +21,14 @@ class Plateau:
     factor: float
     patience: int
     min_lr: float | np.ndarray
-    """One floor for all, or one per candidate."""
+    """One floor for all, or one per candidate (kept as one per candidate)."""
     min_delta: float
     best: np.ndarray | None = None
     wait: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.rates = np.asarray(self.rates, np.float64)
+        self.min_lr = np.broadcast_to(np.asarray(self.min_lr, np.float64), self.rates.shape)
         self.best = np.full(self.rates.shape, -np.inf)
         self.wait = np.zeros(self.rates.shape, np.int64)
 
@@ -43,8 +44,7 @@ class Plateau:
 
     def take(self, positions: np.ndarray) -> Plateau:
         """The state of the candidates at `positions` (a re-packed batch), in that order."""
-        floor = self.min_lr[positions] if np.ndim(self.min_lr) else self.min_lr
-        taken = Plateau(self.rates[positions], self.factor, self.patience, floor,
-                        self.min_delta)  # fmt: skip
+        taken = Plateau(self.rates[positions], self.factor, self.patience,
+                        self.min_lr[positions], self.min_delta)  # fmt: skip
         taken.best, taken.wait = self.best[positions], self.wait[positions]
         return taken
