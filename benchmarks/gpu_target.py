@@ -92,7 +92,10 @@ def plugin_library(directory: Path | None = None) -> Path | None:
 
 def plugin_installed_here() -> bool:
     """Whether this environment has the plugin on its import path (JAX discovers it)."""
-    return importlib.util.find_spec("jax_plugins.xla_cuda12") is not None
+    try:
+        return importlib.util.find_spec("jax_plugins.xla_cuda12") is not None
+    except ModuleNotFoundError:  # no jax_plugins package at all
+        return False
 
 
 def plugin_available(directory: Path | None = None) -> bool:

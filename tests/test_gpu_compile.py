@@ -121,3 +121,14 @@ def test_a_gpu_target_is_compiled_with_the_policy_of_a_gpu_not_of_this_cpu():
     assert policy.default_loss_strategy("cuda") == "vmap"
     assert policy.default_epoch_loop("cuda") == "scan"
     assert gpu_compile.build_parser().parse_args([]).loss_strategy == "vmap"
+
+
+def test_without_a_jax_plugins_package_the_plugin_is_not_available_and_nothing_raises(
+    monkeypatch, tmp_path
+):
+    def no_package(name):
+        raise ModuleNotFoundError(f"No module named {name.split('.')[0]!r}")
+
+    monkeypatch.setattr(gpu_target.importlib.util, "find_spec", no_package)
+    assert gpu_target.plugin_installed_here() is False
+    assert gpu_target.plugin_available(tmp_path) is False  # an empty install directory
