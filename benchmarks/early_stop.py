@@ -40,13 +40,13 @@ from scipy.stats import spearmanr
 
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
-from jaxgp.fitness import Scores, compute_fitness
+from jaxgp.fitness import Metric, Scores, compute_fitness
 from jaxgp.search import get_scale
-from jaxgp.search.early_stop import POLICIES, rungs, stop_rule
+from jaxgp.search.early_stop import POLICIES, rungs
 from jaxgp.train import TrainConfig, train_candidates
 
 DATASET = "digits"
-METRIC = "accuracy"
+METRIC = Metric.ACCURACY
 NEAR_CE = 0.01
 
 
@@ -157,7 +157,7 @@ def main() -> None:
 
     policies = {}
     for policy in POLICIES:
-        rule = stop_rule(policy, ce, METRIC, config.epochs)
+        rule = policy.rule(ce, METRIC, config.epochs)
         if rule is None:
             continue
         start = time.perf_counter()

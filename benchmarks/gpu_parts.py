@@ -287,7 +287,7 @@ def compare_run_dir(scratch: Path) -> Path:
 
 def compare(ctx: Context) -> None:
     from jaxgp.report import write_report
-    from jaxgp.search import execute, open_run
+    from jaxgp.search import RunOptions, RunSettings, run_search
 
     run_dir = compare_run_dir(ctx.scratch)
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -295,9 +295,10 @@ def compare(ctx: Context) -> None:
     os.environ["JAXGP_GPU_RUN_SMOKE"] = "1" if ctx.smoke else "0"
     start = time.perf_counter()
     # the search's own time: no confirmation of the best on more seeds
-    run, settings, _ = open_run("compare", out=str(run_dir), scale="small", population=2,
-                                generations=1, epochs=1, confirm_seeds=0, **extra)  # fmt: skip
-    summary = execute(run, settings, load_fn=paper_shaped)
+    options = RunOptions(out=str(run_dir), scale="small", population=2, generations=1, epochs=1,
+                         confirm_seeds=0, **extra)  # fmt: skip
+    summary = run_search("compare", options, load_fn=paper_shaped)
+    settings = RunSettings.from_dict(json.loads((run_dir / "config.json").read_text()))
     wall = time.perf_counter() - start
     report = write_report(str(run_dir), str(ctx.scratch / "compare-report"))
     shutil.copy(report, ctx.out / "compare_report.md")

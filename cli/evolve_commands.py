@@ -1,4 +1,4 @@
-"""`jaxgp evolve` and `jaxgp compare`: thin commands over `jaxgp.search` (open_run, execute).
+"""`jaxgp evolve` and `jaxgp compare`: thin commands over `jaxgp.search.run_search`.
 
 Options left out come from the scale (`--scale`, default tiny), or, with `--resume DIR`, from
 the run's stored configuration. Progress goes to stderr (rich bars per generation and per
@@ -8,8 +8,9 @@ Ctrl-C stops cleanly and prints the command that resumes the run.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any, get_type_hints
 
 import typer
 from rich.console import Console
@@ -22,9 +23,10 @@ from jaxgp.cli.options import (
     TrainFraction,
     loaded_from_cache,
     split_names,
-    train_split_options,
 )
 from jaxgp.cli.progress import RichProgress
+from jaxgp.distributed import is_writer
+from jaxgp.search.options import RunOptions
 from jaxgp.search.records import Summary
 
 Scale = Annotated[
@@ -127,46 +129,41 @@ def _print_summary(summary: Summary) -> None:
             console.print(line, markup=False)
 
 
-def _run(command: str, resume: str | None, out: str | None, force: bool, **options: Any) -> None:
-    from jaxgp.distributed import check_same, is_writer
-    from jaxgp.search.progress import Progress
-    from jaxgp.search.session import execute, load_datasets, plan_run, start_run
+def _run(command: str, options: RunOptions) -> None:
+    from jaxgp.search.session import run_search
 
-    if options.get("datasets") is not None:
-        options["datasets"] = split_names(options["datasets"])
-    settings, path, resumed = plan_run(command, out=out, resume=resume, force=force, **options)
-    datasets = load_datasets(settings)  # a dataset that is not available stops us here
-    same = {**settings.to_dict(), "data_dir": None, "resumed": resumed}
-    check_same(json.dumps(same, sort_keys=True), "options")  # and before process 0 writes
-    if not is_writer():  # another process of a search over several: it trains, silently
-        run = start_run(path, settings, resumed, writer=False)
-        execute(run, settings, resumed=resumed, progress=Progress(), datasets=datasets)
-        return
-    run = start_run(path, settings, resumed)
     console = Console(stderr=True, soft_wrap=True)
-    console.print(
-        f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale {settings.scale},"
-        f" P={settings.search.population} T={settings.search.generations}"
-        f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
-        f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
-        f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
-        f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
-        f" training split: {settings.train_split.describe()}"
-    )
-    try:
-        with RichProgress(console) as progress:
-            summary = execute(run, settings, resumed=resumed, progress=progress, datasets=datasets)
-    except KeyboardInterrupt:
+    started: list = []
+
+    def watch(run, settings, resumed: bool) -> RichProgress:
+        started.append(run.path)
         console.print(
-            f"\ninterrupted: every finished evaluation is in {run.path}/ledger.jsonl.\n"
-            f"resume with: jaxgp {command} --resume {run.path}"
+            f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale "
+            f"{settings.scale}, P={settings.search.population} T={settings.search.generations}"
+            f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
+            f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
+            f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
+            f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
+            f" training split: {settings.train_split.describe()}"
         )
+        return RichProgress(console)
+
+    try:
+        summary = run_search(command, options, watch=watch)
+    except KeyboardInterrupt:
+        if not started:
+            console.print("\ninterrupted before the run started: nothing was written")
+        else:
+            console.print(
+                f"\ninterrupted: every finished evaluation is in {started[0]}/ledger.jsonl.\n"
+                f"resume with: jaxgp {command} --resume {started[0]}"
+            )
         raise typer.Exit(130) from None
-    _print_summary(summary)
+    if is_writer():
+        _print_summary(summary)
 
 
-@app.command("evolve")
-def evolve(
+def _options(
     algorithm: Annotated[
         str | None, typer.Option("--algorithm", help="tournament (default) | ngl")
     ] = None,
@@ -193,50 +190,40 @@ def evolve(
     train_fraction: TrainFraction = None,
     confirm_seeds: ConfirmSeeds = None,
     learning_rate: LearningRate = None,
-) -> None:
-    """Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."""
-    _run(
-        "evolve", resume, out, force, algorithm=algorithm, scale=scale, population=population,
-        generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
-        datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
-        candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
-        confirm_seeds=confirm_seeds, learning_rate=learning_rate,
-        **train_split_options(imbalance, label_noise, noise_kind, train_fraction),
-    )  # fmt: skip
+) -> RunOptions:
+    """The options of both search commands (`compare` has no `--algorithm`), as one value."""
+    given = dict(locals())
+    data = given.pop("data")
+    return RunOptions(**given, datasets=tuple(split_names(data)) if data is not None else None)
 
 
-@app.command("compare")
-def compare(
-    scale: Scale = None,
-    population: Population = None,
-    generations: Generations = None,
-    sample_size: SampleSize = None,
-    top_n: TopN = None,
-    epochs: Epochs = None,
-    data: Data = None,
-    model: Model = None,
-    fitness: Fitness = None,
-    seed: Seed = None,
-    out: Out = None,
-    resume: Resume = None,
-    force: Force = False,
-    data_dir: DataDir = None,
-    candidates_per_batch: PerBatch = None,
-    screen: Screen = None,
-    early_stop: EarlyStop = None,
-    imbalance: Imbalance = None,
-    label_noise: LabelNoise = None,
-    noise_kind: NoiseKind = None,
-    train_fraction: TrainFraction = None,
-    confirm_seeds: ConfirmSeeds = None,
-    learning_rate: LearningRate = None,
-) -> None:
-    """Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed."""
-    _run(
-        "compare", resume, out, force, scale=scale, population=population,
-        generations=generations, sample_size=sample_size, top_n=top_n, epochs=epochs,
-        datasets=data, model=model, fitness=fitness, seed=seed, data_dir=data_dir,
-        candidates_per_batch=candidates_per_batch, screen=screen, early_stop=early_stop,
-        confirm_seeds=confirm_seeds, learning_rate=learning_rate,
-        **train_split_options(imbalance, label_noise, noise_kind, train_fraction),
-    )  # fmt: skip
+def _search_command(command: str, doc: str, without: tuple[str, ...] = ()) -> Callable:
+    """A command taking `_options`'s parameters (less `without`) and running `command`."""
+    hints = get_type_hints(_options, include_extras=True)
+    parameters = [
+        parameter.replace(annotation=hints[name])
+        for name, parameter in inspect.signature(_options).parameters.items()
+        if name not in without
+    ]
+
+    def search_command(**given: Any) -> None:
+        _run(command, _options(**given))
+
+    search_command.__signature__ = inspect.Signature(parameters)  # what Typer reads
+    search_command.__doc__ = doc
+    search_command.__name__ = command
+    return search_command
+
+
+app.command("evolve")(
+    _search_command(
+        "evolve", "Evolve a loss function with one GP algorithm (thesis Algorithm 1 by default)."
+    )
+)
+app.command("compare")(
+    _search_command(
+        "compare",
+        "Thesis Algorithm 2: NGL GP and the sample tournament from one initial population, timed.",
+        without=("algorithm",),
+    )
+)

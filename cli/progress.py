@@ -20,6 +20,7 @@ from rich.progress import Progress as Bars
 from rich.text import Text
 
 from jaxgp.search.progress import Progress
+from jaxgp.train.batch_plan import BatchPlan
 
 LABELS = {"probe": "K probes", "chunk": "candidate batches", "epoch": "epochs", "step": "steps"}
 LOWER = {"probe": "chunk", "chunk": "epoch", "epoch": "step"}
@@ -104,11 +105,11 @@ class RichProgress(Progress):
     def training(self, what: str, done: int, total: int) -> None:
         self.trainer(what, done, total)
 
-    def batching(self, dataset: str, decision: Any) -> None:
-        if decision.source == "one candidate" or dataset in self.batched:
+    def batching(self, dataset: str, plan: BatchPlan) -> None:
+        if plan.source == "one candidate" or dataset in self.batched:
             return
         self.batched.add(dataset)
-        self.console.print(f"  {dataset}: candidates trained at once: {decision.describe()}")
+        self.console.print(f"  {dataset}: candidates trained at once: {plan.describe()}")
 
     def best(self, algorithm: str, individual: Any) -> None:
         if self.generations is not None:

@@ -29,12 +29,54 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TypeVar
 
 from jaxgp.errors import ConfigError
+from jaxgp.status import Status
 
-METRICS = ("accuracy", "loss")
 T = TypeVar("T")
+
+
+class Metric(StrEnum):
+    """What fitness compares with CE: validation accuracy (higher is better) or the final
+    validation loss value (lower is better). Parsed once (`Metric.parse`), where settings
+    are built; its text is what the run directory holds."""
+
+    ACCURACY = "accuracy"
+    LOSS = "loss"
+
+    @staticmethod
+    def parse(text: str) -> Metric:
+        """The metric named `text`; `ConfigError` naming the valid ones otherwise."""
+        try:
+            return Metric(text)
+        except ValueError:
+            valid = ", ".join(METRICS)
+            raise ConfigError(f"unknown fitness metric {text!r}; valid: {valid}") from None
+
+    @property
+    def field(self) -> str:
+        """The name of the validation value it compares (in `Scores`, an epoch's record and
+        its dict form alike)."""
+        return "val_accuracy" if self is Metric.ACCURACY else "val_loss"
+
+    def of(self, scores) -> float:
+        """The validation value it compares, of `Scores` or an epoch's record."""
+        return getattr(scores, self.field)
+
+    def improvement(self, value: float, baseline: float) -> float:
+        """Relative difference from CE in percent; positive means better than CE."""
+        gain = value - baseline if self is Metric.ACCURACY else baseline - value
+        denominator = abs(baseline) if baseline != 0 else 1.0
+        return gain / denominator * 100.0
+
+    def beats(self, value: float, baseline: float) -> bool:
+        """Whether `value` is strictly better than the CE `baseline`."""
+        return self.improvement(value, baseline) > 0
+
+
+METRICS = tuple(Metric)
 
 
 @dataclass(frozen=True)
@@ -60,8 +102,8 @@ class Scores:
         return self.stopped_epoch is not None and self.usable
 
     @property
-    def status(self) -> str:
-        return "failed" if not self.usable else "stopped" if self.stopped else "trained"
+    def status(self) -> Status:
+        return Status.of(not self.usable, self.stopped)
 
     def to_dict(self) -> dict:
         """The JSON form of the run directory (non-finite values become null there)."""
@@ -76,7 +118,7 @@ class Scores:
     @staticmethod
     def from_dict(data: Mapping) -> Scores:
         values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
-        failed = data.get("status") == "failed"
+        failed = data.get("status") == Status.FAILED
         stopped = data.get("stopped_epoch")
         return Scores(
             **values, failed=failed, history=tuple(data.get("history") or ()),
@@ -92,16 +134,16 @@ class Scores:
             for record in getattr(result, "history", ())
         )
         return Scores(
-            **values, failed=result.status == "failed", history=history,
+            **values, failed=result.status == Status.FAILED, history=history,
             stopped_epoch=getattr(result, "stopped_epoch", None),
         )  # fmt: skip
 
-    def value_at(self, epoch: int | None, metric: str) -> float:
+    def value_at(self, epoch: int | None, metric: Metric) -> float:
         """The validation value of `metric` after `epoch` (from the history), or the final
         one when `epoch` is None or not recorded."""
         if epoch is not None and 1 <= epoch <= len(self.history):
-            return _float(self.history[epoch - 1].get(metric_field(metric)))
-        return metric_value(self, metric)
+            return _float(self.history[epoch - 1].get(metric.field))
+        return metric.of(self)
 
 
 SCORE_FIELDS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
@@ -109,35 +151,6 @@ SCORE_FIELDS = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
 
 def _float(value) -> float:
     return float("nan") if value is None else float(value)
-
-
-def check_metric(metric: str) -> str:
-    if metric not in METRICS:
-        raise ConfigError(f"unknown fitness metric {metric!r}; valid: {', '.join(METRICS)}")
-    return metric
-
-
-def metric_field(metric: str) -> str:
-    """The name of the validation value that `metric` compares (in `Scores`, an epoch's
-    record and its dict form alike)."""
-    return "val_accuracy" if check_metric(metric) == "accuracy" else "val_loss"
-
-
-def metric_value(scores, metric: str) -> float:
-    """The validation value that `metric` compares, of `Scores` or an epoch's record."""
-    return getattr(scores, metric_field(metric))
-
-
-def improvement(value: float, baseline: float, metric: str) -> float:
-    """Relative difference from CE in percent; positive means better than CE."""
-    gain = value - baseline if check_metric(metric) == "accuracy" else baseline - value
-    denominator = abs(baseline) if baseline != 0 else 1.0
-    return gain / denominator * 100.0
-
-
-def beats(value: float, baseline: float, metric: str) -> bool:
-    """Whether `value` is strictly better than the CE `baseline` under `metric`."""
-    return improvement(value, baseline, metric) > 0
 
 
 @dataclass(frozen=True)
@@ -148,7 +161,7 @@ class Fitness:
     per-dataset improvements in suite order (empty when failed).
     """
 
-    metric: str
+    metric: Metric
     wins: int
     average_improvement: float | None
     improvements: tuple[tuple[str, float], ...] = ()
@@ -157,13 +170,7 @@ class Fitness:
 
     @property
     def sort_key(self) -> tuple[int, int, float]:
-        """Larger is better: (2 completed, 1 stopped early, 0 failed; wins; average
-        improvement)."""
-        if self.failed or self.average_improvement is None:
-            return (0, 0, 0.0)
-        if self.stopped:
-            return (1, 0, self.average_improvement)
-        return (2, self.wins, self.average_improvement)
+        return ranking_key(self.wins, self.average_improvement, self.failed, self.stopped)
 
     def to_dict(self) -> dict:
         data = {
@@ -181,7 +188,7 @@ class Fitness:
     def from_dict(data: Mapping) -> Fitness:
         average = data.get("average_improvement")
         return Fitness(
-            metric=str(data.get("metric", "accuracy")),
+            metric=Metric(data.get("metric", "accuracy")),
             wins=int(data.get("wins") or 0),
             average_improvement=None if average is None else float(average),
             improvements=tuple(
@@ -192,16 +199,27 @@ class Fitness:
         )
 
 
-def failed_fitness(metric: str) -> Fitness:
-    return Fitness(check_metric(metric), 0, None, (), True)
+def ranking_key(
+    wins: int, average_improvement: float | None, failed: bool, stopped: bool
+) -> tuple[int, int, float]:
+    """Larger is better: (2 completed, 1 stopped early, 0 failed; wins; average
+    improvement)."""
+    if failed or average_improvement is None:
+        return (0, 0, 0.0)
+    if stopped:
+        return (1, 0, average_improvement)
+    return (2, wins, average_improvement)
+
+
+def failed_fitness(metric: Metric) -> Fitness:
+    return Fitness(metric, 0, None, (), True)
 
 
 def compute_fitness(
-    scores: Mapping[str, Scores], baselines: Mapping[str, Scores], metric: str
+    scores: Mapping[str, Scores], baselines: Mapping[str, Scores], metric: Metric
 ) -> Fitness:
     """Algorithm 3 over the datasets of `baselines` (the suite, in its order); a candidate
     stopped early, or failed, may lack the datasets it never reached."""
-    check_metric(metric)
     reached = [name for name in baselines if name in scores]
     ended = any(scores[name].stopped or not scores[name].usable for name in reached)
     if len(reached) < len(baselines) and not ended:
@@ -212,10 +230,9 @@ def compute_fitness(
     per_dataset = tuple(
         (
             name,
-            improvement(
-                metric_value(scores[name], metric),
+            metric.improvement(
+                metric.of(scores[name]),
                 baselines[name].value_at(scores[name].stopped_epoch, metric),
-                metric,
             ),
         )
         for name in reached

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.fitness import Fitness, Scores, compute_fitness, improvement, rank
+from jaxgp.fitness import Fitness, Metric, Scores, compute_fitness, rank
 
 NAN = float("nan")
 
@@ -48,7 +48,7 @@ CASES = [
 )
 def test_fitness_table(candidate, baseline, metric, wins, average):
     scores, baselines = table(candidate, baseline)
-    fitness = compute_fitness(scores, baselines, metric)
+    fitness = compute_fitness(scores, baselines, Metric(metric))
     assert fitness.wins == wins
     if average is None:
         assert fitness.failed and fitness.average_improvement is None
@@ -59,20 +59,21 @@ def test_fitness_table(candidate, baseline, metric, wins, average):
 
 
 def test_positive_improvement_means_better_under_both_metrics():
-    assert improvement(0.6, 0.5, "accuracy") > 0
-    assert improvement(0.4, 0.5, "loss") > 0
-    assert improvement(0.6, 0.5, "loss") < 0
+    assert Metric.ACCURACY.improvement(0.6, 0.5) > 0
+    assert Metric.LOSS.improvement(0.4, 0.5) > 0
+    assert Metric.LOSS.improvement(0.6, 0.5) < 0
+    assert Metric.ACCURACY.beats(0.6, 0.5) and not Metric.ACCURACY.beats(0.5, 0.5)
 
 
 def test_both_metrics_can_disagree():
     scores, baselines = table([Scores(0.01, 0.1, 0.01, 0.1)], [Scores(1.0, 0.5, 1.0, 0.5)])
-    assert compute_fitness(scores, baselines, "loss").wins == 1
-    assert compute_fitness(scores, baselines, "accuracy").wins == 0
+    assert compute_fitness(scores, baselines, Metric.LOSS).wins == 1
+    assert compute_fitness(scores, baselines, Metric.ACCURACY).wins == 0
 
 
 def test_unknown_metric_is_a_config_error():
-    with pytest.raises(ConfigError, match="fitness metric"):
-        compute_fitness({}, {}, "f1")
+    with pytest.raises(ConfigError, match="unknown fitness metric 'f1'; valid: accuracy, loss"):
+        Metric.parse("f1")
 
 
 def fit(wins, average, failed=False):
@@ -96,7 +97,7 @@ def test_rank_wins_first_then_improvement_failed_last_ties_stable():
 
 def test_fitness_dict_is_json_friendly():
     scores, baselines = table(acc(0.6), acc(0.5))
-    data = compute_fitness(scores, baselines, "accuracy").to_dict()
+    data = compute_fitness(scores, baselines, Metric.ACCURACY).to_dict()
     assert data["wins"] == 1 and math.isclose(data["average_improvement"], 20.0)
     assert data["improvements"] == {"d0": pytest.approx(20.0)}
 
@@ -110,7 +111,7 @@ def _curve_baseline(curve):
 def test_a_stopped_candidate_is_compared_with_ce_at_the_epoch_it_stopped():
     baselines = {"a": _curve_baseline([0.3, 0.5, 0.8]), "b": _curve_baseline([0.2, 0.4, 0.6])}
     scores = {"a": Scores(1.0, 0.9, 1.0, 0.9), "b": Scores(1.0, 0.2, 1.0, 0.2, stopped_epoch=2)}
-    fitness = compute_fitness(scores, baselines, "accuracy")
+    fitness = compute_fitness(scores, baselines, Metric.ACCURACY)
     a, b = (0.9 - 0.8) / 0.8 * 100, (0.2 - 0.4) / 0.4 * 100
     assert fitness.stopped and not fitness.failed and fitness.wins == 0
     assert dict(fitness.improvements) == pytest.approx({"a": a, "b": b})
@@ -120,19 +121,20 @@ def test_a_stopped_candidate_is_compared_with_ce_at_the_epoch_it_stopped():
 
 def test_a_candidate_stopped_on_its_first_dataset_needs_no_scores_on_the_others():
     baselines = {"a": _curve_baseline([0.3, 0.5, 0.8]), "b": _curve_baseline([0.2, 0.4, 0.6])}
-    fitness = compute_fitness({"b": Scores(1.0, 0.1, 1.0, 0.1, stopped_epoch=1)}, baselines,
-                              "accuracy")  # fmt: skip
+    stopped = {"b": Scores(1.0, 0.1, 1.0, 0.1, stopped_epoch=1)}
+    fitness = compute_fitness(stopped, baselines, Metric.ACCURACY)
     assert fitness.stopped and fitness.average_improvement == pytest.approx(-50.0)
     with pytest.raises(ValueError, match="no scores for datasets"):
-        compute_fitness({"b": Scores(1.0, 0.1, 1.0, 0.1)}, baselines, "accuracy")
+        compute_fitness({"b": Scores(1.0, 0.1, 1.0, 0.1)}, baselines, Metric.ACCURACY)
 
 
 def test_stopped_candidates_rank_below_every_completed_one_and_above_the_failed():
     baseline = {"d": _curve_baseline([0.5, 0.5, 0.5])}
-    completed = compute_fitness({"d": Scores(1.0, 0.05, 1.0, 0.05)}, baseline, "accuracy")
-    stopped = compute_fitness({"d": Scores(1.0, 0.9, 1.0, 0.9, stopped_epoch=2)}, baseline,
-                              "accuracy")  # fmt: skip
-    failed = compute_fitness({"d": acc(0.9, failed=True)[0]}, baseline, "accuracy")
+    completed = compute_fitness({"d": Scores(1.0, 0.05, 1.0, 0.05)}, baseline, Metric.ACCURACY)
+    stopped = compute_fitness(
+        {"d": Scores(1.0, 0.9, 1.0, 0.9, stopped_epoch=2)}, baseline, Metric.ACCURACY
+    )
+    failed = compute_fitness({"d": acc(0.9, failed=True)[0]}, baseline, Metric.ACCURACY)
     assert stopped.average_improvement > completed.average_improvement
     assert rank([failed, stopped, completed], lambda f: f) == [completed, stopped, failed]
 

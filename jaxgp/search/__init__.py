@@ -5,19 +5,20 @@
 - `SearchConfig`, `SCALES`: search parameters and the thesis's scales;
 - `Evaluations`: trees -> evaluated `Individual`s through the `EvaluationStore` (ledger and
   trainings file), a cache and the trainer;
-- `plan_run` / `load_datasets` / `start_run` / `execute` (`open_run`: plan and start): a
-  whole `evolve` or `compare` run in a run directory, whose records are in
-  `jaxgp.search.records`.
+- `run_search(command, RunOptions(...))`: a whole `evolve` or `compare` run in a run
+  directory (its steps: `plan_run`, `load_datasets`, `start_run`, `execute`), whose
+  records are in `jaxgp.search.records`.
 """
 
 from jaxgp.search.algorithms import ALGORITHMS, Algorithm
 from jaxgp.search.ask_tell import Search
 from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
+from jaxgp.search.options import RunOptions
 from jaxgp.search.population import Individual, generation_rng, keep_best, make_children, ranked
 from jaxgp.search.progress import Progress
 from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.search.scales import SCALES, Scale, SearchConfig, get_scale
-from jaxgp.search.session import execute, load_datasets, open_run, plan_run, start_run
+from jaxgp.search.session import execute, load_datasets, plan_run, run_search, start_run
 from jaxgp.search.store import EvaluationStore
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Evaluations",
     "Individual",
     "Progress",
+    "RunOptions",
     "RunSettings",
     "Scale",
     "Search",
@@ -41,9 +43,9 @@ __all__ = [
     "keep_best",
     "load_datasets",
     "make_children",
-    "open_run",
     "plan_run",
     "ranked",
+    "run_search",
     "start_run",
     "train_baselines",
 ]

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from jaxgp.fitness import Fitness, Scores, compute_fitness
+from jaxgp.fitness import Fitness, Metric, Scores, compute_fitness
 from jaxgp.paired import PairedDifference, paired_difference
 from jaxgp.search.population import Individual
 from jaxgp.search.progress import Progress
@@ -88,7 +88,7 @@ class Confirmation:
     """The confirmed candidates (in the order they were chosen), CE, and the seeds."""
 
     seeds: tuple[int, ...]
-    metric: str
+    metric: Metric
     candidates: tuple[Confirmed, ...]
     ce: Confirmed
 
@@ -155,7 +155,7 @@ class Confirmation:
     def from_dict(data: Mapping) -> Confirmation:
         return Confirmation(
             tuple(int(s) for s in data["seeds"]),
-            str(data["metric"]),
+            Metric(data["metric"]),
             tuple(Confirmed.from_dict(c) for c in data["candidates"]),
             Confirmed.from_dict(data["ce"]),
         )
@@ -204,7 +204,7 @@ def confirm(
     finals: Mapping[str, Sequence[Individual]],
     *,
     seeds: Sequence[int],
-    metric: str,
+    metric: Metric,
     top: int = DEFAULT_TOP,
     progress: Progress | None = None,
 ) -> Confirmation:

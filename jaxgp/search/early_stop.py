@@ -24,23 +24,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from jaxgp.errors import ConfigError
-from jaxgp.fitness import Scores, improvement, metric_value
+from jaxgp.fitness import Metric, Scores
 
-POLICIES = ("none", "baseline")
-DEFAULT_POLICY = "baseline"
 FIRST_RUNG = 2
 FIRST_THRESHOLD = -40.0
 THRESHOLD = -20.0
 """Percent: a candidate this much (or more) worse than CE at a rung is stopped (at the
 first rung, `FIRST_THRESHOLD`)."""
-
-
-def check_policy(policy: str) -> str:
-    if policy not in POLICIES:
-        raise ConfigError(f"unknown early-stop policy {policy!r}; valid: {', '.join(POLICIES)}")
-    return policy
 
 
 def rungs(epochs: int) -> tuple[int, ...]:
@@ -59,7 +52,7 @@ class BaselineRule:
     epoch e."""
 
     baseline: tuple[float, ...]
-    metric: str
+    metric: Metric
     epochs: int
     first_threshold: float = FIRST_THRESHOLD
     threshold: float = THRESHOLD
@@ -69,29 +62,47 @@ class BaselineRule:
         if epoch not in rungs(self.epochs) or epoch > len(self.baseline):
             return False
         threshold = self.first_threshold if epoch == FIRST_RUNG else self.threshold
-        change = improvement(metric_value(record, self.metric), self.baseline[epoch - 1],
-                             self.metric)  # fmt: skip
+        change = self.metric.improvement(self.metric.of(record), self.baseline[epoch - 1])
         return not change >= threshold  # a non-finite value compares false: it stops
 
 
-def baseline_curve(scores: Scores, metric: str) -> tuple[float, ...]:
+def baseline_curve(scores: Scores, metric: Metric) -> tuple[float, ...]:
     """CE's validation value of `metric` after each epoch, from its recorded history."""
     return tuple(scores.value_at(epoch, metric) for epoch in range(1, len(scores.history) + 1))
 
 
-def stop_rule(policy: str, baseline: Scores, metric: str, epochs: int) -> BaselineRule | None:
-    """The rule of `policy` for one dataset (None for `none`)."""
-    if check_policy(policy) == "none":
-        return None
-    return BaselineRule(baseline_curve(baseline, metric), metric, epochs)
+class StopPolicy(StrEnum):
+    """An early-stop policy, parsed once (`StopPolicy.parse`) where settings are built: it
+    gives the rule a candidate is stopped by on a dataset and the order datasets train in."""
+
+    NONE = "none"
+    BASELINE = "baseline"
+
+    @staticmethod
+    def parse(text: str) -> StopPolicy:
+        """The policy named `text`; `ConfigError` naming the valid ones otherwise."""
+        try:
+            return StopPolicy(text)
+        except ValueError:
+            valid = ", ".join(POLICIES)
+            raise ConfigError(f"unknown early-stop policy {text!r}; valid: {valid}") from None
+
+    def rule(self, baseline: Scores, metric: Metric, epochs: int) -> BaselineRule | None:
+        """The rule for one dataset whose CE run is `baseline` (None: train every epoch)."""
+        if self is StopPolicy.NONE:
+            return None
+        return BaselineRule(baseline_curve(baseline, metric), metric, epochs)
+
+    def order(self, datasets: Sequence) -> list:
+        """The datasets in the order candidates train on them: the cheapest first when
+        candidates may stop (the cheapest decides first), the suite's order otherwise."""
+        if self is StopPolicy.NONE:
+            return list(datasets)
+        return sorted(datasets, key=training_cost)
 
 
-def training_order(datasets: Sequence, policy: str) -> list:
-    """The datasets in the order candidates train on them: the cheapest first when
-    candidates may stop (the cheapest decides first), the suite's order otherwise."""
-    if check_policy(policy) == "none":
-        return list(datasets)
-    return sorted(datasets, key=training_cost)
+POLICIES = tuple(StopPolicy)
+DEFAULT_POLICY = StopPolicy.BASELINE
 
 
 def training_cost(dataset) -> int:

@@ -8,7 +8,7 @@
    before the algorithms forked: the initial population), or trained by an earlier session
    for another slot, is never trained again; it is ledgered with status `cached`;
 3. otherwise it is trained: all such trees of the call go to the trainer together, one call
-   per dataset, in chunks (`ledger_chunk_size`) so that each finished chunk reaches the
+   per dataset, in chunks (the trainer's `chunk_size`) so that each finished chunk reaches the
    ledger, and each gets a `trained`, `failed` or `stopped` line. Each trainer call is
    recorded in the store as it returns (and, on resume, taken back from it).
 
@@ -17,8 +17,9 @@ first, each trainer call gets the policy's rule for its dataset, and a tree that
 (or failed) on a dataset is not trained on the datasets after it.
 
 The trainer is a `Trainer`: `prepare` turns a loaded dataset into what `train` takes (the
-real one puts it on the device), `train` has the signature of
-`jaxgp.train.loop.train_candidates`. `train_baselines` trains CE once per dataset with it.
+real one puts it on the device), `chunk_size` says how many new trees one call trains,
+`train` has the signature of `jaxgp.train.loop.train_candidates` and reports each call's
+`BatchPlan`. `train_baselines` trains CE once per dataset with it.
 """
 
 from __future__ import annotations
@@ -27,24 +28,27 @@ import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from jaxgp import policy
 from jaxgp.expr.tree import Tree
-from jaxgp.fitness import Scores, compute_fitness
-from jaxgp.search.early_stop import check_policy, stop_rule, training_order
+from jaxgp.fitness import Metric, Scores, compute_fitness
+from jaxgp.search.early_stop import StopPolicy
 from jaxgp.search.population import Individual
 from jaxgp.search.progress import Progress
 from jaxgp.search.records import Candidate, Evaluation, Training
 from jaxgp.search.store import EvaluationStore, Trained
+from jaxgp.status import Status
 from jaxgp.train.config import TrainConfig
+from jaxgp.train.results import TrainReport
 
 
 class Trainer(Protocol):
     def prepare(self, dataset: Any) -> Any: ...
 
+    def chunk_size(self, config: TrainConfig, pending: int) -> int: ...
+
     def train(
         self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None,
         seeds=None,
-    ) -> Any: ...  # fmt: skip
+    ) -> TrainReport: ...  # fmt: skip
 
 
 class DeviceTrainer:
@@ -55,29 +59,19 @@ class DeviceTrainer:
 
         return DeviceDataset.from_dataset(dataset)
 
+    def chunk_size(self, config: TrainConfig, pending: int) -> int:
+        """How many of `pending` new trees one trainer call trains (`batching.chunk_size`)."""
+        from jaxgp.train.batching import chunk_size
+
+        return chunk_size(config.candidates_per_batch, pending)
+
     def train(
         self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None,
         seeds=None,
-    ) -> Any:  # fmt: skip
+    ) -> TrainReport:  # fmt: skip
         from jaxgp.train.loop import train_candidates
 
         return train_candidates(losses, dataset, config, progress=progress, stop=stop, seeds=seeds)
-
-
-def ledger_chunk_size(candidates_per_batch: int | str, pending: int) -> int:
-    """How many new trees to train before their results are written to the ledger.
-
-    An explicit K, or `auto` where batching cannot pay (a CPU), where it means one per
-    device (the candidate axis is split over the devices); `auto` elsewhere depends on the
-    dataset, so the whole call is trained together there.
-    """
-    if isinstance(candidates_per_batch, int):
-        return candidates_per_batch
-    if policy.batching_pays():
-        return max(1, pending)
-    from jaxgp.train.placement import device_count
-
-    return device_count()
 
 
 def train_on(
@@ -105,15 +99,19 @@ def train_on(
         seeds=None if seeds is None else list(seeds),
     )  # fmt: skip
     trained = [(Scores.from_result(r), float(r.seconds)) for r in report.results]
-    decision = report.batching
     store.record_training(
         Training(
-            store.eval_key, algorithm, generation, dataset.name, tuple(expressions),
-            tuple(trained), decision.to_dict() if decision is not None else None,
-        )
-    )  # fmt: skip
-    if decision is not None:
-        progress.batching(dataset.name, decision)
+            store.eval_key,
+            algorithm,
+            generation,
+            dataset.name,
+            tuple(expressions),
+            tuple(trained),
+            report.batching,
+        )  # fmt: skip
+    )
+    if report.batching is not None:
+        progress.batching(dataset.name, report.batching)
     return trained
 
 
@@ -145,10 +143,10 @@ class Evaluations:
         datasets: Sequence[Any],
         config: TrainConfig,
         baselines: dict[str, Scores],
-        metric: str,
+        metric: Metric,
         progress: Progress | None = None,
         cache: dict[str, tuple[dict[str, Scores], float]] | None = None,
-        early_stop: str = "none",
+        early_stop: StopPolicy = StopPolicy.NONE,
     ) -> None:
         self.store = store
         self.trainer = trainer
@@ -159,7 +157,7 @@ class Evaluations:
         self.progress = progress or Progress()
         self.cache = dict(cache or {})
         """expression -> (scores, seconds) of every tree this algorithm has evaluated."""
-        self.early_stop = check_policy(early_stop)
+        self.early_stop = early_stop
 
     def with_own_cache(self) -> Evaluations:
         """The same evaluations with a copy of the cache (store and trainer shared)."""
@@ -168,12 +166,10 @@ class Evaluations:
             self.progress, self.cache, self.early_stop,
         )  # fmt: skip
 
-    def _individual(self, tree: Tree, scores: dict[str, Scores], status: str) -> Individual:
+    def _individual(self, tree: Tree, scores: dict[str, Scores], status: Status) -> Individual:
         fitness = compute_fitness(scores, self.baselines, self.metric)
-        if fitness.failed and status == "trained":
-            status = "failed"
-        elif fitness.stopped and status == "trained":
-            status = "stopped"
+        if status == Status.TRAINED:
+            status = Status.of(fitness.failed, fitness.stopped)
         return Individual(tree, fitness, scores, status)
 
     def _record(self, individual: Individual, algorithm: str, generation: int, seconds: float):
@@ -191,7 +187,7 @@ class Evaluations:
 
     def _cached(self, tree: Tree, algorithm: str, generation: int) -> Individual:
         scores, _ = self.cache[str(tree)]
-        individual = self._individual(tree, scores, "cached")
+        individual = self._individual(tree, scores, Status.CACHED)
         self._record(individual, algorithm, generation, 0.0)
         return individual
 
@@ -203,7 +199,7 @@ class Evaluations:
             replayed = self.store.replay(algorithm, generation, text)
             if replayed is not None:
                 scores = dict(replayed.scores)
-                if replayed.status != "cached":
+                if replayed.status.trained_here:
                     self.cache.setdefault(text, (scores, replayed.seconds))
                 out[i] = self._individual(tree, scores, replayed.status)
                 self.progress.evaluated(algorithm, generation, out[i])
@@ -217,7 +213,7 @@ class Evaluations:
             else:
                 pending[text] = [i]
         order = list(pending)
-        size = ledger_chunk_size(self.config.candidates_per_batch, len(order))
+        size = self.trainer.chunk_size(self.config, len(order))
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
             trained = self._train([trees[pending[t][0]] for t in chunk], algorithm, generation)
@@ -232,12 +228,11 @@ class Evaluations:
         per_tree: list[dict[str, Scores]] = [{} for _ in trees]
         seconds = [0.0] * len(trees)
         going = list(range(len(trees)))
-        for dataset in training_order(self.datasets, self.early_stop):
+        for dataset in self.early_stop.order(self.datasets):
             if not going:
                 break
-            rule = stop_rule(
-                self.early_stop, self.baselines[dataset.name], self.metric, self.config.epochs
-            )
+            rule = self.early_stop.rule(self.baselines[dataset.name], self.metric,
+                                        self.config.epochs)  # fmt: skip
             trained = train_on(
                 self.store, self.trainer, [trees[i] for i in going], dataset, self.config,
                 algorithm=algorithm, generation=generation, progress=self.progress, stop=rule,
@@ -246,10 +241,10 @@ class Evaluations:
                 per_tree[i][dataset.name] = scores
                 seconds[i] += spent
             if rule is not None:
-                going = [i for i in going if per_tree[i][dataset.name].status == "trained"]
+                going = [i for i in going if per_tree[i][dataset.name].status == Status.TRAINED]
         individuals = []
         for tree, scores, spent in zip(trees, per_tree, seconds, strict=True):
-            individual = self._individual(tree, scores, "trained")
+            individual = self._individual(tree, scores, Status.TRAINED)
             self.cache[str(tree)] = (scores, spent)
             self._record(individual, algorithm, generation, spent)
             individuals.append(individual)

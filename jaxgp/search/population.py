@@ -24,6 +24,7 @@ from jaxgp.expr.variation import crossover, point_mutation, subtree_mutation
 from jaxgp.fitness import Fitness, Scores, rank
 from jaxgp.search.records import Member
 from jaxgp.search.scales import SearchConfig
+from jaxgp.status import Status
 
 MAX_ATTEMPTS = 50
 
@@ -38,7 +39,7 @@ class Individual:
     tree: Tree
     fitness: Fitness
     scores: dict[str, Scores] = field(default_factory=dict, compare=False)
-    status: str = "trained"
+    status: Status = Status.TRAINED
 
     @property
     def expression(self) -> str:

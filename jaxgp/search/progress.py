@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jaxgp.train.batch_plan import BatchPlan
+
 
 class Progress:
     """Called by the run as it goes; override what you want to show."""
@@ -26,9 +28,9 @@ class Progress:
     def training(self, what: str, done: int, total: int) -> None:
         """The trainer's progress: `what` is `probe`, `chunk`, `epoch` or `step`."""
 
-    def batching(self, dataset: str, decision: Any) -> None:
+    def batching(self, dataset: str, plan: BatchPlan) -> None:
         """How many candidates the trainer trained at once on `dataset`, and why (a
-        `jaxgp.train.batching.BatchDecision`)."""
+        `jaxgp.train.batch_plan.BatchPlan`)."""
 
     def evaluated(self, algorithm: str, generation: int, individual: Any) -> None:
         """One evaluation finished (trained, cached, failed or replayed from the ledger)."""

@@ -22,7 +22,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from jaxgp.fitness import METRICS, Fitness, Scores, compute_fitness
+from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
+from jaxgp.status import Status
+from jaxgp.train.batch_plan import BatchPlan
 
 
 def _optional_float(value: Any) -> float | None:
@@ -46,7 +48,7 @@ class Member:
     """A member of a population, as snapshots and the summary list it."""
 
     expression: str
-    status: str
+    status: Status
     wins: int
     average_improvement: float | None
     failed: bool
@@ -55,9 +57,7 @@ class Member:
 
     @property
     def sort_key(self) -> tuple[int, int, float]:
-        fitness = Fitness("", self.wins, self.average_improvement, failed=self.failed,
-                          stopped=self.stopped)  # fmt: skip
-        return fitness.sort_key
+        return ranking_key(self.wins, self.average_improvement, self.failed, self.stopped)
 
     def to_dict(self) -> dict:
         data = {
@@ -74,10 +74,11 @@ class Member:
     @staticmethod
     def from_dict(data: Mapping) -> Member:
         average = _optional_float(data.get("average_improvement"))
-        failed = bool(data.get("failed")) or data.get("status") == "failed" or average is None
-        stopped = bool(data.get("stopped")) or data.get("status") == "stopped"
+        status = Status(data.get("status", Status.TRAINED))
+        failed = bool(data.get("failed")) or status == Status.FAILED or average is None
+        stopped = bool(data.get("stopped")) or status == Status.STOPPED
         return Member(
-            str(data["expression"]), str(data.get("status", "trained")),
+            str(data["expression"]), status,
             int(data.get("wins") or 0), average, failed, stopped and not failed,
         )  # fmt: skip
 
@@ -88,18 +89,18 @@ class Candidate:
     `metric` is the one that ranks it (the run's `--fitness`)."""
 
     expression: str
-    status: str
-    metric: str
+    status: Status
+    metric: Metric
     scores: Mapping[str, Scores] = field(default_factory=dict)
     fitness: Mapping[str, Fitness] = field(default_factory=dict)
 
     @staticmethod
     def evaluated(
         expression: str,
-        status: str,
+        status: Status,
         scores: Mapping[str, Scores],
         baselines: Mapping[str, Scores],
-        metric: str,
+        metric: Metric,
     ) -> Candidate:
         """A candidate whose fitness is computed against `baselines` under every metric."""
         fitness = {m: compute_fitness(scores, baselines, m) for m in METRICS}
@@ -119,7 +120,7 @@ class Candidate:
 
     @property
     def failed(self) -> bool:
-        return self.status == "failed" or self.ranking.sort_key[0] == 0
+        return self.status == Status.FAILED or self.ranking.sort_key[0] == 0
 
     @property
     def sort_key(self) -> tuple[int, int, float]:
@@ -143,15 +144,15 @@ class Candidate:
 
     @staticmethod
     def _fields(data: Mapping, metric: str | None) -> dict:
-        metric = str(data.get("fitness_metric") or metric or "accuracy")
-        fitness = {str(m): Fitness.from_dict(f) for m, f in (data.get("fitness") or {}).items()}
+        metric = Metric(data.get("fitness_metric") or metric or Metric.ACCURACY)
+        fitness = {Metric(m): Fitness.from_dict(f) for m, f in (data.get("fitness") or {}).items()}
         if metric not in fitness:  # written before the fitness of every metric was kept
             member = Member.from_dict(data)
             fitness[metric] = Fitness(metric, member.wins, member.average_improvement,
                                       failed=member.failed, stopped=member.stopped)  # fmt: skip
         return {
             "expression": str(data["expression"]),
-            "status": str(data.get("status", "trained")),
+            "status": Status(data.get("status", Status.TRAINED)),
             "metric": metric,
             "scores": _scores_of(data.get("datasets")),
             "fitness": fitness,
@@ -209,7 +210,7 @@ class Training:
     dataset: str
     expressions: tuple[str, ...]
     results: tuple[tuple[Scores, float], ...]
-    batching: Mapping | None = None
+    batching: BatchPlan | None = None
 
     def to_dict(self) -> dict:
         data = {
@@ -221,7 +222,7 @@ class Training:
             "results": [{**s.to_dict(), "seconds": seconds} for s, seconds in self.results],
         }
         if self.batching is not None:
-            data["batching"] = dict(self.batching)
+            data["batching"] = self.batching.to_dict()
         return data
 
     @staticmethod
@@ -234,7 +235,8 @@ class Training:
             raise ValueError("as many results as expressions expected")
         return Training(
             data.get("eval_key"), str(data["algorithm"]), int(data["generation"]),
-            str(data["dataset"]), expressions, results, data.get("batching"),
+            str(data["dataset"]), expressions, results,
+            None if data.get("batching") is None else BatchPlan.from_dict(data["batching"]),
         )  # fmt: skip
 
 
@@ -339,7 +341,7 @@ class Summary:
     """`summary.json`: what a finished run found and what it cost."""
 
     command: str
-    metric: str
+    metric: Metric
     best: Candidate | None
     best_algorithm: str | None
     baselines: Mapping[str, Scores]
@@ -402,7 +404,7 @@ class Summary:
 
     @staticmethod
     def from_dict(data: Mapping) -> Summary:
-        metric = str(data.get("fitness_metric") or "accuracy")
+        metric = Metric(data.get("fitness_metric") or Metric.ACCURACY)
         best = data.get("best")
         counts = (
             "evaluations",

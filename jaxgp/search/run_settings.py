@@ -24,8 +24,9 @@ from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
 from jaxgp.expr.validity import LEGACY_SCREEN
-from jaxgp.fitness import check_metric
-from jaxgp.search.early_stop import DEFAULT_POLICY, check_policy
+from jaxgp.fitness import Metric
+from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
+from jaxgp.search.options import RunOptions
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
@@ -54,10 +55,10 @@ class RunSettings:
     search: SearchConfig
     train: TrainConfig
     datasets: tuple[str, ...]
-    fitness: str = "accuracy"
+    fitness: Metric = Metric.ACCURACY
     seed: int = 0
     data_dir: str | None = None
-    early_stop: str = "none"
+    early_stop: StopPolicy = StopPolicy.NONE
     """`jaxgp.search.early_stop` policy; runs made before it existed read as `none`."""
     train_split: TrainSplit = TrainSplit()
     """What the run does to every training split (`jaxgp.data.train_split`); runs made
@@ -70,6 +71,7 @@ class RunSettings:
         data = dataclasses.asdict(self)
         data["algorithms"] = list(self.algorithms)
         data["datasets"] = list(self.datasets)
+        data["fitness"], data["early_stop"] = str(self.fitness), str(self.early_stop)
         return data
 
     @staticmethod
@@ -88,10 +90,10 @@ class RunSettings:
                 search=SearchConfig(**search),
                 train=TrainConfig(**train),
                 datasets=tuple(data["datasets"]),
-                fitness=data["fitness"],
+                fitness=Metric.parse(data["fitness"]),
                 seed=int(data["seed"]),
                 data_dir=data.get("data_dir"),
-                early_stop=check_policy(data.get("early_stop", "none")),
+                early_stop=StopPolicy.parse(data.get("early_stop", "none")),
                 train_split=TrainSplit.from_dict(data.get("train_split")),
                 confirm_seeds=int(data.get("confirm_seeds") or 0),
             )
@@ -118,74 +120,61 @@ def check_model(name: str) -> str:
 
 
 def build_settings(
-    command: str,
-    *,
-    base: RunSettings | None = None,
-    algorithm: str | None = None,
-    scale: str | None = None,
-    population: int | None = None,
-    generations: int | None = None,
-    sample_size: int | None = None,
-    top_n: int | None = None,
-    epochs: int | None = None,
-    datasets: list[str] | None = None,
-    model: str | None = None,
-    fitness: str | None = None,
-    seed: int | None = None,
-    data_dir: str | None = None,
-    candidates_per_batch: str | int | None = None,
-    screen: str | None = None,
-    early_stop: str | None = None,
-    imbalance: float | None = None,
-    label_noise: float | None = None,
-    noise_kind: str | None = None,
-    train_fraction: float | None = None,
-    confirm_seeds: int | None = None,
-    learning_rate: float | None = None,
+    command: str, options: RunOptions | None = None, *, base: RunSettings | None = None
 ) -> RunSettings:
-    """Validated settings; a `None` option keeps `base`'s value, or the scale's default."""
+    """Validated settings; an option left None keeps `base`'s value, or the scale's default."""
     from jaxgp.search.algorithms import ALGORITHMS
+
+    options = options or RunOptions()
 
     if command not in COMMANDS:
         raise ConfigError(f"unknown command {command!r}")
-    scale_name = scale or (base.scale if base else DEFAULT_SCALE)
+    scale_name = options.scale or (base.scale if base else DEFAULT_SCALE)
     preset = get_scale(scale_name)
     # Values a scale sets come from `base` only while the scale stays the same.
     sb = base if base is not None and scale_name == base.scale else None
     if command == "compare":
         algorithms = COMPARE_ALGORITHMS
     else:
-        name = _pick(algorithm, base.algorithms[0] if base else None, "tournament")
+        name = _pick(options.algorithm, base.algorithms[0] if base else None, "tournament")
         if name not in ALGORITHMS:
             raise ConfigError(f"unknown algorithm {name!r}; valid: {', '.join(ALGORITHMS)}")
         algorithms = (name,)
-    p = _pick(population, sb.search.population if sb else None, preset.population)
+    p = _pick(options.population, sb.search.population if sb else None, preset.population)
     kept = sb.search if sb is not None and p == sb.search.population else None
     search = SearchConfig(
         population=p,
-        generations=_pick(generations, sb.search.generations if sb else None, preset.generations),
-        sample_size=_pick(sample_size, kept.sample_size if kept else None, None),
-        top_n=_pick(top_n, kept.top_n if kept else None, None),
+        generations=_pick(
+            options.generations, sb.search.generations if sb else None, preset.generations
+        ),
+        sample_size=_pick(options.sample_size, kept.sample_size if kept else None, None),
+        top_n=_pick(options.top_n, kept.top_n if kept else None, None),
         tree=dataclasses.replace(
             base.search.tree if base else TreeConfig(),
-            screen=_pick(screen, base.search.tree.screen if base else None, preset.screen),
+            screen=_pick(options.screen, base.search.tree.screen if base else None, preset.screen),
         ),
     )
-    names = tuple(datasets) if datasets else (sb.datasets if sb else preset.datasets)
+    names = (
+        tuple(options.datasets) if options.datasets else (sb.datasets if sb else preset.datasets)
+    )
     names = check_datasets(names)
-    model_name = check_model(_pick(model, sb.train.model if sb else None, preset.model))
-    run_seed = _pick(seed, base.seed if base else None, 0)
+    model_name = check_model(_pick(options.model, sb.train.model if sb else None, preset.model))
+    run_seed = _pick(options.seed, base.seed if base else None, 0)
     if run_seed < 0:
         raise ConfigError(f"seed must be 0 or more, got {run_seed}")
-    k = None if candidates_per_batch is None else parse_candidates_per_batch(candidates_per_batch)
+    k = (
+        None
+        if options.candidates_per_batch is None
+        else parse_candidates_per_batch(options.candidates_per_batch)
+    )
     train = dataclasses.replace(
         base.train if base else TrainConfig(),
         model=model_name,
-        epochs=_pick(epochs, sb.train.epochs if sb else None, preset.epochs),
+        epochs=_pick(options.epochs, sb.train.epochs if sb else None, preset.epochs),
         seed=run_seed,
         candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, "auto"),
         learning_rate=_pick(
-            learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
+            options.learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
         ),
     )
     return RunSettings(
@@ -195,21 +184,23 @@ def build_settings(
         search=search,
         train=train,
         datasets=names,
-        fitness=check_metric(_pick(fitness, base.fitness if base else None, "accuracy")),
+        fitness=Metric.parse(
+            _pick(options.fitness, base.fitness if base else None, Metric.ACCURACY)
+        ),
         seed=run_seed,
-        data_dir=_pick(data_dir, base.data_dir if base else None, None),
-        early_stop=check_policy(
-            _pick(early_stop, base.early_stop if base else None, DEFAULT_POLICY)
+        data_dir=_pick(options.data_dir, base.data_dir if base else None, None),
+        early_stop=StopPolicy.parse(
+            _pick(options.early_stop, base.early_stop if base else None, DEFAULT_POLICY)
         ),
         train_split=_train_split(
             sb.train_split if sb else preset.train_split,
-            imbalance=imbalance,
-            label_noise=label_noise,
-            noise_kind=noise_kind,
-            train_fraction=train_fraction,
+            imbalance=options.imbalance,
+            label_noise=options.label_noise,
+            noise_kind=options.noise_kind,
+            train_fraction=options.train_fraction,
         ),  # fmt: skip
         confirm_seeds=check_confirm_seeds(
-            _pick(confirm_seeds, sb.confirm_seeds if sb else None, preset.confirm_seeds)
+            _pick(options.confirm_seeds, sb.confirm_seeds if sb else None, preset.confirm_seeds)
         ),
     )
 
@@ -249,13 +240,25 @@ def differences(old: RunSettings, new: RunSettings) -> list[str]:
     return [f"{key}: {a.get(key)!r} -> {b.get(key)!r}" for key in keys if a.get(key) != b.get(key)]
 
 
+PROCESS_LOCAL_KEYS = ("data_dir",)
+"""Settings the processes of one search may hold differently (each host its own data
+directory); all others, K and the strategies included, must agree, since the processes
+split every candidate batch between them."""
+
+
+def agreement(settings: RunSettings, resumed: bool) -> str:
+    """What the processes of one search must agree on, as text to compare across them."""
+    same = {k: v for k, v in _flatten(settings.to_dict()).items() if k not in PROCESS_LOCAL_KEYS}
+    return json.dumps({**same, "resumed": resumed}, sort_keys=True)
+
+
 def evaluation_key(settings: RunSettings) -> str:
     """A short hash of what one training result depends on."""
     train = _flatten(dataclasses.asdict(settings.train), "train.")
     relevant = {k: v for k, v in train.items() if k not in ENVIRONMENT_KEYS}
     relevant["datasets"] = list(settings.datasets)
-    if settings.early_stop != "none":  # results under a policy depend on it and the metric
-        relevant["early_stop"] = [settings.early_stop, settings.fitness]
+    if settings.early_stop is not StopPolicy.NONE:  # results then depend on it and the metric
+        relevant["early_stop"] = [str(settings.early_stop), str(settings.fitness)]
     if not settings.train_split.identity:  # runs on the clean split keep their old key
         relevant["train_split"] = settings.train_split.to_dict()
     text = json.dumps(relevant, sort_keys=True)

@@ -1,10 +1,12 @@
 """A whole run: plan it, load its data, start its directory, baselines, initial population,
 searches and the confirmation of their best on more seeds.
 
-`plan_run` checks every option and `load_datasets` loads the data, so that bad input or a
-dataset that is not available stops the run before anything is written; `start_run`
-creates (or reopens, for `--resume`) the run directory (`open_run` plans and starts at
-once); `execute` runs it: CE baselines (trained once, stored in `baselines.json`), one
+`run_search` owns a run's order, for the CLI and every other caller alike: `plan_run`
+checks every option and `load_datasets` loads the data, so that bad input or a dataset
+that is not available stops the run before anything is written; the processes of a search
+over several check that they agree on the run (`run_settings.agreement`); `start_run`
+creates (or reopens, for `--resume`) the run directory, written by process 0 only; and
+`execute` runs it: CE baselines (trained once, stored in `baselines.json`), one
 initial population (generator `default_rng([seed, 0, 0])`, evaluated once), then for each
 algorithm a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for
 `evolve`): the session asks the algorithm for each generation's children, evaluates them
@@ -20,12 +22,13 @@ the final population equals that of an uninterrupted run.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,10 +40,17 @@ from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.confirm import confirm, confirmation_seeds
 from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
+from jaxgp.search.options import RunOptions
 from jaxgp.search.population import INITIAL_ID, generation_rng, ranked
 from jaxgp.search.progress import Progress
 from jaxgp.search.records import Baselines, Summary
-from jaxgp.search.run_settings import RunSettings, build_settings, differences, evaluation_key
+from jaxgp.search.run_settings import (
+    RunSettings,
+    agreement,
+    build_settings,
+    differences,
+    evaluation_key,
+)
 from jaxgp.search.rundir import BASELINES, CONFIG, LEDGER, TRAININGS, RunDir
 from jaxgp.search.store import EvaluationStore
 from jaxgp.search.summary import build_summary, snapshot
@@ -57,20 +67,13 @@ def default_out() -> Path:
     return path
 
 
-def plan_run(
-    command: str,
-    *,
-    out: str | None = None,
-    resume: str | None = None,
-    force: bool = False,
-    **options: Any,
-) -> tuple[RunSettings, Path, bool]:
+def plan_run(command: str, options: RunOptions) -> tuple[RunSettings, Path, bool]:
     """(settings, run directory path, whether it resumes), every option checked and nothing
     written yet; raises ConfigError on bad input. Resuming with several processes, the
     others read a local copy of process 0's records (`shared_resume`): its path is theirs."""
-    if resume is None:
-        settings = build_settings(command, **options)
-        path = Path(out) if out else default_out()
+    if options.resume is None:
+        settings = build_settings(command, options)
+        path = Path(options.out) if options.out else default_out()
         if (path / CONFIG).exists():
             raise ConfigError(
                 f"{path} already holds a run; continue it with --resume {path} "
@@ -79,7 +82,8 @@ def plan_run(
         if path.exists() and not path.is_dir():
             raise ConfigError(f"--out {path} exists and is not a directory")
         return settings, path, False
-    if out is not None and Path(out).resolve() != Path(resume).resolve():
+    resume = options.resume
+    if options.out is not None and Path(options.out).resolve() != Path(resume).resolve():
         raise ConfigError("give either --out (a new run) or --resume (an existing one), not both")
     source = shared_resume(resume)  # with several processes: process 0's records
     stored = RunSettings.from_dict(RunDir.existing(source).read_config())
@@ -88,9 +92,9 @@ def plan_run(
             f"{resume} is a `jaxgp {stored.command}` run; "
             f"continue it with `jaxgp {stored.command} --resume {resume}`"
         )
-    settings = build_settings(command, base=stored, **options)
+    settings = build_settings(command, options, base=stored)
     changed = differences(stored, settings)
-    if changed and not force:
+    if changed and not options.force:
         raise ConfigError(
             f"{resume} was started with other settings ({'; '.join(changed)}); "
             "resume without those options, or add --force to continue with the new ones"
@@ -99,12 +103,14 @@ def plan_run(
 
 
 RESUME_FILES = (CONFIG, LEDGER, TRAININGS, BASELINES)
+RESUME_COPY_PREFIX = "jaxgp-resume-"
 
 
 def shared_resume(path: str) -> str:
     """The run directory a resuming process reads: its own `path` with one process; with
     several, a local copy of what process 0 reads in its `path` (config, ledger, trainings,
-    baselines), so the hosts need no shared filesystem and all replay the same records."""
+    baselines), so the hosts need no shared filesystem and all replay the same records.
+    `run_search` removes the copy when the run ends."""
     if distributed.process_count() == 1:
         return path
     files = {}
@@ -115,8 +121,7 @@ def shared_resume(path: str) -> str:
     shared = json.loads(distributed.broadcast_bytes(json.dumps(files).encode()))
     if distributed.is_writer():
         return path
-    copy = Path(tempfile.mkdtemp(prefix="jaxgp-resume-"))
-    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    copy = Path(tempfile.mkdtemp(prefix=RESUME_COPY_PREFIX))
     for name, text in shared.items():
         if text is not None:
             (copy / name).write_text(text, encoding="utf-8")
@@ -132,12 +137,6 @@ def start_run(path: Path, settings: RunSettings, resumed: bool, writer: bool = T
     if RunSettings.from_dict(run.read_config()) != settings:
         run.write_config(settings.to_dict())
     return run
-
-
-def open_run(command: str, **options: Any) -> tuple[RunDir, RunSettings, bool]:
-    """`plan_run` and `start_run` in one: (run directory, settings, whether it resumes)."""
-    settings, path, resumed = plan_run(command, **options)
-    return start_run(path, settings, resumed), settings, resumed
 
 
 def load_datasets(
@@ -261,7 +260,7 @@ def execute(
         replayed=store.replayed(),
         total=_phase(compile_start, started),
         resumed=resumed,
-        candidates_per_batch=store.batching,
+        plans=store.plans,
         confirmation=confirmation,
         augmentation={
             d.name: dataclasses.asdict(settings.train.for_dataset(d).augment) for d in datasets
@@ -269,3 +268,39 @@ def execute(
     )
     run.write_summary(summary)
     return summary
+
+
+Watch = Callable[[RunDir, RunSettings, bool], AbstractContextManager[Progress]]
+"""`watch(run, settings, resumed)`: process 0's view of a run whose directory is ready, a
+context that gives the `Progress` the run reports to while it executes."""
+
+
+def run_search(
+    command: str,
+    options: RunOptions,
+    *,
+    watch: Watch | None = None,
+    trainer: Trainer | None = None,
+    load_fn: LoadFn | None = None,
+) -> Summary:
+    """Plan, load, agree across processes, start and execute the run `options` describe
+    (`command` is `evolve` or `compare`); returns its `Summary`.
+
+    Process 0 writes the run directory and reports to the progress `watch` gives (none:
+    nothing is reported); the other processes of a search over several train their share,
+    report nothing and write nothing.
+    """
+    settings, path, resumed = plan_run(command, options)
+    try:
+        trainer = trainer or DeviceTrainer()
+        datasets = load_datasets(settings, trainer, load_fn)  # one not available stops us here
+        distributed.check_same(agreement(settings, resumed), "options")  # before 0 writes
+        writer = distributed.is_writer()
+        run = start_run(path, settings, resumed, writer=writer)
+        watching = watch(run, settings, resumed) if writer and watch else nullcontext(Progress())
+        with watching as progress:
+            return execute(run, settings, resumed=resumed, progress=progress, trainer=trainer,
+                           datasets=datasets)  # fmt: skip
+    finally:
+        if resumed and path.name.startswith(RESUME_COPY_PREFIX) and str(path) != options.resume:
+            shutil.rmtree(path, ignore_errors=True)  # another process's copy of process 0's

@@ -27,6 +27,7 @@ from typing import Any
 from jaxgp.fitness import Scores
 from jaxgp.search.records import Evaluation, Training
 from jaxgp.search.rundir import RunDir
+from jaxgp.train.batch_plan import BatchPlan
 
 Trained = list[tuple[Scores, float]]
 """(scores, seconds) of each candidate of a trainer call, in order."""
@@ -65,9 +66,9 @@ class EvaluationStore:
                 self._calls[key].append(training)
         self.counts: Counter = Counter()
         """(algorithm, status) -> ledger lines written, and (algorithm, 'replayed')."""
-        self.batching: dict[str, dict] = {}
-        """Per dataset: K per number of candidates, and the latest decision's source and
-        probe (the run summary's `candidates_per_batch`)."""
+        self.plans: list[tuple[str, int, BatchPlan]] = []
+        """(dataset, candidates, plan) of each trainer call recorded this session, in
+        order (the run summary's `candidates_per_batch`)."""
 
     # evaluations ---------------------------------------------------------------------
     def replay(self, algorithm: str, generation: int, expression: str) -> Evaluation | None:
@@ -102,9 +103,5 @@ class EvaluationStore:
     def record_training(self, training: Training) -> None:
         if self.run is not None:
             self.run.append_training(training)
-        decision = training.batching
-        if decision is not None:
-            entry = self.batching.setdefault(training.dataset, {"k_by_candidates": {}})
-            entry["k_by_candidates"][str(len(training.expressions))] = decision["k"]
-            if len(training.expressions) > 1 or "source" not in entry:
-                entry.update({k: v for k, v in decision.items() if k != "k"})
+        if training.batching is not None:
+            self.plans.append((training.dataset, len(training.expressions), training.batching))

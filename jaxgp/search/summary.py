@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from jaxgp.expr.tree import Tree
-from jaxgp.fitness import Scores
+from jaxgp.fitness import Metric, Scores
 from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.population import Individual, ranked
 from jaxgp.search.records import Candidate, Evaluation, Phase, Snapshot, Summary
 from jaxgp.search.run_settings import RunSettings
+from jaxgp.status import Status
+from jaxgp.train.batch_plan import BatchPlan
 
 TIMING = (
     "Each algorithm is timed by a wall clock from the moment right after its copy of the "
@@ -27,9 +29,7 @@ TIMING = (
     "the ledger of an earlier session ('replayed') cost no time, so the times of a resumed "
     "run cover this session only."
 )
-STATUSES = ("trained", "cached", "failed", "stopped")
-TRAINED = ("trained", "failed", "stopped")
-"""The statuses of evaluations this run trained (the others reused a result)."""
+STATUSES = tuple(str(s) for s in (Status.TRAINED, Status.CACHED, Status.FAILED, Status.STOPPED))
 EPOCH_FIELDS = ("candidate_epochs_trained", "candidate_epochs_saved")
 COUNTS = ("evaluations", *STATUSES, *EPOCH_FIELDS)
 """What `ledger_counts` counts per label (a `Phase`'s count fields)."""
@@ -43,7 +43,7 @@ def snapshot(
     return Snapshot(algorithm, generation, members, tuple(str(tree) for tree in archive))
 
 
-def candidate(individual: Individual, baselines: Mapping[str, Scores], metric: str) -> Candidate:
+def candidate(individual: Individual, baselines: Mapping[str, Scores], metric: Metric) -> Candidate:
     """An individual with its fitness under both metrics and its per-dataset scores."""
     return Candidate.evaluated(individual.expression, individual.status, individual.scores,
                                baselines, metric)  # fmt: skip
@@ -64,7 +64,7 @@ def ledger_counts(
         row["evaluations"] += 1
         if evaluation.status in STATUSES:
             row[evaluation.status] += 1
-        if evaluation.status in TRAINED:
+        if evaluation.status.trained_here:
             ran = sum(
                 len(scores.history) or epochs
                 for name, scores in evaluation.scores.items()
@@ -73,6 +73,19 @@ def ledger_counts(
             row["candidate_epochs_trained"] += ran
             row["candidate_epochs_saved"] += epochs * len(datasets) - ran
     return counts
+
+
+def batching_record(plans: Sequence[tuple[str, int, BatchPlan]]) -> dict[str, dict]:
+    """The summary's `candidates_per_batch`: per dataset, K per number of candidates of a
+    call, and the source, strategy and probe of its latest plan for several candidates
+    (of its first plan where every call had one)."""
+    record: dict[str, dict] = {}
+    for dataset, candidates, plan in plans:
+        entry = record.setdefault(dataset, {"k_by_candidates": {}})
+        entry["k_by_candidates"][str(candidates)] = plan.k
+        if candidates > 1 or "source" not in entry:
+            entry.update({k: v for k, v in plan.to_dict().items() if k != "k"})
+    return record
 
 
 def _phase(times: dict, counts: dict | None, replayed: int, **more) -> Phase:
@@ -91,7 +104,7 @@ def build_summary(
     replayed: Mapping[str, int],
     total: dict,
     resumed: bool,
-    candidates_per_batch: Mapping,
+    plans: Sequence[tuple[str, int, BatchPlan]],
     confirmation: Mapping | None = None,
     augmentation: Mapping | None = None,
 ) -> Summary:
@@ -134,7 +147,7 @@ def build_summary(
         compile_seconds=total["compile_seconds"],
         compilation_cache_hits=total["compilation_cache_hits"],
         timing=TIMING,
-        candidates_per_batch=dict(candidates_per_batch),
+        candidates_per_batch=batching_record(plans),
         confirmation=confirmation,
         augmentation=dict(augmentation or {}),
     )

@@ -30,11 +30,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import jax
@@ -42,110 +40,23 @@ import numpy as np
 
 from jaxgp.losses import encode_losses, resolve_loss
 from jaxgp.policy import STRATEGIES, batching_pays
+from jaxgp.train.batch_plan import BatchPlan, Probe
 from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
 from jaxgp.train.config import TrainConfig
-from jaxgp.train.placement import place_candidates, place_replicated
+from jaxgp.train.placement import (
+    device_count,
+    place_candidates,
+    place_replicated,
+    round_up_to_devices,
+)
 from jaxgp.train.state import EpochKeys
 from jaxgp.train.step import Functions, build_functions
 
 PROBE_STEPS = 5
 PROBE_WARMUP = 2
-CLEAR_MARGIN = 1.10
 DECISIONS_FILE = "jaxgp-candidates-per-batch.json"
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass(frozen=True)
-class Probe:
-    """What the probe measured: candidate-images per second per model strategy and K, and
-    why each strategy's sequence stopped."""
-
-    rates: dict[str, dict[int, float]]
-    """strategy -> K -> rate; K = 1 (one program whatever the strategy) under each."""
-    stopped: dict[str, str]
-    """strategy -> `slower` (K stopped paying), `memory` (the next K did not fit) or `cap`."""
-    seconds: float
-    """Wall time of the probe, compilations included."""
-    cap: int
-
-    def best(self, n: int) -> tuple[int, str]:
-        """The measured (K, strategy) that trains n candidates soonest; K = 1 (under the
-        first strategy) unless another clearly wins."""
-        cost = {
-            (k, strategy): math.ceil(n / k) * k / rate
-            for strategy, rates in self.rates.items()
-            for k, rate in rates.items()
-            if rate > 0
-        }
-        first = next(iter(self.rates), "vmap")
-        one = min((c for (k, _), c in cost.items() if k == 1), default=None)
-        if not cost:
-            return 1, first
-        k, strategy = min(cost, key=cost.get)
-        if k == 1 or (one is not None and one < CLEAR_MARGIN * cost[(k, strategy)]):
-            return 1, first
-        return k, strategy
-
-    @property
-    def reached_cap(self) -> bool:
-        return "cap" in self.stopped.values()
-
-    def to_dict(self) -> dict:
-        return {
-            "rates": {s: {str(k): v for k, v in r.items()} for s, r in self.rates.items()},
-            "stopped": dict(self.stopped),
-            "seconds": self.seconds,
-            "cap": self.cap,
-        }
-
-    @staticmethod
-    def from_dict(data: dict, strategy: str = "vmap") -> Probe:
-        """A stored probe; one written before strategies were probed (rates by K, one
-        `stopped`) measured `strategy` only."""
-        rates, stopped = data["rates"], data["stopped"]
-        if isinstance(stopped, str):
-            rates, stopped = {strategy: rates}, {strategy: stopped}
-        parsed = {str(s): {int(k): float(v) for k, v in r.items()} for s, r in rates.items()}
-        return Probe(parsed, {str(s): str(v) for s, v in stopped.items()},
-                     float(data["seconds"]), int(data["cap"]))  # fmt: skip
-
-
-@dataclass(frozen=True)
-class BatchDecision:
-    """K for one trainer call, the model strategy it trains with, and why: `explicit`,
-    `one candidate`, `cpu`, `probed` (here) or `remembered` (from an earlier probe in this
-    process or on this machine)."""
-
-    k: int
-    source: str
-    probe: Probe | None = field(default=None)
-    model_strategy: str | None = None
-    """The strategy the K candidates run under (None: the configuration's)."""
-
-    def to_dict(self) -> dict:
-        data: dict = {"k": self.k, "source": self.source}
-        if self.model_strategy is not None:
-            data["model_strategy"] = self.model_strategy
-        if self.probe is not None:
-            data["probe"] = self.probe.to_dict()
-        return data
-
-    def describe(self) -> str:
-        text = f"K={self.k} ({self.source})"
-        if self.k > 1 and self.model_strategy is not None:
-            text += f" under {self.model_strategy}"
-        if self.probe is not None:
-            rates = "; ".join(
-                f"{strategy}: " + ", ".join(f"K={k} {r:,.0f}" for k, r in sorted(by_k.items()))
-                for strategy, by_k in self.probe.rates.items()
-            )
-            stopped = ", ".join(f"{s} {why}" for s, why in self.probe.stopped.items())
-            text += (
-                f"; candidate-images/s {rates}; stopped: {stopped}; the probe took "
-                f"{self.probe.seconds:.1f} s"
-            )
-        return text
 
 
 def probe_strategies(config: TrainConfig) -> tuple[str, ...]:
@@ -311,20 +222,42 @@ def probe(functions: Functions, data, config: TrainConfig, progress: Progress | 
     return Probe(rates, stopped, time.perf_counter() - start, cap)
 
 
+def chunk_size(candidates_per_batch: int | str, pending: int) -> int:
+    """How many of `pending` new candidates a search trains in one trainer call, so that
+    each finished call reaches its ledger: an explicit K, or `auto` where batching cannot
+    pay (a CPU), where it means one per device (the candidate axis is split over the
+    devices); `auto` elsewhere depends on the dataset (`decide`), so all are trained in
+    one call there."""
+    if isinstance(candidates_per_batch, int):
+        return candidates_per_batch
+    if batching_pays():
+        return max(1, pending)
+    return device_count()
+
+
 def decide(
     n: int, data, config: TrainConfig, functions: Functions, progress: Progress | None = None
-) -> BatchDecision:
-    """K for training n candidates on `data`, and the model strategy to train them with."""
+) -> BatchPlan:
+    """K for training n candidates on `data` (a multiple of the device count), and the
+    model strategy to train them with."""
+    plan = _decide(n, data, config, functions, progress)
+    k = round_up_to_devices(plan.k)
+    if k == plan.k:
+        return plan
+    return dataclasses.replace(plan, k=k, source=f"{plan.source}; one per device or more")
+
+
+def _decide(n: int, data, config: TrainConfig, functions: Functions, progress) -> BatchPlan:
     config = config.for_dataset(data)
     strategy = config.program().model_strategy
     if config.candidates_per_batch != "auto":
-        return BatchDecision(int(config.candidates_per_batch), "explicit", None, strategy)
+        return BatchPlan(int(config.candidates_per_batch), "explicit", None, strategy)
     if not batching_pays():
-        return BatchDecision(1, "cpu", None, strategy)
+        return BatchPlan(1, "cpu", None, strategy)
     if jax.process_count() > 1:  # a probe's timings differ between processes: K must not
-        return BatchDecision(1, "several processes", None, strategy)
+        return BatchPlan(1, "several processes", None, strategy)
     if n <= 1:
-        return BatchDecision(1, "one candidate", None, strategy)
+        return BatchPlan(1, "one candidate", None, strategy)
     key = probe_key(data, config)
     known = _recall(key, strategy)
     if known is not None and (not known.reached_cap or known.cap >= config.max_auto_candidates):
@@ -334,8 +267,8 @@ def decide(
     return _decision(measured, n, config, "probed")
 
 
-def _decision(probe: Probe, n: int, config: TrainConfig, source: str) -> BatchDecision:
+def _decision(probe: Probe, n: int, config: TrainConfig, source: str) -> BatchPlan:
     k, strategy = probe.best(n)
     if k == 1:
         strategy = config.program().model_strategy
-    return BatchDecision(min(k, config.max_auto_candidates), source, probe, strategy)
+    return BatchPlan(min(k, config.max_auto_candidates), source, probe, strategy)

@@ -40,6 +40,7 @@ from jaxgp.data.dataset import Dataset
 from jaxgp.errors import ConfigError
 from jaxgp.expr.tree import Tree
 from jaxgp.losses import LossSpec, encode_losses, resolve_loss
+from jaxgp.status import Status
 from jaxgp.train.batching import decide
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.device_data import DeviceDataset, DeviceSplit
@@ -49,7 +50,6 @@ from jaxgp.train.placement import (
     fetch,
     place_candidates,
     place_replicated,
-    round_up_to_devices,
 )
 from jaxgp.train.plateau import Plateau
 from jaxgp.train.results import CandidateResult, EpochRecord, TrainReport
@@ -267,8 +267,8 @@ def train_candidates(
     `seeds` and `learning_rates` give each candidate its model seed and initial learning
     rate (default: the config's); `stop`, if given, may end a candidate's training after an
     epoch (status `stopped`); a candidate whose training fails then also leaves at once. K
-    and the model strategy are the batching decision's (`jaxgp.train.batching.decide`, in
-    the report's `batching`).
+    and the model strategy are the batch plan's (`jaxgp.train.batching.decide`, in the
+    report's `batching`).
     """
     specs = [resolve_loss(loss) for loss in losses]
     if not specs:
@@ -290,15 +290,11 @@ def train_candidates(
         )
         config = config.for_dataset(data)
         functions = build_functions(data.num_classes, data.image_shape, config)
-        decision = decide(len(specs), data, config, functions, progress)
-        if decision.model_strategy not in (None, config.program().model_strategy):
-            config = dataclasses.replace(config, model_strategy=decision.model_strategy)
+        plan = decide(len(specs), data, config, functions, progress)
+        if plan.model_strategy not in (None, config.program().model_strategy):
+            config = dataclasses.replace(config, model_strategy=plan.model_strategy)
             functions = build_functions(data.num_classes, data.image_shape, config)
-        k = round_up_to_devices(decision.k)
-        if k != decision.k:  # the K recorded and printed is the K trained
-            decision = dataclasses.replace(
-                decision, k=k, source=f"{decision.source}; one per device or more"
-            )
+        k = plan.k
         results: list[CandidateResult] = []
         chunks = range(0, len(specs), k)
         for number, first in enumerate(chunks):
@@ -309,11 +305,8 @@ def train_candidates(
             )  # fmt: skip
             for spec, outcome in zip(real, outcomes, strict=True):
                 last = outcome.history[-1]
-                status = (
-                    "failed" if outcome.failed_epoch is not None
-                    else "stopped" if outcome.stopped_epoch is not None
-                    else "trained"
-                )  # fmt: skip
+                status = Status.of(outcome.failed_epoch is not None,
+                                   outcome.stopped_epoch is not None)  # fmt: skip
                 results.append(
                     CandidateResult(
                         label=spec.label,
@@ -334,5 +327,5 @@ def train_candidates(
                 progress("chunk", number + 1, len(chunks))
     return TrainReport(
         results, k, compiled.count, compiled.seconds, time.perf_counter() - start,
-        compiled.cache_hits, decision,
+        compiled.cache_hits, plan,
     )  # fmt: skip

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+
+from jaxgp.status import Status
+from jaxgp.train.batch_plan import BatchPlan
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class CandidateResult:
 
     label: str
     dataset: str
-    status: str
+    status: Status
     val_loss: float
     val_accuracy: float
     test_loss: float
@@ -48,11 +50,11 @@ class CandidateResult:
 
     @property
     def failed(self) -> bool:
-        return self.status == "failed"
+        return self.status == Status.FAILED
 
     @property
     def stopped(self) -> bool:
-        return self.status == "stopped"
+        return self.status == Status.STOPPED
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,5 +70,5 @@ class TrainReport:
     compile_seconds: float
     seconds: float
     compilation_cache_hits: int = 0
-    batching: Any = None
-    """The `jaxgp.train.batching.BatchDecision` behind `candidates_per_batch`."""
+    batching: BatchPlan | None = None
+    """The plan behind `candidates_per_batch`."""

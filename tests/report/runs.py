@@ -13,10 +13,11 @@ import json
 import shutil
 from pathlib import Path
 
-from jaxgp.fitness import METRICS, Scores, compute_fitness
+from jaxgp.fitness import METRICS, Metric, Scores, compute_fitness
+from jaxgp.search.options import RunOptions
 from jaxgp.search.run_settings import build_settings, evaluation_key
 from jaxgp.search.rundir import RunDir, dumps, write_json_atomic
-from jaxgp.search.session import execute, open_run
+from jaxgp.search.session import run_search
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
 COMPARE = dict(
@@ -25,8 +26,8 @@ COMPARE = dict(
 
 
 def fake_compare(out: Path) -> Path:
-    run, settings, resumed = open_run("compare", out=str(out), **COMPARE)
-    execute(run, settings, resumed=resumed, trainer=FakeTrainer(), load_fn=fake_load)
+    options = RunOptions(out=str(out), **COMPARE)
+    run_search("compare", options, trainer=FakeTrainer(), load_fn=fake_load)
     return out
 
 
@@ -67,7 +68,7 @@ def _record(algorithm, generation, expression, accuracies, baselines, key, statu
         )
         for name, acc in accuracies.items()
     }
-    fitness = compute_fitness(scores, baselines, "accuracy")
+    fitness = compute_fitness(scores, baselines, Metric.ACCURACY)
     datasets = {name: s.to_dict() for name, s in scores.items()}
     for name, acc in accuracies.items():
         datasets[name]["history"] = [
@@ -105,7 +106,8 @@ CE_ACCURACY = 0.5
 def synthetic_run(out: Path, *, finished: bool = True) -> Path:
     """A one-dataset tournament run written by hand, with per-epoch history everywhere."""
     settings = build_settings(
-        "evolve", population=4, generations=2, datasets=["digits"], algorithm="tournament"
+        "evolve",
+        RunOptions(population=4, generations=2, datasets=["digits"], algorithm="tournament"),
     )
     key = evaluation_key(settings)
     run = RunDir.create(out, settings.to_dict())

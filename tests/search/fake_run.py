@@ -6,9 +6,11 @@ python -m tests.search.fake_run OUT [--resume] [--sleep S] [--log FILE]
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 from pathlib import Path
 
-from jaxgp.search.session import execute, open_run
+from jaxgp.search.options import RunOptions
+from jaxgp.search.session import run_search
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
 #: The settings of the fake runs of the resume tests (early stopping on: some candidates stop).
@@ -17,23 +19,16 @@ OPTIONS = dict(population=8, generations=3, datasets=["digits"], candidates_per_
 
 
 def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, progress=None):
-    trainer = trainer or FakeTrainer()
-    if resume:
-        run_dir, settings, resumed = open_run("evolve", resume=str(out))
-    else:
-        run_dir, settings, resumed = open_run("evolve", out=str(out), **OPTIONS)
-    return execute(
-        run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load, progress=progress
-    )
+    options = RunOptions(resume=str(out)) if resume else RunOptions(out=str(out), **OPTIONS)
+    watch = None if progress is None else (lambda *_: nullcontext(progress))
+    return run_search("evolve", options, trainer=trainer or FakeTrainer(), load_fn=fake_load,
+                      watch=watch)  # fmt: skip
 
 
 def run_with(out: Path, trainer, options: dict, *, resume: bool = False):
     """A fake-data run of `options` with `trainer` (resumed from `out` if `resume`)."""
-    if resume:
-        run_dir, settings, resumed = open_run("evolve", resume=str(out))
-    else:
-        run_dir, settings, resumed = open_run("evolve", out=str(out), **options)
-    return execute(run_dir, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+    given = RunOptions(resume=str(out)) if resume else RunOptions(out=str(out), **options)
+    return run_search("evolve", given, trainer=trainer, load_fn=fake_load)
 
 
 def main() -> None:

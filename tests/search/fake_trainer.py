@@ -19,6 +19,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from jaxgp.losses import resolve_loss
+from jaxgp.train.batching import chunk_size
 from jaxgp.train.results import CandidateResult, EpochRecord, TrainReport
 
 CE_ACCURACY = 0.5
@@ -80,6 +81,9 @@ class FakeTrainer:
 
     def prepare(self, dataset):
         return dataset
+
+    def chunk_size(self, config, pending):
+        return chunk_size(config.candidates_per_batch, pending)  # the real trainer's rule
 
     def train(self, losses, dataset, config, *, progress=None, stop=None, seeds=None):
         return self(losses, dataset, config, progress=progress, stop=stop, seeds=seeds)

@@ -9,7 +9,7 @@ import pytest
 
 from jaxgp.expr.generate import random_trees
 from jaxgp.expr.validity import check_validity_batch
-from jaxgp.fitness import Scores, compute_fitness
+from jaxgp.fitness import Metric, Scores, compute_fitness
 from jaxgp.search import ALGORITHMS, Individual, SearchConfig, generation_rng, ranked
 from jaxgp.search.tournament import sample_tournament
 
@@ -22,7 +22,7 @@ def individual(tree):
         name: Scores(1.0, digest[i] / 255, 1.0, digest[i] / 255, digest[2] < 20)
         for i, name in enumerate(BASELINES)
     }
-    return Individual(tree, compute_fitness(scores, BASELINES, "accuracy"), scores)
+    return Individual(tree, compute_fitness(scores, BASELINES, Metric.ACCURACY), scores)
 
 
 class Recorder:

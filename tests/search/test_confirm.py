@@ -5,9 +5,10 @@ import pytest
 
 from jaxgp.errors import ConfigError
 from jaxgp.expr import parse
-from jaxgp.fitness import Fitness, Scores
-from jaxgp.search import execute, open_run
+from jaxgp.fitness import Fitness, Metric, Scores
+from jaxgp.search import run_search
 from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
+from jaxgp.search.options import RunOptions
 from jaxgp.search.population import Individual
 from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.verify import verification_seeds
@@ -66,7 +67,7 @@ def test_the_confirmed_best_is_chosen_on_validation_and_its_test_difference_is_p
     # a: better on validation, worse on test; b: the other way round
     a = Confirmed("a", ("t",), {"digits": (_scores(0.7, 0.5), _scores(0.72, 0.52))})
     b = Confirmed("b", ("t",), {"digits": (_scores(0.6, 0.9), _scores(0.6, 0.92))})
-    confirmation = Confirmation((104, 105), "accuracy", (b, a), ce)
+    confirmation = Confirmation((104, 105), Metric.ACCURACY, (b, a), ce)
     assert confirmation.best is a
     d = confirmation.test_difference(a, "digits")
     assert d.mean == pytest.approx(((0.5 - 0.5) + (0.52 - 0.48)) / 2)
@@ -81,9 +82,9 @@ def test_confirmation_seeds_are_neither_the_search_seed_nor_verifications():
 
 
 def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_path):
-    run, settings, _ = open_run("evolve", out=str(tmp_path / "run"), **OPTIONS)
     trainer = FakeTrainer()
-    summary = execute(run, settings, trainer=trainer, load_fn=fake_load)
+    options = RunOptions(out=str(tmp_path / "run"), **OPTIONS)
+    summary = run_search("evolve", options, trainer=trainer, load_fn=fake_load)
     confirmation = Confirmation.from_dict(summary.confirmation)
     chosen = [c.expression for c in confirmation.candidates]
     finals = summary.algorithms["tournament"].final_population
@@ -120,9 +121,9 @@ def test_a_run_killed_during_its_confirmation_resumes_without_training_a_dataset
 
 def test_confirm_seeds_are_zero_or_at_least_two_and_old_runs_read_as_none():
     with pytest.raises(ConfigError, match="confirm seeds must be 0"):
-        build_settings("evolve", confirm_seeds=1)
-    assert build_settings("evolve", confirm_seeds=0).confirm_seeds == 0
-    assert build_settings("evolve", scale="tiny-lt").confirm_seeds == 5
+        build_settings("evolve", RunOptions(confirm_seeds=1))
+    assert build_settings("evolve", RunOptions(confirm_seeds=0)).confirm_seeds == 0
+    assert build_settings("evolve", RunOptions(scale="tiny-lt")).confirm_seeds == 5
     old = build_settings("evolve").to_dict()
     del old["confirm_seeds"]
     assert RunSettings.from_dict(old).confirm_seeds == 0

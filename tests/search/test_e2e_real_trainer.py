@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from jaxgp.data.dataset import Dataset
-from jaxgp.search import execute, open_run
+from jaxgp.search import RunOptions, run_search
 from jaxgp.search.rundir import RunDir
 
 pytest.importorskip("jaxgp.train.loop")
@@ -26,11 +26,9 @@ def small_digits(name, **kwargs):
 
 def test_tiny_evolve_with_the_real_trainer(tmp_path):
     out = tmp_path / "run"
-    run, settings, _ = open_run(
-        "evolve", out=str(out), population=4, generations=1, epochs=1, datasets=["digits"],
-        model="small_cnn",
-    )  # fmt: skip
-    summary = execute(run, settings, load_fn=small_digits)
+    options = RunOptions(out=str(out), population=4, generations=1, epochs=1,
+                         datasets=("digits",), model="small_cnn")  # fmt: skip
+    summary = run_search("evolve", options, load_fn=small_digits)
     ledger, warnings = RunDir.open(out).read_evaluations()
     assert warnings == [] and len(ledger) == 4 + 1  # P + T*N with N = 1 at P = 4
     assert summary.evaluations == 5

@@ -7,13 +7,8 @@ import numpy as np
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.fitness import Scores
-from jaxgp.search.early_stop import (
-    BaselineRule,
-    rungs,
-    stop_rule,
-    training_order,
-)
+from jaxgp.fitness import Metric, Scores
+from jaxgp.search.early_stop import BaselineRule, StopPolicy, rungs
 from jaxgp.train.results import EpochRecord
 
 CE_CURVE = (0.4, 0.6, 0.7, 0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96)
@@ -41,7 +36,7 @@ def test_rungs_double_from_epoch_two_and_skip_the_last_epoch(epochs, expected):
 
 
 def test_a_candidate_stops_at_a_rung_when_far_enough_behind_ce_at_that_epoch():
-    rule = stop_rule("baseline", ce_scores(), "accuracy", 10)
+    rule = StopPolicy.BASELINE.rule(ce_scores(), Metric.ACCURACY, 10)
     # epoch 2: under 60% of CE's 0.6 stops
     assert rule(2, record(2, 0.6 * 0.6 - 1e-6)) and not rule(2, record(2, 0.6 * 0.6 + 1e-6))
     # epochs 4 and 8: under 80% of CE's
@@ -54,22 +49,23 @@ def test_a_candidate_stops_at_a_rung_when_far_enough_behind_ce_at_that_epoch():
 
 def test_under_the_loss_metric_a_candidate_stops_when_its_loss_is_far_above_ce():
     losses = [2.0, 1.5, 1.2, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
-    rule = stop_rule("baseline", ce_scores(losses=losses), "loss", 10)
+    rule = StopPolicy.BASELINE.rule(ce_scores(losses=losses), Metric.LOSS, 10)
     assert rule(4, record(4, 0.9, loss=1.0 * 1.2 + 1e-6))
     assert not rule(4, record(4, 0.0, loss=1.0 * 1.2 - 1e-6))
 
 
 def test_a_baseline_without_history_stops_nobody():
-    rule = BaselineRule((), "accuracy", 10)
+    rule = BaselineRule((), Metric.ACCURACY, 10)
     assert not any(rule(e, record(e, 0.0)) for e in range(1, 11))
 
 
 def test_no_rule_without_a_policy_and_a_clear_error_for_an_unknown_one():
-    assert stop_rule("none", ce_scores(), "accuracy", 10) is None
+    assert StopPolicy.NONE.rule(ce_scores(), Metric.ACCURACY, 10) is None
+    assert StopPolicy.parse("baseline") is StopPolicy.BASELINE
     with pytest.raises(
         ConfigError, match="unknown early-stop policy 'asha'; valid: none, baseline"
     ):
-        stop_rule("asha", ce_scores(), "accuracy", 10)
+        StopPolicy.parse("asha")
 
 
 def _dataset(name, n, shape):
@@ -79,7 +75,7 @@ def _dataset(name, n, shape):
 def test_with_a_policy_the_cheapest_dataset_trains_first():
     suite = [_dataset("cifar10", 45, (32, 32, 3)), _dataset("fashion_mnist", 54, (28, 28, 1)),
              _dataset("cifar100", 45, (32, 32, 3))]  # fmt: skip
-    names = [d.name for d in training_order(suite, "baseline")]
+    names = [d.name for d in StopPolicy.BASELINE.order(suite)]
     assert names == ["fashion_mnist", "cifar10", "cifar100"]  # equal costs keep suite order
-    assert [d.name for d in training_order(suite, "none")] == ["cifar10", "fashion_mnist",
-                                                                "cifar100"]  # fmt: skip
+    assert [d.name for d in StopPolicy.NONE.order(suite)] == ["cifar10", "fashion_mnist",
+                                                               "cifar100"]  # fmt: skip

@@ -2,10 +2,10 @@
 
 import pytest
 
-from jaxgp import policy
 from jaxgp.expr import parse
-from jaxgp.fitness import Scores
+from jaxgp.fitness import Metric, Scores
 from jaxgp.search import Evaluations
+from jaxgp.train import batching
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import CE_ACCURACY, CE_LOSS, FakeTrainer, fake_load
 from tests.search.sink import ListSink, store
@@ -26,7 +26,7 @@ def make(k="auto", replay=(), datasets=("digits", "synthetic"), trainer=None, tr
         [fake_load(name) for name in datasets],
         TrainConfig(candidates_per_batch=k),
         {name: BASE for name in datasets},
-        "accuracy",
+        Metric.ACCURACY,
     )
     return evaluations, trainer, sink.lines
 
@@ -77,7 +77,7 @@ def test_candidates_are_trained_in_chunks_of_k_all_datasets_per_chunk():
 def test_auto_trains_all_children_together_where_batching_pays_else_one_at_a_time(
     monkeypatch, batching_pays, expected
 ):
-    monkeypatch.setattr(policy, "batching_pays", lambda: batching_pays)
+    monkeypatch.setattr(batching, "batching_pays", lambda: batching_pays)
     evaluator, trainer, _ = make(datasets=("digits",))
     calls = []
     inner = trainer.train

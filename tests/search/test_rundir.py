@@ -7,7 +7,7 @@ import math
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.fitness import Fitness, Scores
+from jaxgp.fitness import Fitness, Metric, Scores
 from jaxgp.search.records import (
     Baselines,
     Candidate,
@@ -19,6 +19,7 @@ from jaxgp.search.records import (
     Training,
 )
 from jaxgp.search.rundir import RunDir, dumps
+from jaxgp.status import Status
 
 SCORES = {"digits": Scores(0.9, 0.6, 1.0, 0.55, history=({"epoch": 1, "val_accuracy": 0.6},))}
 BASE = {"digits": Scores(1.0, 0.5, 1.1, 0.5)}
@@ -117,7 +118,7 @@ def test_snapshots_are_read_back_per_algorithm_and_generation(tmp_path):
 
 
 def test_every_record_survives_its_json_round_trip():
-    best = Candidate.evaluated("y_pred", "trained", SCORES, BASE, "loss")
+    best = Candidate.evaluated("y_pred", Status.TRAINED, SCORES, BASE, Metric.LOSS)
     phase = Phase(wall_seconds=2.0, compilations=3, evaluations=4, trained=3, cached=1, failed=0,
                   replayed=0, expected_evaluations=4, best=best,
                   final_population=(best.member(),))  # fmt: skip

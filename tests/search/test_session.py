@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from jaxgp.errors import ConfigError
-from jaxgp.search import ALGORITHMS, Progress, execute, open_run
+from jaxgp.search import ALGORITHMS, Progress, RunOptions, plan_run, run_search
 from jaxgp.search.rundir import RunDir
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -16,9 +16,9 @@ TINY = dict(population=8, generations=2, datasets=["digits"])
 
 
 def run_evolve(out, trainer=None, **options):
-    run, settings, resumed = open_run("evolve", out=str(out), **{**TINY, **options})
     trainer = trainer or FakeTrainer()
-    summary = execute(run, settings, resumed=resumed, trainer=trainer, load_fn=fake_load)
+    given = RunOptions(out=str(out), **{**TINY, **options})
+    summary = run_search("evolve", given, trainer=trainer, load_fn=fake_load)
     return summary, trainer, [e.to_dict() for e in RunDir.open(out).read_evaluations()[0]]
 
 
@@ -80,8 +80,9 @@ def test_compare_gives_both_algorithms_the_same_initial_population(tmp_path, mon
             return _start(initial, *args)
 
         monkeypatch.setitem(ALGORITHMS, name, dataclasses.replace(algorithm, start=spy))
-    run, settings, _ = open_run("compare", out=str(tmp_path / "run"), **TINY)
-    summary = execute(run, settings, trainer=FakeTrainer(), load_fn=fake_load)
+    given = RunOptions(out=str(tmp_path / "run"), **TINY)
+    summary = run_search("compare", given, trainer=FakeTrainer(), load_fn=fake_load)
+    run = RunDir.open(tmp_path / "run")
     assert list(received) == ["ngl", "tournament"]
     assert received["ngl"] == received["tournament"] and len(received["ngl"]) == 8
     ledger, _ = run.read_evaluations()
@@ -126,21 +127,24 @@ def test_a_cut_ledger_resumes_to_the_same_result(reference, tmp_path, keep):
 
 def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_path):
     with pytest.raises(ConfigError, match="population: 8 -> 6.*--force"):
-        open_run("evolve", resume=str(reference), population=6)
+        plan_run("evolve", RunOptions(resume=str(reference), population=6))
     with pytest.raises(ConfigError, match="jaxgp evolve --resume"):
-        open_run("compare", resume=str(reference))
+        plan_run("compare", RunOptions(resume=str(reference)))
     with pytest.raises(ConfigError, match="not a jaxgp run"):
-        open_run("evolve", resume=str(tmp_path))
+        plan_run("evolve", RunOptions(resume=str(tmp_path)))
     with pytest.raises(ConfigError, match="already holds a run"):
-        open_run("evolve", out=str(reference))
+        run_search("evolve", RunOptions(out=str(reference)), trainer=FakeTrainer())
     out = tmp_path / "forced"
     out.mkdir()
     for name in ("config.json", "baselines.json", "ledger.jsonl"):
         out.joinpath(name).write_text(reference.joinpath(name).read_text())
-    run, settings, resumed = open_run("evolve", resume=str(out), generations=4, force=True)
+    settings, _, resumed = plan_run(
+        "evolve", RunOptions(resume=str(out), generations=4, force=True)
+    )
     assert resumed and settings.search.generations == 4
     trainer = FakeTrainer()
-    execute(run, settings, resumed=True, trainer=trainer, load_fn=fake_load)
+    run_search("evolve", RunOptions(resume=str(out), generations=4, force=True), trainer=trainer,
+               load_fn=fake_load)  # fmt: skip
     ledger = [json.loads(line) for line in reference.joinpath("ledger.jsonl").open()]
     assert not {r["expression"] for r in ledger} & set(trainer.trained())
     assert len(trainer.trained()) <= 3  # only generation 4 is new

@@ -5,6 +5,7 @@ import pytest
 from jaxgp.data import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.search import SCALES, SearchConfig, build_settings, get_scale
+from jaxgp.search.options import RunOptions
 from jaxgp.search.run_settings import RunSettings, differences, evaluation_key
 
 
@@ -20,7 +21,7 @@ def test_thesis_defaults():
      ("large", 8, 12, 10, "inception_v3")],
 )  # fmt: skip
 def test_scales_follow_table_4_1(scale, p, t, epochs, model):
-    settings = build_settings("evolve", scale=scale)
+    settings = build_settings("evolve", RunOptions(scale=scale))
     assert (settings.search.population, settings.search.generations) == (p, t)
     assert (settings.train.epochs, settings.train.model) == (epochs, model)
     if scale != "tiny":
@@ -52,33 +53,37 @@ BAD = [
 @pytest.mark.parametrize("options, message", BAD, ids=[m for _, m in BAD])
 def test_bad_input_is_one_config_error(options, message):
     with pytest.raises(ConfigError, match=message):
-        build_settings("evolve", **options)
+        build_settings("evolve", RunOptions(**options))
 
 
 def test_round_trip_and_differences():
-    settings = build_settings("compare", population=6, datasets=["digits", "synthetic"])
+    settings = build_settings("compare", RunOptions(population=6, datasets=["digits", "synthetic"]))
     assert settings.algorithms == ("ngl", "tournament")
     assert RunSettings.from_dict(settings.to_dict()) == settings
-    other = build_settings("compare", base=settings, generations=5, candidates_per_batch="3")
+    other = build_settings(
+        "compare", RunOptions(generations=5, candidates_per_batch="3"), base=settings
+    )
     assert differences(settings, other) == ["search.generations: 2 -> 5"]
     assert evaluation_key(settings) == evaluation_key(other)
-    assert evaluation_key(build_settings("compare", base=settings, epochs=2)) != evaluation_key(
-        settings
-    )
+    assert evaluation_key(
+        build_settings("compare", RunOptions(epochs=2), base=settings)
+    ) != evaluation_key(settings)
 
 
 def test_options_default_to_the_stored_settings_on_resume():
-    stored = build_settings("evolve", algorithm="ngl", population=4, seed=9, fitness="loss")
+    stored = build_settings(
+        "evolve", RunOptions(algorithm="ngl", population=4, seed=9, fitness="loss")
+    )
     assert build_settings("evolve", base=stored) == stored
 
 
 def test_the_screen_is_a_setting_recorded_in_the_configuration():
-    settings = build_settings("evolve", screen="learnable")
+    settings = build_settings("evolve", RunOptions(screen="learnable"))
     assert settings.search.tree.screen == "learnable"
     assert RunSettings.from_dict(settings.to_dict()).search.tree.screen == "learnable"
     assert build_settings("evolve").search.tree.screen == get_scale("tiny").screen
     with pytest.raises(ConfigError, match="unknown screen 'strict'; valid: thesis, learnable"):
-        build_settings("evolve", screen="strict")
+        build_settings("evolve", RunOptions(screen="strict"))
 
 
 def test_a_configuration_written_before_the_screen_existed_resumes_with_the_legacy_rules():
@@ -93,23 +98,23 @@ def test_the_early_stop_policy_is_recorded_and_part_of_the_evaluation_key():
     settings = build_settings("evolve")
     assert settings.early_stop == "baseline"
     assert RunSettings.from_dict(settings.to_dict()) == settings
-    full = build_settings("evolve", early_stop="none")
+    full = build_settings("evolve", RunOptions(early_stop="none"))
     assert differences(settings, full) == ["early_stop: 'baseline' -> 'none'"]
     assert evaluation_key(full) != evaluation_key(settings)
     # under a policy the stops judge by the fitness metric, so it changes results too
-    by_loss = build_settings("evolve", fitness="loss")
+    by_loss = build_settings("evolve", RunOptions(fitness="loss"))
     assert evaluation_key(by_loss) != evaluation_key(settings)
-    assert evaluation_key(build_settings("evolve", fitness="loss", early_stop="none")) == (
-        evaluation_key(full)
-    )
+    assert evaluation_key(
+        build_settings("evolve", RunOptions(fitness="loss", early_stop="none"))
+    ) == (evaluation_key(full))
     with pytest.raises(
         ConfigError, match="unknown early-stop policy 'halve'; valid: none, baseline"
     ):
-        build_settings("evolve", early_stop="halve")
+        build_settings("evolve", RunOptions(early_stop="halve"))
 
 
 def test_a_configuration_written_before_early_stopping_resumes_without_it():
-    data = build_settings("evolve", early_stop="none").to_dict()
+    data = build_settings("evolve", RunOptions(early_stop="none")).to_dict()
     key = evaluation_key(RunSettings.from_dict(data))
     del data["early_stop"]
     stored = RunSettings.from_dict(data)
@@ -118,7 +123,7 @@ def test_a_configuration_written_before_early_stopping_resumes_without_it():
 
 
 def test_tiny_lt_is_digits_long_tailed_at_ratio_20_with_five_confirmation_seeds():
-    settings = build_settings("evolve", scale="tiny-lt")
+    settings = build_settings("evolve", RunOptions(scale="tiny-lt"))
     assert settings.datasets == ("digits",) and settings.train.model == "small_cnn"
     assert settings.train_split == TrainSplit(imbalance=20)
     assert settings.confirm_seeds == 5
@@ -126,8 +131,10 @@ def test_tiny_lt_is_digits_long_tailed_at_ratio_20_with_five_confirmation_seeds(
 
 def test_the_training_split_is_recorded_and_keys_only_the_runs_that_change_it():
     clean = build_settings("evolve")
-    assert evaluation_key(clean) == evaluation_key(build_settings("evolve", imbalance=1.0))
-    noisy = build_settings("evolve", label_noise=0.4)
+    assert evaluation_key(clean) == evaluation_key(
+        build_settings("evolve", RunOptions(imbalance=1.0))
+    )
+    noisy = build_settings("evolve", RunOptions(label_noise=0.4))
     assert evaluation_key(noisy) != evaluation_key(clean)
     assert RunSettings.from_dict(noisy.to_dict()) == noisy
     assert differences(clean, noisy) == ["train_split.label_noise: 0.0 -> 0.4"]
@@ -137,15 +144,20 @@ def test_the_training_split_is_recorded_and_keys_only_the_runs_that_change_it():
 
 
 def test_a_given_split_option_changes_only_its_field_of_the_scales_split():
-    settings = build_settings("evolve", scale="tiny-lt", label_noise=0.2)
+    settings = build_settings("evolve", RunOptions(scale="tiny-lt", label_noise=0.2))
     assert settings.train_split == TrainSplit(imbalance=20, label_noise=0.2)
-    resumed = build_settings("evolve", base=settings, noise_kind="asymmetric")
+    resumed = build_settings("evolve", RunOptions(noise_kind="asymmetric"), base=settings)
     assert resumed.train_split == TrainSplit(20, 0.2, "asymmetric")
 
 
 def test_tiny_lt_trains_at_ces_best_rate_and_a_given_rate_overrides_the_scales():
-    assert build_settings("evolve", scale="tiny-lt").train.learning_rate == 1e-2
-    assert build_settings("evolve", scale="tiny").train.learning_rate == 1e-3
-    assert build_settings("evolve", scale="tiny-lt", learning_rate=3e-3).train.learning_rate == 3e-3
+    assert build_settings("evolve", RunOptions(scale="tiny-lt")).train.learning_rate == 1e-2
+    assert build_settings("evolve", RunOptions(scale="tiny")).train.learning_rate == 1e-3
+    assert (
+        build_settings(
+            "evolve", RunOptions(scale="tiny-lt", learning_rate=3e-3)
+        ).train.learning_rate
+        == 3e-3
+    )
     with pytest.raises(ConfigError, match="learning rates must be positive, got -1"):
-        build_settings("evolve", learning_rate=-1.0)
+        build_settings("evolve", RunOptions(learning_rate=-1.0))

@@ -10,7 +10,8 @@ import pytest
 from jaxgp.compilation import count_compilations
 from jaxgp.train import TrainConfig, batching, train_candidates
 from jaxgp.train import loop as train_loop
-from jaxgp.train.batching import CLEAR_MARGIN, BatchDecision, Probe, decide
+from jaxgp.train.batch_plan import CLEAR_MARGIN, BatchPlan, Probe
+from jaxgp.train.batching import decide
 from jaxgp.train.loop import DeviceDataset
 from jaxgp.train.step import build_functions
 
@@ -31,14 +32,14 @@ def test_auto_is_one_on_a_cpu_and_nothing_is_probed(digits):
         pytest.skip("the CPU rule")
     report = train_candidates(LOSSES[:2], digits, TrainConfig(epochs=1))
     assert report.candidates_per_batch == 1
-    assert report.batching == BatchDecision(1, "cpu", None, "vmap")
+    assert report.batching == BatchPlan(1, "cpu", None, "vmap")
 
 
 @pytest.mark.parametrize(
     ("setting", "n", "expected"),
     [
-        (3, 5, BatchDecision(3, "explicit", None, "vmap")),
-        ("auto", 1, BatchDecision(1, "one candidate", None, "vmap")),
+        (3, 5, BatchPlan(3, "explicit", None, "vmap")),
+        ("auto", 1, BatchPlan(1, "one candidate", None, "vmap")),
     ],
 )
 def test_an_explicit_k_or_a_single_candidate_needs_no_probe(

@@ -1,0 +1,28 @@
+"""`Status`: how an evaluation of a candidate ended, the one vocabulary of every record.
+
+`trained`, `stopped` (early, by the run's policy) and `failed` (training failed or a metric
+is not finite) say the candidate was trained for this evaluation; `cached` that its scores
+came from an earlier evaluation of the same tree. The values are the strings the run
+directory has always held, so a `Status` is written and compared as its text.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    TRAINED = "trained"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    CACHED = "cached"
+
+    @staticmethod
+    def of(failed: bool, stopped: bool) -> Status:
+        """The status of a training that failed, or else stopped early, or else ran out."""
+        return Status.FAILED if failed else Status.STOPPED if stopped else Status.TRAINED
+
+    @property
+    def trained_here(self) -> bool:
+        """Whether the evaluation trained the candidate (every status but `cached`)."""
+        return self != Status.CACHED
