@@ -18,7 +18,13 @@ import numpy as np
 
 from jaxgp.expr.tree import Tree
 from jaxgp.search.ask_tell import Search
-from jaxgp.search.population import Individual, fresh_tree, make_children, ranked
+from jaxgp.search.population import (
+    Individual,
+    fresh_tree,
+    make_children,
+    ranked,
+    with_second_parents,
+)
 from jaxgp.search.scales import SearchConfig
 
 NAME = "ngl"
@@ -31,20 +37,16 @@ def ngl_children(
     config: SearchConfig,
     rng: np.random.Generator,
 ) -> list[Tree]:
+    """A child of every individual, in ranking order; the second parent, when not another
+    individual, is an abandoned tree (a fresh one while the archive is empty)."""
+
+    def abandoned(rng: np.random.Generator) -> Tree:
+        if archive:
+            return archive[int(rng.integers(len(archive)))]
+        return fresh_tree(rng, config)
+
     trees = [individual.tree for individual in population]
-    parents = []
-    for i, parent in enumerate(trees):
-        others = trees[:i] + trees[i + 1 :]
-
-        def second_parent(rng: np.random.Generator, others: list[Tree] = others) -> Tree:
-            if others and rng.random() < config.crossover_rate:
-                return others[int(rng.integers(len(others)))]
-            if archive:
-                return archive[int(rng.integers(len(archive)))]
-            return fresh_tree(rng, config)
-
-        parents.append((parent, second_parent))
-    return make_children(parents, rng, config, trees)
+    return make_children(with_second_parents(trees, config, abandoned), rng, config, trees)
 
 
 def select(
