@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxgp.expr.tree import Tree
-from jaxgp.search.ask_tell import Search
+from jaxgp.search.ask_tell import Search, SearchState
 from jaxgp.search.population import (
     Individual,
     fresh_tree,
@@ -50,14 +50,16 @@ def tournament_children(
 
 
 class Tournament(Search):
-    """Algorithm 1 as ask/tell: `ask` the N children of the next generation, `tell` their
-    evaluations; the P best of the enlarged population are kept."""
+    """Algorithm 1 as ask/tell: `ask` the N children of the generation after a state, `tell`
+    their evaluations: the next state keeps the P best of the enlarged population."""
 
     name = NAME
     algorithm_id = ALGORITHM_ID
 
-    def propose(self, rng: np.random.Generator) -> list[Tree]:
-        return tournament_children(self.population, self.config, rng)
+    def propose(self, state: SearchState, rng: np.random.Generator) -> list[Tree]:
+        return tournament_children(state.population, self.config, rng)
 
-    def select(self, children: Sequence[Individual]) -> None:
-        self.population = keep_best(list(self.population) + list(children), self.config.population)
+    def select(
+        self, state: SearchState, children: Sequence[Individual]
+    ) -> tuple[list[Individual], tuple[Tree, ...]]:
+        return keep_best([*state.population, *children], self.config.population), ()
