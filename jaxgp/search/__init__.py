@@ -1,7 +1,8 @@
 """The evolution engine: sample-tournament and NGL GP as ask/tell searches, runs, records.
 
 - `ALGORITHMS`: name -> `Algorithm` (`tournament`: thesis Algorithm 1; `ngl`: the NGL GP),
-  each started as a `Search` that is asked for children and told their scores;
+  each a `Search` (a config and a seed) that gives the children of a `SearchState` (`ask`)
+  and, told their scores, the next state (`tell`);
 - `SearchConfig`, `SCALES`: search parameters and the thesis's scales;
 - `Evaluations`: trees -> evaluated `Individual`s through the `EvaluationStore` (ledger and
   trainings file), a cache and the trainer;
@@ -11,7 +12,7 @@
 """
 
 from jaxgp.search.algorithms import ALGORITHMS, Algorithm
-from jaxgp.search.ask_tell import Search
+from jaxgp.search.ask_tell import Search, SearchState
 from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
 from jaxgp.search.options import RunOptions
 from jaxgp.search.population import Individual, generation_rng, keep_best, make_children, ranked
@@ -35,6 +36,7 @@ __all__ = [
     "Scale",
     "Search",
     "SearchConfig",
+    "SearchState",
     "Trainer",
     "build_settings",
     "execute",

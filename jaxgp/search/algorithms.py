@@ -13,12 +13,12 @@ from jaxgp.search.tournament import Tournament
 
 @dataclass(frozen=True)
 class Algorithm:
-    """A search: its name, the id that seeds its generators, how to start it, and how
-    many children it asks for per generation."""
+    """A search: its name, the id that seeds its generators, the `Search` made of a config
+    and a seed (`search(config, seed)`), and how many children it asks for per generation."""
 
     name: str
     algorithm_id: int
-    start: type[Search]
+    search: type[Search]
     children_per_generation: Callable[[SearchConfig], int]
 
     def evaluations(self, config: SearchConfig) -> int:

@@ -1,21 +1,25 @@
-"""What every search algorithm is: a state that is asked for children and told their scores.
+"""What every search algorithm is: a config and a seed that, given a state, ask for its next
+children and, told their scores, return the next state (evosax's shape: the state is a value).
 
-The session owns the loop, the evaluation and the progress (evosax's shape):
+The session owns the loop, the evaluation and the progress:
 
-    search = ALGORITHMS[name].start(initial, config, seed)
+    search = ALGORITHMS[name].search(config, seed)
+    state = search.init(initial)
     for generation in 1..T:
-        children = search.ask()                      # the generation's new trees
-        search.tell(evaluate(children, name, generation))
+        children = search.ask(state)                 # the generation's new trees
+        state = search.tell(state, children, evaluate(children, name, generation))
 
-`ask` draws the generation's variation from `default_rng([seed, algorithm_id, g])`, so a
-resumed run asks for exactly the same trees; `tell` takes one `Individual` per child, in
-order, and selects. `population` is the current population, best first; `archive` the
-trees that selection abandoned, where the algorithm keeps them (NGL).
+`ask` draws generation g = `state.generation + 1` from `default_rng([seed, algorithm_id, g])`,
+so one state always asks for the same trees and a resumed run asks for exactly those it
+asked before; `tell` takes one `Individual` per child, in order, selects, and returns the
+next `SearchState`, leaving the one it was given as it was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -24,42 +28,54 @@ from jaxgp.search.population import Individual, generation_rng, keep_best
 from jaxgp.search.scales import SearchConfig
 
 
+@dataclass(frozen=True)
+class SearchState:
+    """A search after `generation` generations: its population, best first, and the trees
+    that selection abandoned, where the algorithm keeps them (NGL; in the order abandoned)."""
+
+    population: tuple[Individual, ...]
+    archive: tuple[Tree, ...] = ()
+    generation: int = 0
+
+
+@dataclass(frozen=True)
 class Search:
-    """The state of one algorithm's run; subclasses say how to propose and to select."""
+    """One algorithm's run, all but its state; subclasses say how to propose the children
+    of a state and how to select the next population (and archive)."""
 
-    name = ""
-    algorithm_id = -1
+    name: ClassVar[str] = ""
+    algorithm_id: ClassVar[int] = -1
 
-    def __init__(self, initial: Sequence[Individual], config: SearchConfig, seed: int) -> None:
-        self.config = config
-        self.seed = seed
-        self.population = keep_best(initial, config.population)
-        self.generation = 0
-        self._asked: list[Tree] | None = None
+    config: SearchConfig
+    seed: int
 
-    @property
-    def archive(self) -> list[Tree]:
-        return []
+    def init(self, initial: Sequence[Individual]) -> SearchState:
+        """The state before the first generation: the P best of `initial`."""
+        return SearchState(tuple(keep_best(initial, self.config.population)))
 
-    def ask(self) -> list[Tree]:
-        """The children of the next generation (call `tell` with their evaluations next)."""
-        if self._asked is not None:
-            raise RuntimeError(f"{self.name}: tell the evaluations of generation "
-                               f"{self.generation} before asking again")  # fmt: skip
-        self.generation += 1
-        rng = generation_rng(self.seed, self.algorithm_id, self.generation)
-        self._asked = self.propose(rng)
-        return list(self._asked)
+    def ask(self, state: SearchState) -> tuple[Tree, ...]:
+        """The children of the generation after `state` (tell their evaluations next)."""
+        rng = generation_rng(self.seed, self.algorithm_id, state.generation + 1)
+        return tuple(self.propose(state, rng))
 
-    def tell(self, children: Sequence[Individual]) -> None:
-        """The evaluations of the trees `ask` returned, in order."""
-        if self._asked is None or len(children) != len(self._asked):
-            raise RuntimeError(f"{self.name}: tell takes one evaluation per asked child")
-        self._asked = None
-        self.select(children)
+    def tell(
+        self, state: SearchState, children: Sequence[Tree], evaluations: Sequence[Individual]
+    ) -> SearchState:
+        """The state after the generation whose `children` `ask(state)` returned, told their
+        `evaluations` (one per child, in order)."""
+        if [individual.tree for individual in evaluations] != list(children):
+            raise ValueError(
+                f"{self.name}: tell takes one evaluation per asked child, in order "
+                f"({len(evaluations)} for {len(children)} children)"
+            )
+        population, archive = self.select(state, evaluations)
+        return SearchState(tuple(population), tuple(archive), state.generation + 1)
 
-    def propose(self, rng: np.random.Generator) -> list[Tree]:
+    def propose(self, state: SearchState, rng: np.random.Generator) -> list[Tree]:
         raise NotImplementedError
 
-    def select(self, children: Sequence[Individual]) -> None:
+    def select(
+        self, state: SearchState, children: Sequence[Individual]
+    ) -> tuple[Sequence[Individual], Sequence[Tree]]:
+        """(the next population, best first; the next archive)."""
         raise NotImplementedError

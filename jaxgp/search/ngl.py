@@ -17,8 +17,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxgp.expr.tree import Tree
-from jaxgp.search.ask_tell import Search
-from jaxgp.search.population import Individual, fresh_tree, make_children, ranked
+from jaxgp.search.ask_tell import Search, SearchState
+from jaxgp.search.population import (
+    Individual,
+    fresh_tree,
+    make_children,
+    ranked,
+    with_second_parents,
+)
 from jaxgp.search.scales import SearchConfig
 
 NAME = "ngl"
@@ -31,20 +37,16 @@ def ngl_children(
     config: SearchConfig,
     rng: np.random.Generator,
 ) -> list[Tree]:
+    """A child of every individual, in ranking order; the second parent, when not another
+    individual, is an abandoned tree (a fresh one while the archive is empty)."""
+
+    def abandoned(rng: np.random.Generator) -> Tree:
+        if archive:
+            return archive[int(rng.integers(len(archive)))]
+        return fresh_tree(rng, config)
+
     trees = [individual.tree for individual in population]
-    parents = []
-    for i, parent in enumerate(trees):
-        others = trees[:i] + trees[i + 1 :]
-
-        def second_parent(rng: np.random.Generator, others: list[Tree] = others) -> Tree:
-            if others and rng.random() < config.crossover_rate:
-                return others[int(rng.integers(len(others)))]
-            if archive:
-                return archive[int(rng.integers(len(archive)))]
-            return fresh_tree(rng, config)
-
-        parents.append((parent, second_parent))
-    return make_children(parents, rng, config, trees)
+    return make_children(with_second_parents(trees, config, abandoned), rng, config, trees)
 
 
 def select(
@@ -55,25 +57,28 @@ def select(
     return combined[:size], combined[size:]
 
 
+def archived(archive: Sequence[Tree], removed: Sequence[Individual]) -> tuple[Tree, ...]:
+    """`archive` (distinct expressions), then each removed tree whose expression it does not
+    hold yet, in the order removed (of one expression, the first tree is kept)."""
+    kept = {str(tree): tree for tree in archive}
+    for individual in removed:
+        kept.setdefault(individual.expression, individual.tree)
+    return tuple(kept.values())
+
+
 class NGL(Search):
-    """The NGL GP as ask/tell: `ask` a child of every individual, `tell` their evaluations;
-    the P best of parents and children are kept, the removed ones join the archive."""
+    """The NGL GP as ask/tell: `ask` a child of every individual of a state, `tell` their
+    evaluations: the next state keeps the P best of parents and children, and the removed
+    ones join its archive."""
 
     name = NAME
     algorithm_id = ALGORITHM_ID
 
-    def __init__(self, initial: Sequence[Individual], config: SearchConfig, seed: int) -> None:
-        super().__init__(initial, config, seed)
-        self._archive: dict[str, Tree] = {}
+    def propose(self, state: SearchState, rng: np.random.Generator) -> list[Tree]:
+        return ngl_children(state.population, state.archive, self.config, rng)
 
-    @property
-    def archive(self) -> list[Tree]:
-        return list(self._archive.values())
-
-    def propose(self, rng: np.random.Generator) -> list[Tree]:
-        return ngl_children(self.population, self.archive, self.config, rng)
-
-    def select(self, children: Sequence[Individual]) -> None:
-        self.population, removed = select(self.population, children, self.config.population)
-        for individual in removed:
-            self._archive.setdefault(individual.expression, individual.tree)
+    def select(
+        self, state: SearchState, children: Sequence[Individual]
+    ) -> tuple[list[Individual], tuple[Tree, ...]]:
+        population, removed = select(state.population, children, self.config.population)
+        return population, archived(state.archive, removed)

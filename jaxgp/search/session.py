@@ -228,18 +228,20 @@ def execute(
     finals = {}
     for name in settings.algorithms:
         # Each algorithm has its own cache: neither reuses the other's training. The
-        # population copy is made inside `start`; the timer starts right after it.
+        # population copy is made by `init`; the timer starts right after it.
         own = evaluate.with_own_cache()
-        algorithm = ALGORITHMS[name].start(initial, search, settings.seed)
+        algorithm = ALGORITHMS[name].search(search, settings.seed)
+        state = algorithm.init(initial)
         progress.phase(name, search.generations)
         phase_start = (compilation.totals(), time.perf_counter())
         for generation in range(1, search.generations + 1):
             progress.generation(name, generation, search.generations)
-            algorithm.tell(own(algorithm.ask(), name, generation))
-            run.write_snapshot(snapshot(name, generation, algorithm.population, algorithm.archive))
-            progress.best(name, algorithm.population[0])
+            children = algorithm.ask(state)
+            state = algorithm.tell(state, children, own(children, name, generation))
+            run.write_snapshot(snapshot(name, generation, state.population, state.archive))
+            progress.best(name, state.population[0])
         phases[name] = _phase(*phase_start)
-        finals[name] = algorithm.population
+        finals[name] = list(state.population)
     confirmation = None
     if settings.confirm_seeds:
         phase_start = (compilation.totals(), time.perf_counter())

@@ -16,8 +16,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from jaxgp.expr.tree import Tree
-from jaxgp.search.ask_tell import Search
-from jaxgp.search.population import Individual, fresh_tree, keep_best, make_children, ranked
+from jaxgp.search.ask_tell import Search, SearchState
+from jaxgp.search.population import (
+    Individual,
+    fresh_tree,
+    keep_best,
+    make_children,
+    ranked,
+    with_second_parents,
+)
 from jaxgp.search.scales import SearchConfig
 
 NAME = "tournament"
@@ -35,29 +42,24 @@ def sample_tournament(
 def tournament_children(
     population: Sequence[Individual], config: SearchConfig, rng: np.random.Generator
 ) -> list[Tree]:
+    """A child of each of the top N of a sample; the second parent, when not another of
+    them, is a fresh random tree."""
     selected = [individual.tree for individual in sample_tournament(population, config, rng)]
-    parents = []
-    for i, parent in enumerate(selected):
-        others = selected[:i] + selected[i + 1 :]
-
-        def second_parent(rng: np.random.Generator, others: list[Tree] = others) -> Tree:
-            if others and rng.random() < config.crossover_rate:
-                return others[int(rng.integers(len(others)))]
-            return fresh_tree(rng, config)
-
-        parents.append((parent, second_parent))
+    parents = with_second_parents(selected, config, lambda rng: fresh_tree(rng, config))
     return make_children(parents, rng, config, [i.tree for i in population])
 
 
 class Tournament(Search):
-    """Algorithm 1 as ask/tell: `ask` the N children of the next generation, `tell` their
-    evaluations; the P best of the enlarged population are kept."""
+    """Algorithm 1 as ask/tell: `ask` the N children of the generation after a state, `tell`
+    their evaluations: the next state keeps the P best of the enlarged population."""
 
     name = NAME
     algorithm_id = ALGORITHM_ID
 
-    def propose(self, rng: np.random.Generator) -> list[Tree]:
-        return tournament_children(self.population, self.config, rng)
+    def propose(self, state: SearchState, rng: np.random.Generator) -> list[Tree]:
+        return tournament_children(state.population, self.config, rng)
 
-    def select(self, children: Sequence[Individual]) -> None:
-        self.population = keep_best(list(self.population) + list(children), self.config.population)
+    def select(
+        self, state: SearchState, children: Sequence[Individual]
+    ) -> tuple[list[Individual], tuple[Tree, ...]]:
+        return keep_best([*state.population, *children], self.config.population), ()

@@ -1,6 +1,7 @@
 """The two searches, asked and told with a stand-in evaluator: counts, selection, sampling,
-determinism, and the ask/tell contract every registered algorithm keeps."""
+determinism, and the ask/tell contract every registered algorithm keeps (the state a value)."""
 
+import dataclasses
 import hashlib
 from collections import Counter
 
@@ -8,9 +9,11 @@ import numpy as np
 import pytest
 
 from jaxgp.expr.generate import random_trees
+from jaxgp.expr.tree import Tree
 from jaxgp.expr.validity import check_validity_batch
 from jaxgp.fitness import Metric, Scores, compute_fitness
 from jaxgp.search import ALGORITHMS, Individual, SearchConfig, generation_rng, ranked
+from jaxgp.search.ngl import archived
 from jaxgp.search.tournament import sample_tournament
 
 BASELINES = {"a": Scores(1.0, 0.5, 1.0, 0.5), "b": Scores(1.0, 0.5, 1.0, 0.5)}
@@ -34,14 +37,17 @@ class Recorder:
         return [individual(tree) for tree in trees]
 
 
-def drive(name, initial, evaluate, config, seed):
-    """The session's loop: (the search, (population, archive) after each generation)."""
-    search = ALGORITHMS[name].start(initial, config, seed)
-    ends = []
-    for generation in range(1, config.generations + 1):
-        search.tell(evaluate(search.ask(), name, generation))
-        ends.append((list(search.population), list(search.archive)))
-    return search, ends
+def drive(name, initial, evaluate, config, seed, state=None):
+    """The session's loop (from `state` on, if given): (the last state, the states after
+    each generation)."""
+    search = ALGORITHMS[name].search(config, seed)
+    state = search.init(initial) if state is None else state
+    states = []
+    for generation in range(state.generation + 1, config.generations + 1):
+        children = search.ask(state)
+        state = search.tell(state, children, evaluate(children, name, generation))
+        states.append(state)
+    return state, states
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +80,7 @@ def test_the_population_is_the_p_best_of_everything_evaluated(name, initial):
     everyone = list(initial) + [individual(t) for _, _, trees in recorder.calls for t in trees]
     best_keys = [i.fitness.sort_key for i in ranked(everyone)[:8]]
     assert [i.fitness.sort_key for i in result.population] == best_keys
-    assert result.population == ranked(result.population)
+    assert list(result.population) == ranked(result.population)
 
 
 @pytest.mark.parametrize("name", list(ALGORITHMS))
@@ -109,29 +115,72 @@ def test_generation_generators_are_independent_and_reproducible():
 def test_ngl_archive_holds_the_removed_individuals(initial):
     config = SearchConfig(population=8, generations=2, crossover_rate=0.0)
     recorder = Recorder()
-    result, ends = drive("ngl", initial, recorder, config, 0)
+    result, states = drive("ngl", initial, recorder, config, 0)
     everyone = list(initial) + [individual(t) for _, _, trees in recorder.calls for t in trees]
     removed = Counter(i.expression for i in everyone) - Counter(
         i.expression for i in result.population
     )
     assert {str(t) for t in result.archive} == set(removed)
-    assert len(ends) == 2 and len(ends[0][1]) > 0
+    assert len(states) == 2 and len(states[0].archive) > 0
+    assert len({str(t) for t in result.archive}) == len(result.archive)
+    assert result.archive[: len(states[0].archive)] == states[0].archive
+
+
+def test_the_ngl_archive_keeps_the_first_tree_of_an_expression_in_the_order_removed(initial):
+    a, b, c = (i.tree for i in initial[:3])
+    a_again = Tree(a.nodes)
+    removed = [individual(tree) for tree in (b, a, a_again, b)]
+    assert archived((), removed) == (b, a) and archived((), removed)[1] is a
+    grown = archived((c, a_again), removed)
+    assert grown == (c, a, b) and grown[1] is a_again
 
 
 @pytest.mark.parametrize("name", list(ALGORITHMS))
-def test_a_search_must_be_told_each_generation_before_it_is_asked_again(name, initial):
-    search = ALGORITHMS[name].start(initial, SearchConfig(population=8, generations=2), 0)
-    children = search.ask()
-    with pytest.raises(RuntimeError, match="before asking again"):
-        search.ask()
-    with pytest.raises(RuntimeError, match="one evaluation per asked child"):
-        search.tell([individual(tree) for tree in children[:-1]])
-    search.tell([individual(tree) for tree in children])
-    assert search.generation == 1 and len(search.ask()) == len(children)
+def test_tell_takes_one_evaluation_per_asked_child_in_order(name, initial):
+    search = ALGORITHMS[name].search(SearchConfig(population=8, generations=2), 0)
+    state = search.init(initial)
+    children = search.ask(state)
+    assert search.ask(state) == children
+    evaluations = [individual(tree) for tree in children]
+    with pytest.raises(ValueError, match="one evaluation per asked child"):
+        search.tell(state, children, evaluations[:-1])
+    with pytest.raises(ValueError, match="in order"):
+        search.tell(state, children, evaluations[::-1])
+    after = search.tell(state, children, evaluations)
+    assert after.generation == 1 and len(search.ask(after)) == len(children)
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_tell_returns_a_new_state_and_leaves_the_old_one_unchanged(name, initial):
+    search = ALGORITHMS[name].search(SearchConfig(population=8, generations=3), 0)
+    state = search.init(initial)
+    for _ in range(3):
+        before = ([*state.population], [*state.archive], state.generation)
+        children = search.ask(state)
+        after = search.tell(state, children, [individual(tree) for tree in children])
+        assert after is not state and after.generation == state.generation + 1
+        assert ([*state.population], [*state.archive], state.generation) == before
+        assert search.ask(state) == children
+        state = after
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.generation = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_a_states_generations_replayed_from_the_same_seed_give_the_same_populations(name, initial):
+    config = SearchConfig(population=8, generations=4)
+    _, states = drive(name, initial, Recorder(), config, 3)
+    start = ALGORITHMS[name].search(config, 3).init(initial)
+    for k, state in enumerate([start, *states[:-1]]):
+        _, replayed = drive(name, initial, Recorder(), config, 3, state=state)
+        assert replayed == states[k:]
+        assert [[i.expression for i in s.population] for s in replayed] == [
+            [i.expression for i in s.population] for s in states[k:]
+        ]
 
 
 @pytest.mark.parametrize("name", list(ALGORITHMS))
 def test_starting_a_search_leaves_the_initial_population_as_it_was(name, initial):
     before = list(initial)
-    search, _ = drive(name, initial, Recorder(), SearchConfig(population=8, generations=1), 0)
-    assert initial == before and search.population is not initial
+    state, _ = drive(name, initial, Recorder(), SearchConfig(population=8, generations=1), 0)
+    assert initial == before and state.population is not initial

@@ -1,6 +1,5 @@
 """Whole runs with the fake trainer: evaluation counts, files, compare, resume, refusals."""
 
-import dataclasses
 import json
 from collections import Counter
 
@@ -73,13 +72,13 @@ def test_run_directory_files(tmp_path):
 
 def test_compare_gives_both_algorithms_the_same_initial_population(tmp_path, monkeypatch):
     received = {}
-    for name, algorithm in list(ALGORITHMS.items()):
+    for name, algorithm in ALGORITHMS.items():
 
-        def spy(initial, *args, _start=algorithm.start, _name=name):
+        def spy(self, initial, _init=algorithm.search.init, _name=name):
             received[_name] = [individual.expression for individual in initial]
-            return _start(initial, *args)
+            return _init(self, initial)
 
-        monkeypatch.setitem(ALGORITHMS, name, dataclasses.replace(algorithm, start=spy))
+        monkeypatch.setattr(algorithm.search, "init", spy)
     given = RunOptions(out=str(tmp_path / "run"), **TINY)
     summary = run_search("compare", given, trainer=FakeTrainer(), load_fn=fake_load)
     run = RunDir.open(tmp_path / "run")
