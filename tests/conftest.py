@@ -2,7 +2,7 @@
 smoke runs started in the background and their tests run last, and the
 persistent compilation cache: none in the test process (tests count its compilations; the
 cache's own tests set one), one for the whole session in the `jaxgp` and benchmark
-subprocesses, which compile the same programs again and again (`tests.cli.run_main`, the
+subprocesses, which compile the same programs again and again (`tests.cli.invoke.run_main`, the
 command run in-process, turns it off again)."""
 
 import atexit

@@ -17,7 +17,7 @@ import pytest
 
 from jaxgp.distributed import check_options
 from jaxgp.errors import ConfigError
-from tests.cli import run_main as jaxgp
+from tests.cli.invoke import run_main as jaxgp
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH = ["evolve", "--scale", "tiny", "--population", "4", "--generations", "2",

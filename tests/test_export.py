@@ -25,7 +25,7 @@ from jaxgp.expr import primitives
 from jaxgp.expr.primitives import GUARDS, PRIMITIVES
 from jaxgp.search.run_settings import build_settings
 from jaxgp.search.rundir import RunDir
-from tests.cli import run_main as jaxgp_cli
+from tests.cli.invoke import run_main as jaxgp_cli
 from tests.report.runs import synthetic_run
 
 EXPRESSIONS = [

@@ -7,7 +7,7 @@ import pytest
 import jaxgp
 from jaxgp.expr.validity import probes
 from jaxgp.show import describe, diagram, render
-from tests.cli import run_main as jaxgp_cli
+from tests.cli.invoke import run_main as jaxgp_cli
 
 
 def test_diagram():

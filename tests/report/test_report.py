@@ -13,7 +13,7 @@ from jaxgp.report.run_data import best_of
 from jaxgp.search.records import Evaluation
 from jaxgp.search.run_settings import build_settings
 from jaxgp.search.rundir import RunDir
-from tests.cli import run_main as jaxgp
+from tests.cli.invoke import run_main as jaxgp
 from tests.report.runs import COMPARE, cut_off, fake_compare, ledger_lines, synthetic_run
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.cli import run_main as jaxgp
+from tests.cli.invoke import run_main as jaxgp
 
 tfds = pytest.importorskip("tensorflow_datasets")
 SUITE = ("cifar10", "fashion_mnist", "cifar100")

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from jaxgp.search import session
-from tests.cli import run_main as jaxgp
+from tests.cli.invoke import run_main as jaxgp
 from tests.search.fake_trainer import FakeTrainer
 
 BAD = [

@@ -10,7 +10,7 @@ from jaxgp.report import write_report
 from jaxgp.search.run_settings import build_settings
 from jaxgp.search.rundir import RunDir
 from jaxgp.train import TrainConfig, train_candidates
-from tests.cli import run_main as jaxgp
+from tests.cli.invoke import run_main as jaxgp
 from tests.search import fake_run
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.cli import run_main
+from tests.cli.invoke import run_main
 
 
 def _jaxgp(*args: str) -> subprocess.CompletedProcess:
