@@ -185,7 +185,7 @@ def main() -> None:
         }
 
     curves = np.array([[h.val_accuracy for h in r.history] for r in full.results])
-    ce_curve = np.array([h["val_accuracy"] for h in ce.history])
+    ce_curve = np.array([h.val_accuracy for h in ce.history])
     report = {
         "device": device_description(),
         "commit": git_commit(),

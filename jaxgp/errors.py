@@ -1,5 +1,9 @@
 """Exceptions that jaxgp raises for bad input; the CLI turns each into one line and exit 2."""
 
+from __future__ import annotations
+
+from enum import StrEnum
+
 
 class JaxgpError(Exception):
     """Base class of every error that is the user's input, not a bug."""
@@ -15,3 +19,13 @@ class ConfigError(JaxgpError, ValueError):
 
 class DatasetNotReadyError(JaxgpError):
     """A tensorflow-datasets dataset that is not prepared locally and cannot be downloaded."""
+
+
+def parse_choice(choices: type[StrEnum], text: str, what: str) -> StrEnum:
+    """The member of `choices` named `text`; else `ConfigError("unknown <what> 'x'; valid:
+    ...")`."""
+    try:
+        return choices(text)
+    except ValueError:
+        valid = ", ".join(choices)
+        raise ConfigError(f"unknown {what} {text!r}; valid: {valid}") from None

@@ -25,15 +25,15 @@ their input order (`rank` is a stable sort).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-from jaxgp.errors import ConfigError
+from jaxgp.errors import parse_choice
 from jaxgp.status import Status
+from jaxgp.train.results import EpochRecord
 
 T = TypeVar("T")
 
@@ -49,11 +49,7 @@ class Metric(StrEnum):
     @staticmethod
     def parse(text: str) -> Metric:
         """The metric named `text`; `ConfigError` naming the valid ones otherwise."""
-        try:
-            return Metric(text)
-        except ValueError:
-            valid = ", ".join(METRICS)
-            raise ConfigError(f"unknown fitness metric {text!r}; valid: {valid}") from None
+        return parse_choice(Metric, text, "fitness metric")
 
     @property
     def field(self) -> str:
@@ -88,7 +84,7 @@ class Scores:
     test_loss: float
     test_accuracy: float
     failed: bool = False
-    history: tuple = field(default=(), compare=False)  # per-epoch records, as dicts
+    history: tuple[EpochRecord, ...] = field(default=(), compare=False)
     stopped_epoch: int | None = None
     """The epoch (1-based) after which training stopped early; None when it ran them all."""
 
@@ -112,7 +108,7 @@ class Scores:
         if self.stopped_epoch is not None:
             data["stopped_epoch"] = self.stopped_epoch
         if self.history:
-            data["history"] = list(self.history)
+            data["history"] = [record.to_dict() for record in self.history]
         return data
 
     @staticmethod
@@ -121,7 +117,9 @@ class Scores:
         failed = data.get("status") == Status.FAILED
         stopped = data.get("stopped_epoch")
         return Scores(
-            **values, failed=failed, history=tuple(data.get("history") or ()),
+            **values, failed=failed,
+            history=tuple(EpochRecord.from_dict(record, epoch)
+                          for epoch, record in enumerate(data.get("history") or (), start=1)),
             stopped_epoch=None if stopped is None else int(stopped),
         )  # fmt: skip
 
@@ -129,12 +127,8 @@ class Scores:
     def from_result(result) -> Scores:
         """The scores of a trainer's `CandidateResult`."""
         values = {name: float(getattr(result, name)) for name in SCORE_FIELDS}
-        history = tuple(
-            record if isinstance(record, dict) else dataclasses.asdict(record)
-            for record in getattr(result, "history", ())
-        )
         return Scores(
-            **values, failed=result.status == Status.FAILED, history=history,
+            **values, failed=result.status == Status.FAILED, history=tuple(result.history),
             stopped_epoch=getattr(result, "stopped_epoch", None),
         )  # fmt: skip
 
@@ -142,7 +136,7 @@ class Scores:
         """The validation value of `metric` after `epoch` (from the history), or the final
         one when `epoch` is None or not recorded."""
         if epoch is not None and 1 <= epoch <= len(self.history):
-            return _float(self.history[epoch - 1].get(metric.field))
+            return metric.of(self.history[epoch - 1])
         return metric.of(self)
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from jaxgp.errors import ConfigError
 from jaxgp.fitness import Fitness, Metric, Scores, compute_fitness, rank
+from jaxgp.train.results import EpochRecord
 
 NAN = float("nan")
 
@@ -103,8 +104,7 @@ def test_fitness_dict_is_json_friendly():
 
 
 def _curve_baseline(curve):
-    history = tuple({"epoch": e, "val_accuracy": a, "val_loss": 1.0} for e, a in
-                    enumerate(curve, start=1))  # fmt: skip
+    history = tuple(EpochRecord(e, 1.0, a, 1.0, a, 1e-3) for e, a in enumerate(curve, start=1))
     return Scores(1.0, curve[-1], 1.0, curve[-1], history=history)
 
 
@@ -140,7 +140,9 @@ def test_stopped_candidates_rank_below_every_completed_one_and_above_the_failed(
 
 
 def test_stopped_scores_round_trip_with_their_epoch():
-    scores = Scores(1.0, 0.3, 1.1, 0.29, stopped_epoch=4, history=({"epoch": 1},))
+    scores = Scores(
+        1.0, 0.3, 1.1, 0.29, stopped_epoch=4, history=(EpochRecord(1, 1.0, 0.3, 1.0, 0.3, 1e-3),)
+    )
     data = scores.to_dict()
     assert data["status"] == "stopped" and data["stopped_epoch"] == 4
     assert Scores.from_dict(data) == scores and Scores.from_dict(data).stopped

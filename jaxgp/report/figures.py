@@ -227,8 +227,8 @@ def history_figure(run: RunData, dataset: str, path: Path) -> Path | None:
     fig = Figure(figsize=(6.5, 4.0), dpi=DPI)
     ax = fig.subplots()
     for name, history, line_color in curves:
-        epochs = [int(e.get("epoch", i + 1)) for i, e in enumerate(history)]
-        values = [e.get("val_accuracy") for e in history]
+        epochs = [record.epoch for record in history]
+        values = [record.val_accuracy for record in history]
         ax.plot(epochs, values, marker="o", color=line_color, label=name)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation accuracy")

@@ -24,6 +24,7 @@ from jaxgp.search.records import Candidate, Evaluation, Member, Phase, Snapshot,
 from jaxgp.search.run_settings import RunSettings
 from jaxgp.search.rundir import RunDir
 from jaxgp.search.summary import COUNTS, ledger_counts
+from jaxgp.train.results import EpochRecord
 
 
 def best_of(records: Sequence[Any]) -> Any:
@@ -163,7 +164,7 @@ class RunData:
         """Generations of `algorithm` whose population snapshot is written."""
         return max((g for g in self.snapshots.get(algorithm, {}) if g > 0), default=0)
 
-    def history(self, record: Candidate | None, dataset: str) -> list[dict] | None:
+    def history(self, record: Candidate | None, dataset: str) -> list[EpochRecord] | None:
         """Per-epoch history of a record on a dataset, if the run stored one."""
         scores = record.scores.get(dataset) if record is not None else None
         return list(scores.history) if scores is not None and scores.history else None

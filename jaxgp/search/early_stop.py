@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from jaxgp.errors import ConfigError
+from jaxgp.errors import parse_choice
 from jaxgp.fitness import Metric, Scores
 
 FIRST_RUNG = 2
@@ -81,11 +81,7 @@ class StopPolicy(StrEnum):
     @staticmethod
     def parse(text: str) -> StopPolicy:
         """The policy named `text`; `ConfigError` naming the valid ones otherwise."""
-        try:
-            return StopPolicy(text)
-        except ValueError:
-            valid = ", ".join(POLICIES)
-            raise ConfigError(f"unknown early-stop policy {text!r}; valid: {valid}") from None
+        return parse_choice(StopPolicy, text, "early-stop policy")
 
     def rule(self, baseline: Scores, metric: Metric, epochs: int) -> BaselineRule | None:
         """The rule for one dataset whose CE run is `baseline` (None: train every epoch)."""

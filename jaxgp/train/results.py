@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from jaxgp.status import Status
@@ -18,6 +19,20 @@ class EpochRecord:
     val_loss: float
     val_accuracy: float
     learning_rate: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: Mapping, epoch: int) -> EpochRecord:
+        """The record `to_dict` wrote (`epoch` where it has none; a value it lacks, or one
+        written as null, reads as NaN)."""
+        values = {
+            name: float("nan") if data.get(name) is None else float(data[name])
+            for name in ("train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                         "learning_rate")
+        }  # fmt: skip
+        return EpochRecord(int(data.get("epoch") or epoch), **values)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def record(epoch, accuracy, loss=1.0):
 def ce_scores(curve=CE_CURVE, losses=None):
     losses = losses or [1.0] * len(curve)
     history = tuple(
-        {"epoch": e, "val_accuracy": a, "val_loss": v}
+        EpochRecord(e, v, a, v, a, 1e-3)
         for e, (a, v) in enumerate(zip(curve, losses, strict=True), start=1)
     )
     return Scores(losses[-1], curve[-1], losses[-1], curve[-1], history=history)

@@ -20,8 +20,11 @@ from jaxgp.search.records import (
 )
 from jaxgp.search.rundir import RunDir, dumps
 from jaxgp.status import Status
+from jaxgp.train.results import EpochRecord
 
-SCORES = {"digits": Scores(0.9, 0.6, 1.0, 0.55, history=({"epoch": 1, "val_accuracy": 0.6},))}
+SCORES = {
+    "digits": Scores(0.9, 0.6, 1.0, 0.55, history=(EpochRecord(1, 0.9, 0.6, 0.9, 0.6, 1e-3),))
+}
 BASE = {"digits": Scores(1.0, 0.5, 1.1, 0.5)}
 
 
