@@ -24,12 +24,13 @@ real one puts it on the device), `chunk_size` says how many new trees one call t
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from jaxgp.expr.tree import Tree
-from jaxgp.fitness import Metric, Scores, compute_fitness
+from jaxgp.fitness import Metric, Scores
 from jaxgp.search.early_stop import StopPolicy
 from jaxgp.search.population import Individual
 from jaxgp.search.progress import Progress
@@ -167,20 +168,18 @@ class Evaluations:
         )  # fmt: skip
 
     def _individual(self, tree: Tree, scores: dict[str, Scores], status: Status) -> Individual:
-        fitness = compute_fitness(scores, self.baselines, self.metric)
-        if status == Status.TRAINED:
-            status = Status.of(fitness.failed, fitness.stopped)
-        return Individual(tree, fitness, scores, status)
+        candidate = Candidate.evaluated(str(tree), status, scores, self.baselines, self.metric)
+        if status == Status.TRAINED:  # the trainer's scores say whether it failed or stopped
+            ranking = candidate.ranking
+            status = Status.of(ranking.failed, ranking.stopped)
+            candidate = dataclasses.replace(candidate, status=status)
+        return Individual(tree, candidate)
 
     def _record(self, individual: Individual, algorithm: str, generation: int, seconds: float):
-        candidate = Candidate.evaluated(
-            individual.expression, individual.status, individual.scores, self.baselines,
-            self.metric,
-        )  # fmt: skip
         self.store.record(
             Evaluation(
-                **vars(candidate), algorithm=algorithm, generation=generation, seconds=seconds,
-                eval_key=self.store.eval_key, time=time.time(),
+                **vars(individual.candidate), algorithm=algorithm, generation=generation,
+                seconds=seconds, eval_key=self.store.eval_key, time=time.time(),
             )
         )  # fmt: skip
         self.progress.evaluated(algorithm, generation, individual)

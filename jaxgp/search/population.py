@@ -14,8 +14,8 @@ passes the filter and is no clone. (Runs made before these rules, whose trees us
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from jaxgp.expr.tree import Tree
 from jaxgp.expr.validity import LEGACY_SCREEN, check_validity_batch
 from jaxgp.expr.variation import crossover, point_mutation, subtree_mutation
 from jaxgp.fitness import Fitness, Scores, rank
-from jaxgp.search.records import Member
+from jaxgp.search.records import Candidate, Member
 from jaxgp.search.scales import SearchConfig
 from jaxgp.status import Status
 
@@ -36,22 +36,31 @@ INITIAL_ID = 0
 
 @dataclass(frozen=True)
 class Individual:
-    """A tree with its evaluation: fitness, per-dataset scores and the ledger status."""
+    """A tree with its evaluation: the `Candidate` record the ledger, the snapshots and the
+    summary are made of (its fitness under the run's metric ranks it)."""
 
     tree: Tree
-    fitness: Fitness
-    scores: dict[str, Scores] = field(default_factory=dict, compare=False)
-    status: Status = Status.TRAINED
+    candidate: Candidate
 
     @property
     def expression(self) -> str:
         return str(self.tree)
 
+    @property
+    def fitness(self) -> Fitness:
+        return self.candidate.ranking
+
+    @property
+    def scores(self) -> Mapping[str, Scores]:
+        return self.candidate.scores
+
+    @property
+    def status(self) -> Status:
+        return self.candidate.status
+
     def member(self) -> Member:
-        """The individual as population snapshots and the summary record it."""
-        fitness = self.fitness
-        return Member(self.expression, self.status, fitness.wins, fitness.average_improvement,
-                      fitness.failed, fitness.stopped)  # fmt: skip
+        """The individual as population snapshots and the summary list it."""
+        return self.candidate.member()
 
 
 #: `second_parent(rng)` draws the second crossover parent of one child.

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from jaxgp.expr.tree import Tree
-from jaxgp.fitness import Metric, Scores
+from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.population import Individual, ranked
-from jaxgp.search.records import Candidate, Evaluation, Phase, Snapshot, Summary
+from jaxgp.search.records import Evaluation, Phase, Snapshot, Summary
 from jaxgp.search.run_settings import RunSettings
 from jaxgp.status import Status
 from jaxgp.train.batch_plan import BatchPlan
@@ -41,12 +41,6 @@ def snapshot(
     """The population after a generation, best first."""
     members = tuple(individual.member() for individual in population)
     return Snapshot(algorithm, generation, members, tuple(str(tree) for tree in archive))
-
-
-def candidate(individual: Individual, baselines: Mapping[str, Scores], metric: Metric) -> Candidate:
-    """An individual with its fitness under both metrics and its per-dataset scores."""
-    return Candidate.evaluated(individual.expression, individual.status, individual.scores,
-                               baselines, metric)  # fmt: skip
 
 
 def ledger_counts(
@@ -115,7 +109,7 @@ def build_summary(
             phases[name],
             counts.get(name),
             replayed.get(name, 0),
-            best=candidate(population[0], baselines, metric),
+            best=population[0].candidate,
             expected_evaluations=ALGORITHMS[name].expected(settings.search),
             final_population=tuple(individual.member() for individual in population),
         )  # fmt: skip
@@ -127,7 +121,7 @@ def build_summary(
     return Summary(
         command=settings.command,
         metric=metric,
-        best=candidate(best, baselines, metric),
+        best=best.candidate,
         best_algorithm=list(finals)[leaders.index(best)],
         baselines=dict(baselines),
         initial=_phase(phases["initial"], counts.get("initial"), replayed.get("initial", 0)),

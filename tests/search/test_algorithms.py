@@ -12,9 +12,10 @@ from jaxgp.expr.generate import random_trees
 from jaxgp.expr.tree import Tree
 from jaxgp.expr.validity import check_validity_batch
 from jaxgp.fitness import Metric, Scores, compute_fitness
-from jaxgp.search import ALGORITHMS, Individual, SearchConfig, generation_rng, ranked
+from jaxgp.search import ALGORITHMS, SearchConfig, generation_rng, ranked
 from jaxgp.search.ngl import archived
 from jaxgp.search.tournament import sample_tournament
+from tests.search.individuals import individual as scored_individual
 
 BASELINES = {"a": Scores(1.0, 0.5, 1.0, 0.5), "b": Scores(1.0, 0.5, 1.0, 0.5)}
 
@@ -25,7 +26,7 @@ def individual(tree):
         name: Scores(1.0, digest[i] / 255, 1.0, digest[i] / 255, digest[2] < 20)
         for i, name in enumerate(BASELINES)
     }
-    return Individual(tree, compute_fitness(scores, BASELINES, Metric.ACCURACY), scores)
+    return scored_individual(tree, compute_fitness(scores, BASELINES, Metric.ACCURACY), scores)
 
 
 class Recorder:

@@ -9,19 +9,19 @@ from jaxgp.fitness import Fitness, Metric, Scores
 from jaxgp.search import run_search
 from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
 from jaxgp.search.options import RunOptions
-from jaxgp.search.population import Individual
 from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.verify import verification_seeds
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
+from tests.search.individuals import individual
 from tests.search.test_store import DATASETS, Crash, CrashingTrainer
 
 OPTIONS = dict(population=8, generations=2, datasets=["digits"], confirm_seeds=3, seed=4)
 
 
 def _individual(text, wins=1, average=1.0, failed=False, stopped=False):
-    fitness = Fitness("accuracy", wins, None if failed else average, (), failed, stopped)
-    return Individual(parse(text), fitness)
+    fitness = Fitness(Metric.ACCURACY, wins, None if failed else average, (), failed, stopped)
+    return individual(parse(text), fitness)
 
 
 def test_the_best_three_fully_trained_distinct_trees_of_each_algorithm_are_chosen():
@@ -52,8 +52,8 @@ def _scores(val, test):
 
 def test_a_tree_that_behaved_exactly_as_a_chosen_one_does_not_use_up_the_confirmation():
     def scored(text, val):
-        individual = _individual(text)
-        return Individual(individual.tree, individual.fitness, {"digits": _scores(val, 0.5)})
+        made = _individual(text)
+        return individual(made.tree, made.fitness, {"digits": _scores(val, 0.5)})
 
     population = [scored("y_pred * y_true", 0.8), scored("y_true * y_pred", 0.8),
                   scored("y_pred + y_true", 0.7), scored("y_pred - y_true", 0.6),
