@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from jaxgp.errors import parse_choice
+from jaxgp.record_fields import json_field, record_dict, unless_true
 from jaxgp.status import Status
 from jaxgp.train.results import EpochRecord
 
@@ -158,25 +159,16 @@ class Fitness:
     metric: Metric
     wins: int
     average_improvement: float | None
-    improvements: tuple[tuple[str, float], ...] = ()
+    improvements: tuple[tuple[str, float], ...] = json_field(default=(), write=dict)
     failed: bool = False
-    stopped: bool = False
+    stopped: bool = json_field(default=False, omit=unless_true)
 
     @property
     def sort_key(self) -> tuple[int, int, float]:
         return ranking_key(self.wins, self.average_improvement, self.failed, self.stopped)
 
     def to_dict(self) -> dict:
-        data = {
-            "metric": self.metric,
-            "wins": self.wins,
-            "average_improvement": self.average_improvement,
-            "improvements": dict(self.improvements),
-            "failed": self.failed,
-        }
-        if self.stopped:
-            data["stopped"] = True
-        return data
+        return record_dict(self)
 
     @staticmethod
     def from_dict(data: Mapping) -> Fitness:

@@ -18,11 +18,13 @@ Ranking is `Fitness.sort_key`'s rule for every record.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
+from jaxgp.record_fields import json_field, number, record_dict, record_from, unless_true
 from jaxgp.status import Status
 from jaxgp.train.batch_plan import BatchPlan
 
@@ -52,7 +54,7 @@ class Member:
     wins: int
     average_improvement: float | None
     failed: bool
-    stopped: bool = False
+    stopped: bool = json_field(default=False, omit=unless_true)
     """Stopped early (written only when true; a cached copy keeps it)."""
 
     @property
@@ -60,16 +62,7 @@ class Member:
         return ranking_key(self.wins, self.average_improvement, self.failed, self.stopped)
 
     def to_dict(self) -> dict:
-        data = {
-            "expression": self.expression,
-            "status": self.status,
-            "wins": self.wins,
-            "average_improvement": self.average_improvement,
-            "failed": self.failed,
-        }
-        if self.stopped:
-            data["stopped"] = True
-        return data
+        return record_dict(self)
 
     @staticmethod
     def from_dict(data: Mapping) -> Member:
@@ -199,89 +192,81 @@ class Evaluation(Candidate):
         )
 
 
+def _results(data: Any) -> tuple[tuple[Scores, float], ...]:
+    return tuple((Scores.from_dict(r), float(r.get("seconds") or 0.0)) for r in data)
+
+
+def _plan(data: Any) -> BatchPlan | None:
+    return None if data is None else BatchPlan.from_dict(data)
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _members(data: Any) -> tuple[Member, ...]:
+    return tuple(Member.from_dict(m) for m in data or ())
+
+
 @dataclass(frozen=True)
 class Training:
     """One trainer call (a chunk of candidates, or a CE baseline, on one dataset):
     `results` holds each candidate's scores and its share of the call's seconds."""
 
-    eval_key: str | None
-    algorithm: str
-    generation: int
-    dataset: str
-    expressions: tuple[str, ...]
-    results: tuple[tuple[Scores, float], ...]
-    batching: BatchPlan | None = None
+    eval_key: str | None = json_field()
+    algorithm: str = json_field(parse=str)
+    generation: int = json_field(parse=int)
+    dataset: str = json_field(parse=str)
+    expressions: tuple[str, ...] = json_field(parse=lambda data: tuple(str(e) for e in data))
+    results: tuple[tuple[Scores, float], ...] = json_field(parse=_results)
+    batching: BatchPlan | None = json_field(default=None, parse=_plan, omit=_is_none)
 
     def to_dict(self) -> dict:
-        data = {
-            "eval_key": self.eval_key,
-            "algorithm": self.algorithm,
-            "generation": self.generation,
-            "dataset": self.dataset,
-            "expressions": list(self.expressions),
-            "results": [{**s.to_dict(), "seconds": seconds} for s, seconds in self.results],
-        }
-        if self.batching is not None:
-            data["batching"] = self.batching.to_dict()
+        data = record_dict(self)
+        data["results"] = [{**s.to_dict(), "seconds": seconds} for s, seconds in self.results]
         return data
 
     @staticmethod
     def from_dict(data: Mapping) -> Training:
-        expressions = tuple(str(e) for e in data["expressions"])
-        results = tuple(
-            (Scores.from_dict(r), float(r.get("seconds") or 0.0)) for r in data["results"]
-        )
-        if len(results) != len(expressions):
+        training = record_from(Training, {"eval_key": None, **data})
+        if len(training.results) != len(training.expressions):
             raise ValueError("as many results as expressions expected")
-        return Training(
-            data.get("eval_key"), str(data["algorithm"]), int(data["generation"]),
-            str(data["dataset"]), expressions, results,
-            None if data.get("batching") is None else BatchPlan.from_dict(data["batching"]),
-        )  # fmt: skip
+        return training
 
 
 @dataclass(frozen=True)
 class Baselines:
     """The CE models of the run, one per dataset, trained under `eval_key`."""
 
-    eval_key: str | None
-    scores: Mapping[str, Scores]
+    eval_key: str | None = json_field(default=None)
+    scores: Mapping[str, Scores] = json_field(
+        key="datasets", parse=_scores_of, default_factory=dict
+    )
 
     def to_dict(self) -> dict:
-        return {"eval_key": self.eval_key, "datasets": _scores_json(self.scores)}
+        return record_dict(self)
 
     @staticmethod
     def from_dict(data: Mapping) -> Baselines:
-        return Baselines(data.get("eval_key"), _scores_of(data.get("datasets")))
+        return record_from(Baselines, data)
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The population after a generation (best first), and NGL's archive of abandoned trees."""
+    """The population after a generation (best first), and NGL's archive of abandoned trees;
+    its file's name says which algorithm and generation."""
 
     algorithm: str
     generation: int
-    population: tuple[Member, ...]
-    archive: tuple[str, ...] = ()
+    population: tuple[Member, ...] = json_field(parse=_members)
+    archive: tuple[str, ...] = json_field(default=(), parse=lambda data: tuple(data or ()))
 
     def to_dict(self) -> dict:
-        return {
-            "algorithm": self.algorithm,
-            "generation": self.generation,
-            "population": [member.to_dict() for member in self.population],
-            "archive": list(self.archive),
-        }
+        return record_dict(self)
 
     @staticmethod
     def from_dict(data: Mapping, algorithm: str, generation: int) -> Snapshot:
-        population = tuple(Member.from_dict(m) for m in data["population"])
-        return Snapshot(algorithm, generation, population, tuple(data.get("archive") or ()))
-
-
-TIME_FIELDS = ("wall_seconds", "compilations", "compile_seconds", "compilation_cache_hits",
-               "wall_seconds_excluding_compilation")  # fmt: skip
-COUNT_FIELDS = ("evaluations", "trained", "cached", "failed", "stopped",
-                "candidate_epochs_trained", "candidate_epochs_saved")  # fmt: skip
+        return record_from(Snapshot, data, algorithm=algorithm, generation=generation)
 
 
 @dataclass(frozen=True)
@@ -292,153 +277,91 @@ class Phase:
     `candidate_epochs_trained` counts the epochs its trained evaluations ran, one per dataset
     and epoch; `candidate_epochs_saved` those early stopping spared them."""
 
-    wall_seconds: float | None = None
-    compilations: int | None = None
-    compile_seconds: float | None = None
-    compilation_cache_hits: int | None = None
-    wall_seconds_excluding_compilation: float | None = None
-    evaluations: int | None = None
-    trained: int | None = None
-    cached: int | None = None
-    failed: int | None = None
-    stopped: int | None = None
-    candidate_epochs_trained: int | None = None
-    candidate_epochs_saved: int | None = None
-    replayed: int | None = None
-    expected_evaluations: int | None = None
-    best: Candidate | None = None
-    final_population: tuple[Member, ...] = ()
+    best: Candidate | None = json_field(default=None, omit=_is_none)
+    wall_seconds: float | None = number(float)
+    compilations: int | None = number(int)
+    compile_seconds: float | None = number(float)
+    compilation_cache_hits: int | None = number(int)
+    wall_seconds_excluding_compilation: float | None = number(float)
+    evaluations: int | None = number(int)
+    trained: int | None = number(int)
+    cached: int | None = number(int)
+    failed: int | None = number(int)
+    stopped: int | None = number(int)
+    candidate_epochs_trained: int | None = number(int)
+    candidate_epochs_saved: int | None = number(int)
+    replayed: int | None = number(int)
+    expected_evaluations: int | None = json_field(default=None, parse=_optional_int, omit=_is_none)
+    final_population: tuple[Member, ...] = json_field(
+        default=(), parse=_members, omit=lambda members: not members
+    )
 
     def to_dict(self) -> dict:
-        data = {name: getattr(self, name) for name in TIME_FIELDS + COUNT_FIELDS}
-        data["replayed"] = self.replayed
-        if self.best is not None:
-            data = {"best": self.best.to_dict(), **data}
-            data["expected_evaluations"] = self.expected_evaluations
-            data["final_population"] = [member.to_dict() for member in self.final_population]
-        return data
+        return record_dict(self)
 
     @staticmethod
     def from_dict(data: Mapping | None, metric: str | None) -> Phase:
-        data = data or {}
-        numbers = {
-            name: (_optional_int if "compilations" in name or name in COUNT_FIELDS else
-                   _optional_float)(data.get(name))
-            for name in TIME_FIELDS + COUNT_FIELDS
-        }  # fmt: skip
-        best = data.get("best")
-        return Phase(
-            **numbers,
-            replayed=_optional_int(data.get("replayed")),
-            expected_evaluations=_optional_int(data.get("expected_evaluations")),
-            best=Candidate.from_dict(best, metric) if best else None,
-            final_population=tuple(Member.from_dict(m) for m in data.get("final_population", ())),
-        )
+        best = (data or {}).get("best")
+        return record_from(Phase, data, best=Candidate.from_dict(best, metric) if best else None)
 
 
 @dataclass(frozen=True)
 class Summary:
     """`summary.json`: what a finished run found and what it cost."""
 
-    command: str
-    metric: Metric
-    best: Candidate | None
-    best_algorithm: str | None
-    baselines: Mapping[str, Scores]
-    initial: Phase
-    algorithms: Mapping[str, Phase]
-    eval_key: str | None
-    run_dir: str | None = None
-    status: str = "finished"
-    resumed: bool = False
-    evaluations: int | None = None
-    cache_hits: int | None = None
-    trained: int | None = None
-    failed: int | None = None
-    stopped: int | None = None
-    candidate_epochs_trained: int | None = None
-    candidate_epochs_saved: int | None = None
-    wall_seconds: float | None = None
-    compilations: int | None = None
-    compile_seconds: float | None = None
-    compilation_cache_hits: int | None = None
-    timing: str | None = None
-    candidates_per_batch: Mapping = field(default_factory=dict)
-    confirmation: Mapping | None = None
+    command: str = json_field(default="evolve", parse=str)
+    run_dir: str | None = json_field(default=None)
+    status: str = json_field(default="finished", parse=str)
+    resumed: bool = json_field(default=False, parse=bool)
+    metric: Metric = json_field(key="fitness_metric", default=Metric.ACCURACY, parse=Metric)
+    best: Candidate | None = json_field(default=None)
+    """Written with `best_algorithm` as its `algorithm`."""
+    best_algorithm: str | None = json_field(default=None, written=False)
+    baselines: Mapping[str, Scores] = json_field(default_factory=dict, parse=_scores_of)
+    initial: Phase = json_field(default_factory=Phase)
+    algorithms: Mapping[str, Phase] = json_field(default_factory=dict)
+    evaluations: int | None = number(int)
+    cache_hits: int | None = number(int)
+    trained: int | None = number(int)
+    failed: int | None = number(int)
+    stopped: int | None = number(int)
+    candidate_epochs_trained: int | None = number(int)
+    candidate_epochs_saved: int | None = number(int)
+    wall_seconds: float | None = number(float)
+    compilations: int | None = number(int)
+    compile_seconds: float | None = number(float)
+    compilation_cache_hits: int | None = number(int)
+    timing: str | None = json_field(default=None)
+    eval_key: str | None = json_field(default=None)
+    candidates_per_batch: Mapping = json_field(default_factory=dict, parse=dict)
+    confirmation: Mapping | None = json_field(default=None)
     """`jaxgp.search.confirm.Confirmation.to_dict()` with its phase's times, when the run
     confirmed its best on more seeds."""
-    augmentation: Mapping = field(default_factory=dict)
+    augmentation: Mapping = json_field(default_factory=dict, parse=dict)
     """Per dataset, the augmentation its models trained with (the flip resolved)."""
 
     def to_dict(self) -> dict:
-        best = None
+        data = record_dict(self)
         if self.best is not None:
-            best = {"algorithm": self.best_algorithm, **self.best.to_dict()}
-        return {
-            "command": self.command,
-            "run_dir": self.run_dir,
-            "status": self.status,
-            "resumed": self.resumed,
-            "fitness_metric": self.metric,
-            "best": best,
-            "baselines": _scores_json(self.baselines),
-            "initial": self.initial.to_dict(),
-            "algorithms": {name: phase.to_dict() for name, phase in self.algorithms.items()},
-            "evaluations": self.evaluations,
-            "cache_hits": self.cache_hits,
-            "trained": self.trained,
-            "failed": self.failed,
-            "stopped": self.stopped,
-            "candidate_epochs_trained": self.candidate_epochs_trained,
-            "candidate_epochs_saved": self.candidate_epochs_saved,
-            "wall_seconds": self.wall_seconds,
-            "compilations": self.compilations,
-            "compile_seconds": self.compile_seconds,
-            "compilation_cache_hits": self.compilation_cache_hits,
-            "timing": self.timing,
-            "eval_key": self.eval_key,
-            "candidates_per_batch": dict(self.candidates_per_batch),
-            "confirmation": None if self.confirmation is None else dict(self.confirmation),
-            "augmentation": dict(self.augmentation),
-        }
+            data["best"] = {"algorithm": self.best_algorithm, **self.best.to_dict()}
+        return data
 
     @staticmethod
     def from_dict(data: Mapping) -> Summary:
         metric = Metric(data.get("fitness_metric") or Metric.ACCURACY)
         best = data.get("best")
-        counts = (
-            "evaluations",
-            "cache_hits",
-            "trained",
-            "failed",
-            "stopped",
-            "compilations",
-            "compilation_cache_hits",
-            "candidate_epochs_trained",
-            "candidate_epochs_saved",
-        )
-        numbers = {
-            name: (_optional_int if name in counts else _optional_float)(data.get(name))
-            for name in counts + ("wall_seconds", "compile_seconds")
-        }  # fmt: skip
-        return Summary(
-            command=str(data.get("command", "evolve")),
+        return record_from(
+            Summary, {k: v for k, v in data.items() if v is not None or k in _NULLABLE},
             metric=metric,
             best=Candidate.from_dict(best, metric) if best else None,
             best_algorithm=(best or {}).get("algorithm"),
-            baselines=_scores_of(data.get("baselines")),
             initial=Phase.from_dict(data.get("initial"), metric),
             algorithms={
                 str(name): Phase.from_dict(phase, metric)
                 for name, phase in (data.get("algorithms") or {}).items()
             },
-            eval_key=data.get("eval_key"),
-            run_dir=data.get("run_dir"),
-            status=str(data.get("status", "finished")),
-            resumed=bool(data.get("resumed")),
-            timing=data.get("timing"),
-            candidates_per_batch=dict(data.get("candidates_per_batch") or {}),
-            confirmation=data.get("confirmation"),
-            augmentation=dict(data.get("augmentation") or {}),
-            **numbers,
-        )
+        )  # fmt: skip
+
+
+_NULLABLE = {f.name for f in dataclasses.fields(Summary) if f.default is None}
+"""The summary's fields whose null is a value (the others read null as their default)."""

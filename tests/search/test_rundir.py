@@ -125,8 +125,9 @@ def test_every_record_survives_its_json_round_trip():
     phase = Phase(wall_seconds=2.0, compilations=3, evaluations=4, trained=3, cached=1, failed=0,
                   replayed=0, expected_evaluations=4, best=best,
                   final_population=(best.member(),))  # fmt: skip
-    summary = Summary("compare", "loss", best, "ngl", BASE, Phase(wall_seconds=1.0),
-                      {"ngl": phase}, "key", wall_seconds=5.0, compilations=7,
+    summary = Summary(command="compare", metric=Metric.LOSS, best=best, best_algorithm="ngl",
+                      baselines=BASE, initial=Phase(wall_seconds=1.0), algorithms={"ngl": phase},
+                      eval_key="key", wall_seconds=5.0, compilations=7,
                       candidates_per_batch={"digits": {"source": "cpu"}})  # fmt: skip
     trip = json.loads(dumps(summary.to_dict()))
     assert Summary.from_dict(trip) == summary
