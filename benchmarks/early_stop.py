@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
     sys.path.insert(0, str(ROOT))
 
 import numpy as np
-from measure import device_description, git_commit
+from measure import device_description, git_commit, write_json
 from scipy.stats import spearmanr
 
 from jaxgp.data import load_dataset
@@ -206,8 +206,7 @@ def main() -> None:
         "ce_val_curve": ce_curve.tolist(),
         "expressions": [str(t) for t in trees],
     }
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(report, indent=2))
+    write_json(args.json_path, report)
     bulky = ("final_val_accuracies", "val_curves", "ce_val_curve", "expressions")
     summary = {k: v for k, v in report.items() if k not in bulky}
     print(json.dumps(summary, indent=2))

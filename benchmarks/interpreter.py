@@ -33,7 +33,14 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from measure import LOSS, benchmark_candidates, device_description, git_commit, median_seconds
+from measure import (
+    LOSS,
+    benchmark_candidates,
+    device_description,
+    git_commit,
+    median_seconds,
+    write_json,
+)
 
 from jaxgp.compilation import count_compilations
 from jaxgp.data import load_dataset, train_batch_indices
@@ -179,8 +186,7 @@ def main() -> None:
             )
             print(json.dumps(report["steps"][-1]), flush=True)
     text = markdown(report)
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(report, indent=2))
+    write_json(args.json_path, report)
     print(text)
 
 

@@ -19,6 +19,7 @@ which. The programs are built without the progress callback (`ProgramSpec.progre
 from __future__ import annotations
 
 import collections
+import json
 import platform
 import re
 import statistics
@@ -62,6 +63,12 @@ def datasheet_peak_flops() -> float | None:
 def device_description() -> str:
     """The first device's kind, the backend and the host's architecture."""
     return f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})"
+
+
+def write_json(path: str | None, report: dict) -> None:
+    """A benchmark's full report written to `path` (its `--json`), when given."""
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2))
 
 
 def git_commit() -> str:

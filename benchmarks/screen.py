@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
     sys.path.insert(0, str(ROOT))
 
 import numpy as np
-from measure import device_description, git_commit
+from measure import device_description, git_commit, write_json
 
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
@@ -93,8 +93,7 @@ def main() -> None:
         "accuracies": accuracy,
         "expressions": {s: [str(t) for t in trees] for s, trees in pools.items()},
     }
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(report, indent=2))
+    write_json(args.json_path, report)
     summary = {k: v for k, v in report.items() if k not in ("accuracies", "expressions")}
     print(json.dumps(summary, indent=2))
 

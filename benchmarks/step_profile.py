@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from datetime import UTC, datetime
@@ -42,7 +41,7 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed 
 import jax
 import jax.numpy as jnp
 import optax
-from measure import benchmark_candidates, device_description, git_commit
+from measure import benchmark_candidates, device_description, git_commit, write_json
 from measure import median_seconds as timed
 
 from jaxgp.data import load_dataset, train_batch_indices
@@ -193,8 +192,7 @@ def main() -> None:
         "rest_ms": rest,
     }
     text = markdown(report)
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(report, indent=2))
+    write_json(args.json_path, report)
     print(text)
 
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
     sys.path.insert(0, str(ROOT))
 
-from measure import add_mfu, device_description, git_commit, train_row
+from measure import add_mfu, device_description, git_commit, train_row, write_json
 
 from jaxgp.data import load_dataset
 from jaxgp.train import DeviceDataset, TrainConfig
@@ -79,8 +79,7 @@ def write(report: dict, args: argparse.Namespace) -> str:
     """Write the JSON and Markdown files; return the Markdown."""
     with_speedups(report["rows"])
     text = markdown(report)
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(report, indent=2))
+    write_json(args.json_path, report)
     if args.markdown_path:
         Path(args.markdown_path).write_text(text + "\n")
     return text

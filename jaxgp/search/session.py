@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxgp import compilation, distributed
+from jaxgp.data.dataset import Dataset
 from jaxgp.errors import ConfigError, JaxgpError
 from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
@@ -55,7 +56,8 @@ from jaxgp.search.rundir import BASELINES, CONFIG, LEDGER, TRAININGS, RunDir
 from jaxgp.search.store import EvaluationStore
 from jaxgp.search.summary import build_summary, snapshot
 
-LoadFn = Any
+LoadFn = Callable[..., Dataset]
+"""`load_fn(name, data_dir=..., seed=...)`: a dataset by name (`jaxgp.data.load_dataset`)."""
 
 
 def default_out() -> Path:
