@@ -288,6 +288,7 @@ def compare_run_dir(scratch: Path) -> Path:
 def compare(ctx: Context) -> None:
     from jaxgp.report import write_report
     from jaxgp.search import RunOptions, RunSettings, run_search
+    from jaxgp.search.rundir import RunDir
 
     run_dir = compare_run_dir(ctx.scratch)
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -298,7 +299,7 @@ def compare(ctx: Context) -> None:
     options = RunOptions(out=str(run_dir), scale="small", population=2, generations=1, epochs=1,
                          confirm_seeds=0, **extra)  # fmt: skip
     summary = run_search("compare", options, load_fn=paper_shaped)
-    settings = RunSettings.from_dict(json.loads((run_dir / "config.json").read_text()))
+    settings = RunSettings.from_dict(RunDir.existing(run_dir).read_config())
     wall = time.perf_counter() - start
     report = write_report(str(run_dir), str(ctx.scratch / "compare-report"))
     shutil.copy(report, ctx.out / "compare_report.md")
