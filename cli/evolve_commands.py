@@ -151,6 +151,8 @@ def _run(command: str, options: RunOptions) -> None:
     try:
         summary = run_search(command, options, watch=watch)
     except KeyboardInterrupt:
+        if not is_writer():  # another process of a search over several: process 0 says it
+            raise typer.Exit(130) from None
         if not started:
             console.print("\ninterrupted before the run started: nothing was written")
         else:

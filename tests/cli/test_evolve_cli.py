@@ -4,7 +4,9 @@ import json
 import subprocess
 
 import pytest
+import typer.main
 
+from jaxgp.cli.main import _register, app
 from jaxgp.search import session
 from tests.cli.invoke import run_main as jaxgp
 from tests.search.fake_trainer import FakeTrainer
@@ -105,3 +107,11 @@ def test_a_dataset_that_is_not_prepared_stops_the_run_before_anything_is_written
     assert code == 2
     assert err.startswith("error: dataset 'cifar10' is not prepared") and err.count("\n") == 1
     assert not out.exists() and "best:" not in stdout + err
+
+
+def test_compare_takes_every_option_of_evolve_but_the_algorithm():
+    _register()
+    commands = {c.name: c for c in typer.main.get_command(app).commands.values()}
+    options = {name: {p.name for p in commands[name].params} for name in ("evolve", "compare")}
+    assert options["evolve"] - options["compare"] == {"algorithm"}
+    assert options["compare"] <= options["evolve"] and len(options["compare"]) == 23
