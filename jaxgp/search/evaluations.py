@@ -24,6 +24,7 @@ real one puts it on the device), `chunk_size` says how many new trees one call t
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -162,10 +163,9 @@ class Evaluations:
 
     def with_own_cache(self) -> Evaluations:
         """The same evaluations with a copy of the cache (store and trainer shared)."""
-        return Evaluations(
-            self.store, self.trainer, self.datasets, self.config, self.baselines, self.metric,
-            self.progress, self.cache, self.early_stop,
-        )  # fmt: skip
+        own = copy.copy(self)
+        own.cache = dict(self.cache)
+        return own
 
     def _individual(self, tree: Tree, scores: dict[str, Scores], status: Status) -> Individual:
         candidate = Candidate.evaluated(str(tree), status, scores, self.baselines, self.metric)
