@@ -1,12 +1,14 @@
 """Whole runs with the fake trainer: evaluation counts, files, compare, resume, refusals."""
 
 import json
+import tempfile
 from collections import Counter
 
 import pytest
 
+from jaxgp import distributed
 from jaxgp.errors import ConfigError
-from jaxgp.search import ALGORITHMS, Progress, RunOptions, plan_run, run_search
+from jaxgp.search import ALGORITHMS, Progress, RunOptions, plan_run, run_search, session
 from jaxgp.search.rundir import RunDir
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -122,6 +124,36 @@ def test_a_cut_ledger_resumes_to_the_same_result(reference, tmp_path, keep):
     assert not done & set(trainer.trained())
     assert final_state(out) == final_state(reference)
     assert len(RunDir.open(out).read_evaluations()[0]) == len(lines)
+
+
+def files_of(directory):
+    return {p.relative_to(directory): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
+
+
+def test_another_process_resumes_from_a_copy_of_process_0s_records_and_removes_it(
+    reference, tmp_path, monkeypatch
+):
+    records = {name: (reference / name).read_text() for name in session.RESUME_FILES}
+    monkeypatch.setattr(distributed, "process_count", lambda: 2)
+    monkeypatch.setattr(distributed, "process_index", lambda: 1)
+    monkeypatch.setattr(distributed, "broadcast_bytes", lambda _: json.dumps(records).encode())
+    monkeypatch.setattr(distributed, "check_same", lambda text, what: None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    copies, copy_of = [], session.shared_resume
+
+    def shared_resume(path):
+        copies.append(copy_of(path))
+        return copies[-1]
+
+    monkeypatch.setattr(session, "shared_resume", shared_resume)
+    before = files_of(reference)
+    trainer = FakeTrainer()
+    fake_run.run(reference, resume=True, trainer=trainer)
+    (copy,) = copies
+    assert copy.startswith(str(tmp_path / session.RESUME_COPY_PREFIX))
+    assert trainer.calls == []
+    assert not list(tmp_path.iterdir())
+    assert files_of(reference) == before
 
 
 def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_path):
