@@ -102,7 +102,7 @@ def step_row(model: str, strategy: str, k: int, train_images: int, repeats: int)
         model=model, candidates_per_batch=k, loss_strategy=strategy, epoch_loop="host"
     )
     functions = build_functions(data.num_classes, data.image_shape, config)
-    losses, keys, state = benchmark_candidates(functions, config, k)
+    losses, keys, state = benchmark_candidates(functions, config, k, data.num_classes)
     indices = jnp.asarray(train_batch_indices(0, 0, data.train.size, config.batch_size))
 
     def one_step(state, step):

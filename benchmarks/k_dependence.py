@@ -54,7 +54,8 @@ def one_step_difference(data: DeviceDataset, config: TrainConfig, trees, k: int)
         functions = build_functions(data.num_classes, data.image_shape, cfg)
         keys = place_candidates(np.stack([np.asarray(jax.random.PRNGKey(0))] * len(losses_k)))
         state = with_learning_rates(functions.init(keys), np.full(len(losses_k), 1e-3))
-        losses = place_candidates(encode_losses([resolve_loss(t) for t in losses_k], 64))
+        specs = [resolve_loss(t) for t in losses_k]
+        losses = place_candidates(encode_losses(specs, 64, prior=data.class_prior))
         indices = place_replicated(np.arange(config.batch_size, dtype=np.int32)[None])
         epoch_keys = EpochKeys(place_replicated(jax.random.PRNGKey(1)), keys)
         state, _ = functions.step_program(state, losses, data.train, epoch_keys, indices,

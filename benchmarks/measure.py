@@ -80,10 +80,12 @@ def git_commit() -> str:
         return "unknown"
 
 
-def benchmark_candidates(functions, config: TrainConfig, k: int) -> tuple:
+def benchmark_candidates(functions, config: TrainConfig, k: int, num_classes: int) -> tuple:
     """K candidates with the benchmark's loss, placed as the trainer places them:
     (`LossBatch`, `EpochKeys`, the initial state at the configured learning rate)."""
-    losses = place_candidates(encode_losses([resolve_loss(LOSS)] * k, config.max_nodes))
+    prior = np.full(num_classes, 1.0 / num_classes, np.float32)
+    specs = [resolve_loss(LOSS)] * k
+    losses = place_candidates(encode_losses(specs, config.max_nodes, prior=prior))
     candidates = place_candidates(jnp.stack([jax.random.PRNGKey(i) for i in range(k)]))
     state = with_learning_rates(functions.init(candidates), np.full(k, config.learning_rate))
     keys = EpochKeys(place_replicated(jax.random.PRNGKey(1)), candidates)
@@ -144,7 +146,7 @@ def train_row(data: DeviceDataset, config: TrainConfig, k: int, epochs: int = 1)
     in_use_before, peak_before = allocator_bytes_in_use(), allocator_peak_bytes()
     spec = config.program(progress=False)
     functions = build_functions(data.num_classes, data.image_shape, spec)
-    losses, keys, state = benchmark_candidates(functions, config, k)
+    losses, keys, state = benchmark_candidates(functions, config, k, data.num_classes)
 
     def indices(number):
         return place_replicated(train_batch_indices(0, number, data.train.size, config.batch_size))

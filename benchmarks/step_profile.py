@@ -54,7 +54,7 @@ def part_timings(data: DeviceDataset, config: TrainConfig, k: int, repeats: int)
     """Milliseconds of each part of the step, compiled on its own."""
     parts = step_parts(data.num_classes, data.image_shape, config)
     functions = build_functions(data.num_classes, data.image_shape, config)
-    (kinds, programs), epoch_keys, state = benchmark_candidates(functions, config, k)
+    loss_batch, epoch_keys, state = benchmark_candidates(functions, config, k, data.num_classes)
     keys = epoch_keys.candidates
     indices = jnp.asarray(train_batch_indices(0, 0, data.train.size, config.batch_size)[0])
     models, losses, tx = parts.train_models, parts.train_losses, parts.tx
@@ -75,7 +75,7 @@ def part_timings(data: DeviceDataset, config: TrainConfig, k: int, repeats: int)
 
     @jax.jit
     def loss_part(probs, y):
-        values, vjp = jax.vjp(lambda p: losses(kinds, programs, p, y), probs)
+        values, vjp = jax.vjp(lambda p: losses(*loss_batch, p, y), probs)
         return values, vjp(jnp.ones_like(values))[0]
 
     @jax.jit
@@ -105,7 +105,7 @@ def step_ms(data: DeviceDataset, config: TrainConfig, k: int, epoch_loop: str) -
     """Milliseconds per step of the trainer's own epoch, after a warm-up epoch."""
     config = dataclasses.replace(config, epoch_loop=epoch_loop)
     functions = build_functions(data.num_classes, data.image_shape, config)
-    losses, keys, state = benchmark_candidates(functions, config, k)
+    losses, keys, state = benchmark_candidates(functions, config, k, data.num_classes)
     seconds = []
     for epoch in range(3):
         indices = train_batch_indices(0, epoch, data.train.size, config.batch_size)

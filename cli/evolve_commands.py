@@ -70,6 +70,15 @@ LearningRate = Annotated[
     float | None,
     typer.Option("--learning-rate", help="Adam's initial learning rate (default: the scale's)"),
 ]
+Language = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="thesis (y_pred, y_true, constants, the ten operators: the thesis and NGL) | "
+        "priors (also the class priors `prior` and the class sum `csum`); default: the "
+        "scale's (priors for tiny-lt, else thesis)",
+    ),
+]
 ConfirmSeeds = Annotated[
     int | None,
     typer.Option(
@@ -142,6 +151,7 @@ def _run(command: str, options: RunOptions) -> None:
             f"{settings.scale}, P={settings.search.population} T={settings.search.generations}"
             f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
             f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
+            f" language={settings.language}"
             f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
             f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
             f" training split: {settings.train_split.describe()}"
@@ -192,6 +202,7 @@ def _options(
     train_fraction: TrainFraction = None,
     confirm_seeds: ConfirmSeeds = None,
     learning_rate: LearningRate = None,
+    language: Language = None,
 ) -> RunOptions:
     """The options of both search commands (`compare` has no `--algorithm`), as one value."""
     given = dict(locals())

@@ -1,8 +1,19 @@
 """Named losses (the baselines) and the encoding of a list of losses for the batched trainer.
 
 Named losses that are trees are defined by their text and run through the interpreter like
-any evolved tree: `ngl` (the NGL authors' formula) and `mse`. The others need a reduction
-over classes that the tree language does not have and are JAX functions:
+any evolved tree: `ngl` (the NGL authors' formula) and `mse` in the thesis's language, and
+in the priors language (`jaxgp.expr.language`) the long-tail losses of the literature:
+
+- `cb`: class-balanced CE, `neg(y_true * log(y_pred)) / prior`; its mean over the B*C
+  elements is the batch mean of -w_y log p_y with w_c = 1 / (C pi_c), the inverse-frequency
+  weights whose mean over the training split's examples is 1;
+- `la`: logit-adjusted CE at tau 1 (Menon et al. 2021; balanced softmax, Ren et al. 2020),
+  `neg(y_true * log(y_pred * prior / csum(y_pred * prior)))`, i.e. -log softmax(z +
+  log pi)_y, over the C elements of each example.
+
+On a balanced split `cb` is CE and `la` is CE / C (a tree's mean over the C classes; the
+weights 1 / (C pi) of `cb` bring the factor back), scales Adam does not see. The others
+need a reduction the tree languages do not have and are JAX functions:
 
 - `ce`: Keras's `categorical_crossentropy` on probabilities: each row renormalised to sum
   to 1, clipped to [1e-7, 1 - 1e-7], `-sum(y_true * log(p))` per example, mean over the batch.
@@ -14,7 +25,8 @@ over classes that the tree language does not have and are JAX functions:
   dataset-frequency weights `a_i = (N - N_i) / N` instead.
 
 A candidate list is encoded as a `LossBatch`: a kind per candidate (0 for a tree, else the
-1-based index of a function loss) and the trees' programs. `loss_value` computes every kind
+1-based index of a function loss), the trees' programs and the class priors they read (the
+training split's). `loss_value` computes every kind
 and selects one, so a list mixing trees and named losses still runs through one compiled
 step; the named losses cost next to nothing beside a model.
 """
@@ -32,6 +44,7 @@ import numpy as np
 
 from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.expr.interpreter import tree_values
+from jaxgp.expr.language import DEFAULT_LANGUAGE, Language
 from jaxgp.expr.parse import parse
 from jaxgp.expr.primitives import LEAVES
 from jaxgp.expr.program import NODE_CAP, Program, encode
@@ -100,13 +113,15 @@ def false_positive_loss(
 TREE_LOSSES: dict[str, str] = {
     "ngl": "exp(2.4092 - y_pred * (1.0 + y_true)) - cos(cos(sin(y_pred)))",
     "mse": "(y_pred - y_true) * (y_pred - y_true)",
+    "cb": "neg(y_true * log(y_pred)) / prior",
+    "la": "neg(y_true * log(y_pred * prior / csum(y_pred * prior)))",
 }
 FUNCTION_LOSSES: dict[str, Callable[..., jnp.ndarray]] = {
     "ce": categorical_crossentropy,
     "fpl": false_positive_loss,
     "focal": focal_loss,
 }
-NAMED_LOSSES = ("ce", "ngl", "fpl", "mse", "focal")
+NAMED_LOSSES = ("ce", "ngl", "fpl", "mse", "focal", "cb", "la")
 _IDENTIFIER = re.compile(r"^\s*[A-Za-z_][A-Za-z_0-9]*\s*$")
 
 
@@ -151,37 +166,46 @@ def resolve_loss(loss: str | Tree | LossSpec) -> LossSpec:
 
 
 class LossBatch(NamedTuple):
-    """K losses as data: `kind` [K] and the trees' `program` (zeros for function losses)."""
+    """K losses as data: `kind` [K], the trees' `program` (zeros for function losses) and
+    the class `prior` [K, C] their `prior` leaves read."""
 
     kind: np.ndarray
     program: Program
+    prior: np.ndarray
 
 
-def encode_losses(losses: Sequence[LossSpec], max_nodes: int = NODE_CAP) -> LossBatch:
+def encode_losses(
+    losses: Sequence[LossSpec], max_nodes: int = NODE_CAP, *, prior: np.ndarray
+) -> LossBatch:
+    """`losses` as data, each reading the class priors `prior` [C] (the training split's)."""
     empty = Tree.leaf(0.0)
     programs = [encode(spec.tree or empty, max_nodes) for spec in losses]
     program = Program(*(np.stack(field) for field in zip(*programs, strict=True)))
-    return LossBatch(np.array([spec.kind for spec in losses], np.int32), program)
+    priors = np.tile(np.asarray(prior, np.float32), (len(losses), 1))
+    return LossBatch(np.array([spec.kind for spec in losses], np.int32), program, priors)
 
 
 def loss_value(
     kind: jnp.ndarray,
     program: Program,
+    prior: jnp.ndarray,
     y_pred: jnp.ndarray,
     y_true: jnp.ndarray,
     weights: jnp.ndarray | None = None,
     *,
     form: str = "select",
+    language: Language | str = DEFAULT_LANGUAGE,
 ) -> jnp.ndarray:
-    """The loss of one candidate (kind and program without a K axis) on a batch.
+    """The loss of one candidate (kind, program and prior without a K axis) on a batch.
 
     `weights` [B] (0 for padding examples) makes it the weighted mean over examples; a
     tree's mean over all elements is the mean over examples of its mean over classes.
-    `form` is the interpreter's (`jaxgp.expr.interpreter`).
+    `form` and `language` are the interpreter's (`jaxgp.expr.interpreter`).
     """
     y_pred = jnp.asarray(y_pred, jnp.float32)
     y_true = jnp.asarray(y_true, jnp.float32)
-    per_example = jnp.mean(tree_values(program, y_pred, y_true, form), axis=-1)
+    values = tree_values(program, y_pred, y_true, prior, form, language)
+    per_example = jnp.mean(values, axis=-1)
     values = [_mean(per_example, weights)]
     values += [fn(y_pred, y_true, weights) for fn in FUNCTION_LOSSES.values()]
     return jax.lax.select_n(kind, *values)

@@ -145,3 +145,12 @@ def label_counts(labels, num_classes: int) -> list[int]:
 def class_counts(split: Split, num_classes: int) -> list[int]:
     """Images per class of a split."""
     return label_counts(split.labels, num_classes)
+
+
+def class_priors(labels, num_classes: int) -> np.ndarray:
+    """The class frequencies pi_c = n_c / N of `labels` (float32 [C], summing to 1): what
+    the priors language's `prior` leaf reads. Uniform for an empty split."""
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=num_classes).astype(np.float64)
+    if counts.sum() == 0:
+        return np.full(num_classes, 1.0 / num_classes, np.float32)
+    return (counts / counts.sum()).astype(np.float32)

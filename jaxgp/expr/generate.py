@@ -9,9 +9,12 @@ unreachable).
 `screen` is the validity filter every generated tree (and every child) must pass
 (`jaxgp.expr.validity`: `thesis` or `learnable`).
 
-Leaves are `y_pred`, `y_true` or a constant with probability 1/3 each. Constants are drawn
-uniformly from [-5, 5] and rounded to 4 decimal places (as in NGL's 2.4092), so that
-the text of a tree stays readable. Operators are drawn uniformly from the ten primitives.
+`language` is the loss language trees are drawn from (`jaxgp.expr.language`): in the
+thesis's, leaves are `y_pred`, `y_true` or a constant with probability 1/3 each and
+operators are drawn uniformly from the ten primitives; the priors language draws `prior`
+and `csum` too, with its own weights. Constants are drawn uniformly from [-5, 5] and
+rounded to 4 decimal places (as in NGL's 2.4092), so that the text of a tree stays
+readable.
 """
 
 from __future__ import annotations
@@ -21,12 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from jaxgp.errors import ConfigError
+from jaxgp.expr.language import CONSTANT, DEFAULT_LANGUAGE, Language, get_language
 from jaxgp.expr.primitives import PRIMITIVES
 from jaxgp.expr.program import NODE_CAP
 from jaxgp.expr.tree import Node, Tree
 
 METHODS = ("grow", "full", "ramped")
-OPERATORS = tuple(PRIMITIVES)
 
 
 @dataclass(frozen=True)
@@ -40,11 +43,13 @@ class TreeConfig:
     constant_high: float = 5.0
     constant_decimals: int = 4
     screen: str = "thesis"
+    language: str = DEFAULT_LANGUAGE
 
     def __post_init__(self) -> None:
         from jaxgp.expr.validity import check_screen
 
         check_screen(self.screen)
+        get_language(self.language)
         if not 0 <= self.min_height <= self.max_height:
             raise ConfigError(
                 f"tree heights must satisfy 0 <= min_height <= max_height, "
@@ -57,6 +62,11 @@ class TreeConfig:
                 f"min_height {self.min_height} cannot be reached within {self.max_nodes} nodes"
             )
 
+    @property
+    def lang(self) -> Language:
+        """The `Language` object of `language`."""
+        return get_language(self.language)
+
 
 DEFAULT_TREE_CONFIG = TreeConfig()
 
@@ -68,12 +78,20 @@ def as_generator(rng: int | np.random.Generator) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
+def draw(rng: np.random.Generator, choices: tuple[str, ...], weights) -> str:
+    """One of `choices`: uniformly by one `integers` draw (the thesis's stream) when
+    `weights` is None, else with the given relative weights."""
+    if weights is None:
+        return choices[rng.integers(len(choices))]
+    p = np.asarray(weights, np.float64)
+    return choices[rng.choice(len(choices), p=p / p.sum())]
+
+
 def random_leaf(rng: np.random.Generator, config: TreeConfig = DEFAULT_TREE_CONFIG) -> Node:
-    choice = rng.integers(3)
-    if choice == 0:
-        return "y_pred"
-    if choice == 1:
-        return "y_true"
+    language = config.lang
+    kind = draw(rng, language.leaf_kinds, language.leaf_weights)
+    if kind != CONSTANT:
+        return kind
     value = rng.uniform(config.constant_low, config.constant_high)
     return round(float(value), config.constant_decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
 
@@ -89,9 +107,11 @@ def _grow_nodes(
     if depth >= height:
         return [random_leaf(rng, config)]
     must_branch = full or depth < min_height
-    if not must_branch and rng.random() < 3 / (3 + len(OPERATORS)):
+    language = config.lang
+    kinds = len(language.leaf_kinds)
+    if not must_branch and rng.random() < kinds / (kinds + len(language.operators)):
         return [random_leaf(rng, config)]
-    op = OPERATORS[rng.integers(len(OPERATORS))]
+    op = draw(rng, language.operators, language.operator_weights)
     nodes: list[Node] = [op]
     for _ in range(PRIMITIVES[op].arity):
         nodes += _grow_nodes(rng, height, min_height, full, config, depth + 1)
@@ -135,7 +155,7 @@ def random_tree(
             return tree
         from jaxgp.expr.validity import check_validity
 
-        if check_validity(tree, screen=config.screen).ok:
+        if check_validity(tree, screen=config.screen, language=config.language).ok:
             return tree
     raise ConfigError(f"no acceptable random tree in {max_tries} tries with {config}")
 
@@ -165,7 +185,7 @@ def random_trees(
                 batch.append(tree)
         if not batch:
             raise ConfigError(f"no acceptable random tree in {max_tries} tries with {config}")
-        verdicts = check_validity_batch(batch, screen=config.screen)
+        verdicts = check_validity_batch(batch, screen=config.screen, language=config.language)
         accepted += [tree for tree, verdict in zip(batch, verdicts, strict=True) if verdict.ok]
     return accepted[:count]
 

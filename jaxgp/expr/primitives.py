@@ -15,6 +15,13 @@ uses exactly these definitions, so a loss means the same thing everywhere.
 | `exp(a)`  | 1     | exp(min(a, EXP_MAX))  (80)                         | 0 where clamped   |
 | `sin(a)`  | 1     | sin(a)                                             | usual             |
 | `cos(a)`  | 1     | cos(a)                                             | usual             |
+| `csum(a)` | 1     | sum over classes of a, broadcast back to [B, C]    | usual (not diagonal) |
+
+Leaves: `y_pred` (predicted probabilities, [B, C]), `y_true` (one-hot labels, [B, C]), a
+float constant, and `prior` (the training split's class frequencies, [C], broadcast over the
+batch like `y_true`). `prior` and `csum` belong to the `priors` language only
+(`jaxgp.expr.language`); the thesis's language is the first ten rows and the first three
+leaves.
 
 The four protected operators are written once, as functions over an array namespace `xp`
 (`GUARDS`: `guarded_div`, `guarded_sqrt`, `guarded_log`, `guarded_exp`). With `jax.numpy`
@@ -114,6 +121,11 @@ def protected_exp(a: jnp.ndarray) -> jnp.ndarray:
     return guarded_exp(jnp, a)
 
 
+def class_sum(a: jnp.ndarray) -> jnp.ndarray:
+    """The sum of `a` over classes (its last axis), broadcast back to the shape of `a`."""
+    return jnp.broadcast_to(jnp.sum(a, axis=-1, keepdims=True), a.shape)
+
+
 @dataclass(frozen=True)
 class Primitive:
     """An operator of the loss language.
@@ -142,12 +154,18 @@ PRIMITIVES: dict[str, Primitive] = {
         Primitive("exp", 1, protected_exp),
         Primitive("sin", 1, jnp.sin),
         Primitive("cos", 1, jnp.cos),
+        Primitive("csum", 1, class_sum),
     )
 }
 
-LEAVES = ("y_pred", "y_true")
-"""Named leaves; the third kind of leaf is a float constant."""
+CLASS_REDUCTIONS = ("csum",)
+"""Operators whose value at a class depends on the other classes: their derivative is not
+element-wise (`jaxgp.expr.interpreter` carries it as a rank-one map)."""
+
+LEAVES = ("y_pred", "y_true", "prior")
+"""Named leaves; the other kind of leaf is a float constant."""
 
 BINARY = tuple(name for name, p in PRIMITIVES.items() if p.arity == 2)
 UNARY = tuple(name for name, p in PRIMITIVES.items() if p.arity == 1)
 FUNCTIONS = UNARY
+"""Every operator written as a call, in any language (the parser accepts them all)."""

@@ -15,15 +15,30 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgp.errors import ExpressionError
-from jaxgp.expr.primitives import PRIMITIVES
+from jaxgp.expr.language import Language
+from jaxgp.expr.primitives import CLASS_REDUCTIONS, PRIMITIVES
 from jaxgp.expr.tree import Tree
 
 NODE_CAP = 64
 """Default number of rows of a program: the largest tree the interpreter runs."""
 
 LEAF_OPCODES = ("const", "y_pred", "y_true")
-OPCODES: tuple[str, ...] = (*LEAF_OPCODES, *PRIMITIVES)
+OPCODES: tuple[str, ...] = (
+    *LEAF_OPCODES,
+    *(name for name in PRIMITIVES if name not in CLASS_REDUCTIONS),
+    "prior",
+    *CLASS_REDUCTIONS,
+)
+"""Every node's opcode: the thesis's thirteen first (their codes predate the priors
+language), then the priors language's leaf and operator."""
 CODE = {name: code for code, name in enumerate(OPCODES)}
+
+
+def language_opcodes(language: Language) -> tuple[str, ...]:
+    """The opcodes an interpreter for `language` dispatches on: every opcode up to the
+    language's highest, so that a branch's position is its code."""
+    highest = max(CODE[name] for name in (*LEAF_OPCODES, *language.nodes))
+    return OPCODES[: highest + 1]
 
 
 class Program(NamedTuple):

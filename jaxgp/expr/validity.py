@@ -13,8 +13,14 @@ probe, since such a loss cannot train a model. Then, by `screen`:
 - `legacy`: what runs made before jaxgp kept the signed range did: the magnitude |value|
   in [1e-5, 1e5]. Only runs resumed from such a run directory use it.
 
+A tree of the priors language (`jaxgp.expr.language`) is judged at two class priors, each
+probe and each learnability case run under both: the uniform prior (a balanced split) and a
+long tail of ratio 20 (pi_c proportional to 20^(-c/(C-1)), tiny-lt's), so a loss that reads
+the priors must be usable and learnable on a balanced and on a long-tailed split. A tree of
+the thesis's language reads no prior and is judged as it always was.
+
 Trees are checked through the batched interpreter in chunks of a fixed size, so each check
-compiles once per process.
+compiles once per process and language.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import numpy as np
 from jaxgp.errors import ConfigError
 from jaxgp.expr import learnability
 from jaxgp.expr.interpreter import program_loss
+from jaxgp.expr.language import DEFAULT_LANGUAGE, Language, get_language, smallest_language
 from jaxgp.expr.lower import FORM_OF_STRATEGY, default_strategy, over_candidates
 from jaxgp.expr.program import NODE_CAP, Program, encode_batch
 from jaxgp.expr.tree import Tree
@@ -40,6 +47,8 @@ PROBE_CLASSES = (10, 100)
 CHUNK = 16
 SCREENS = ("thesis", "learnable")
 LEGACY_SCREEN = "legacy"
+PROBE_IMBALANCE = 20.0
+"""The long tail a priors-language tree is also probed at (tiny-lt's ratio)."""
 
 
 def check_screen(screen: str) -> str:
@@ -70,8 +79,23 @@ def probes() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return tuple(result)
 
 
-def _loss() -> partial:
-    return partial(program_loss, form=FORM_OF_STRATEGY[default_strategy()])
+def long_tail_prior(classes: int, imbalance: float = PROBE_IMBALANCE) -> np.ndarray:
+    """Class priors of a long tail: pi_c proportional to imbalance^(-c / (C - 1))."""
+    weights = imbalance ** (-np.arange(classes) / max(1, classes - 1))
+    return (weights / weights.sum()).astype(np.float32)
+
+
+def probe_priors(classes: int, language: Language | str) -> tuple[np.ndarray, ...]:
+    """The class priors a tree of `language` is probed at: uniform, and for a language that
+    reads priors also the long tail."""
+    uniform = np.full(classes, 1.0 / classes, np.float32)
+    if not get_language(language).reads_priors:
+        return (uniform,)
+    return uniform, long_tail_prior(classes)
+
+
+def _loss(language: Language) -> partial:
+    return partial(program_loss, form=FORM_OF_STRATEGY[default_strategy()], language=language)
 
 
 def _over_trees(fn):
@@ -80,20 +104,21 @@ def _over_trees(fn):
     return over_candidates(fn, (0,), default_strategy())
 
 
-@jax.jit
-def _probe_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
+@partial(jax.jit, static_argnames="language")
+def _probe_values(program: Program, y_pred, y_true, prior, language: Language):
     def one(program):
-        value, grad = jax.value_and_grad(_loss(), argnums=1)(program, y_pred, y_true)
+        loss = _loss(language)
+        value, grad = jax.value_and_grad(loss, argnums=1)(program, y_pred, y_true, prior)
         return value, jnp.all(jnp.isfinite(grad)), jnp.max(jnp.abs(grad))
 
     return _over_trees(one)(program)
 
 
-@jax.jit
-def _screen_values(program: Program, y_pred: jnp.ndarray, y_true: jnp.ndarray):
+@partial(jax.jit, static_argnames="language")
+def _screen_values(program: Program, y_pred, y_true, prior, language: Language):
     """[K trees, points] loss values at each of the screen's points."""
-    at_points = jax.vmap(_loss(), in_axes=(None, 0, None))
-    return _over_trees(lambda p: at_points(p, y_pred, y_true))(program)
+    at_points = jax.vmap(_loss(language), in_axes=(None, 0, None, None))
+    return _over_trees(lambda p: at_points(p, y_pred, y_true, prior))(program)
 
 
 def _in_range(value: float, screen: str, probe: str) -> str:
@@ -110,16 +135,32 @@ def _in_range(value: float, screen: str, probe: str) -> str:
     return ""
 
 
-def _judge(tree: Tree, results: list[tuple[float, bool, float]], screen: str) -> Verdict:
+def _judge(
+    tree: Tree, results: list[tuple[float, bool, float]], screen: str, names: list[str]
+) -> Verdict:
     if not tree.has_both_leaves():
         missing = "y_pred" if "y_pred" not in tree.nodes else "y_true"
         return Verdict(False, f"the tree does not contain {missing}")
-    return _judge_values(results, screen)
+    return _judge_values(results, screen, names)
 
 
-def _judge_values(results: list[tuple[float, bool, float]], screen: str) -> Verdict:
-    for classes, (value, grad_finite, grad_max) in zip(PROBE_CLASSES, results, strict=True):
-        probe = f"on the {classes}-class probe"
+def _probe_names(language: Language | str = DEFAULT_LANGUAGE) -> list[str]:
+    """How each probe is named in a verdict, in `_probe_results` order."""
+    names = []
+    for classes in PROBE_CLASSES:
+        at = ["", " with long-tailed priors"][: len(probe_priors(classes, language))]
+        if len(at) > 1:
+            at[0] = " with uniform priors"
+        names += [f"on the {classes}-class probe{suffix}" for suffix in at]
+    return names
+
+
+def _judge_values(
+    results: list[tuple[float, bool, float]], screen: str, probes_named: list[str] | None = None
+) -> Verdict:
+    for probe, (value, grad_finite, grad_max) in zip(
+        probes_named or _probe_names(), results, strict=True
+    ):
         if not np.isfinite(value):
             return Verdict(False, f"the loss is not finite {probe}")
         reason = _in_range(value, screen, probe)
@@ -135,34 +176,57 @@ def _judge_values(results: list[tuple[float, bool, float]], screen: str) -> Verd
     return Verdict(True)
 
 
-def _chunk_verdicts(trees: list[Tree], max_nodes: int, screen: str) -> list[Verdict]:
+def _chunk_verdicts(
+    trees: list[Tree], max_nodes: int, screen: str, language: Language
+) -> list[Verdict]:
     padded = trees + [trees[0]] * (CHUNK - len(trees))
     program = encode_batch(padded, max_nodes)
     per_probe = [
-        [np.asarray(x) for x in _probe_values(program, y_pred, y_true)]
-        for y_pred, y_true in probes()
+        [np.asarray(x) for x in _probe_values(program, y_pred, y_true, prior, language)]
+        for (y_pred, y_true), classes in zip(probes(), PROBE_CLASSES, strict=True)
+        for prior in probe_priors(classes, language)
     ]
+    names = _probe_names(language)
     verdicts = []
     for row, tree in enumerate(trees):
         results = [(float(v[row]), bool(f[row]), float(m[row])) for v, f, m in per_probe]
-        verdicts.append(_judge(tree, results, screen))
+        verdicts.append(_judge(tree, results, screen, names))
     if screen == "learnable" and any(v.ok for v in verdicts):
-        values = {
-            classes: np.asarray(_screen_values(program, *learnability.screen_inputs(classes)))
-            for classes in learnability.CLASSES
-        }
-        for row, verdict in enumerate(verdicts):
-            reason = learnability.judge({c: v[row] for c, v in values.items()})
-            if verdict.ok and reason:
-                verdicts[row] = Verdict(False, reason)
+        for priors in zip(*(probe_priors(c, language) for c in learnability.CLASSES), strict=True):
+            values = {
+                classes: np.asarray(
+                    _screen_values(program, *learnability.screen_inputs(classes), prior, language)
+                )
+                for classes, prior in zip(learnability.CLASSES, priors, strict=True)
+            }
+            for row, verdict in enumerate(verdicts):
+                reason = learnability.judge({c: v[row] for c, v in values.items()})
+                if verdict.ok and reason:
+                    verdicts[row] = Verdict(False, reason + _prior_note(priors, language))
     return verdicts
 
 
+def _prior_note(priors: tuple[np.ndarray, ...], language: Language) -> str:
+    if not language.reads_priors:
+        return ""
+    uniform = np.allclose(priors[0], priors[0][0])
+    return " with uniform priors" if uniform else " with long-tailed priors"
+
+
 def check_validity_batch(
-    trees: Sequence[Tree], max_nodes: int = NODE_CAP, screen: str = "thesis"
+    trees: Sequence[Tree],
+    max_nodes: int = NODE_CAP,
+    screen: str = "thesis",
+    language: Language | str | None = None,
 ) -> list[Verdict]:
-    """The verdict of `screen` on each tree; a tree over the node cap is rejected as such."""
+    """The verdict of `screen` on each tree; a tree over the node cap is rejected as such.
+
+    `language`: the language the trees are judged in (None: the smallest that says them
+    all); a tree it cannot say is rejected as such."""
     check_screen(screen)
+    if language is None:
+        language = smallest_language(trees) if trees else get_language(DEFAULT_LANGUAGE)
+    language = get_language(language)
     verdicts: dict[int, Verdict] = {}
     fitting = []
     for i, tree in enumerate(trees):
@@ -170,18 +234,26 @@ def check_validity_batch(
             verdicts[i] = Verdict(
                 False, f"the tree has {len(tree)} nodes, over the cap {max_nodes}"
             )
+        elif not language.says(tree):
+            missing = ", ".join(language.missing(tree))
+            verdicts[i] = Verdict(False, f"{missing} is not in the {language} language")
         else:
             fitting.append(i)
     for start in range(0, len(fitting), CHUNK):
         chunk = fitting[start : start + CHUNK]
-        found = _chunk_verdicts([trees[i] for i in chunk], max_nodes, screen)
+        found = _chunk_verdicts([trees[i] for i in chunk], max_nodes, screen, language)
         verdicts.update(zip(chunk, found, strict=True))
     return [verdicts[i] for i in range(len(trees))]
 
 
-def check_validity(tree: Tree, max_nodes: int = NODE_CAP, screen: str = "thesis") -> Verdict:
-    """The verdict of `screen` on one tree."""
-    return check_validity_batch([tree], max_nodes, screen)[0]
+def check_validity(
+    tree: Tree,
+    max_nodes: int = NODE_CAP,
+    screen: str = "thesis",
+    language: Language | str | None = None,
+) -> Verdict:
+    """The verdict of `screen` on one tree (in `language`; None: the smallest that says it)."""
+    return check_validity_batch([tree], max_nodes, screen, language)[0]
 
 
 def function_probe_values(loss) -> list[tuple[float, bool, float]]:

@@ -6,8 +6,9 @@
   new random subtree (grow method, height 0 to `SUBTREE_MAX_HEIGHT`).
 - `point_mutation(tree)`: a node other than the root is replaced by another node of the
   same arity, so the shape of the tree is kept: a binary operator by another of `+ - * /`,
-  a unary one by another of `neg sqrt log exp sin cos`, a leaf by another kind of leaf
-  (`y_pred`, `y_true` or a fresh constant).
+  a unary one by another of `neg sqrt log exp sin cos` (and `csum` in the priors
+  language), a leaf by another kind of leaf (`y_pred`, `y_true`, `prior` in the priors
+  language, or a fresh constant).
 
 Each result has at most `max_nodes` nodes, height at most `max_height`, and contains both
 `y_pred` and `y_true`. An operator draws again (up to `MAX_TRIES` times) until its result
@@ -22,7 +23,6 @@ from collections.abc import Callable
 import numpy as np
 
 from jaxgp.expr.generate import DEFAULT_TREE_CONFIG, TreeConfig, random_leaf, random_subtree
-from jaxgp.expr.primitives import BINARY, UNARY
 from jaxgp.expr.tree import Tree, arity
 
 MAX_TRIES = 100
@@ -87,7 +87,8 @@ def point_mutation(
         if n == 0:
             new = random_leaf(rng, config)
         else:
-            choices = [op for op in (BINARY if n == 2 else UNARY) if op != old]
+            language = config.lang
+            choices = [op for op in (language.binary if n == 2 else language.unary) if op != old]
             new = choices[int(rng.integers(len(choices)))]
         if new == old:
             return None

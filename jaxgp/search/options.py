@@ -37,6 +37,8 @@ class RunOptions:
     train_fraction: float | None = None
     confirm_seeds: int | None = None
     learning_rate: float | None = None
+    language: str | None = None
+    """The loss language: thesis or priors (`jaxgp.expr.language`)."""
     out: str | None = None
     """The new run's directory (default `runs/<time>`)."""
     resume: str | None = None

@@ -141,7 +141,9 @@ def make_children(
             break
         proposals = [vary(*parents[i], rng, config) for i in todo]
         trees = [child for child, _ in proposals]
-        verdicts = check_validity_batch(trees, screen=config.tree.screen)
+        verdicts = check_validity_batch(
+            trees, screen=config.tree.screen, language=config.tree.language
+        )
         for i, (child, second), verdict in zip(todo, proposals, verdicts, strict=True):
             clone = str(child) in taken | {str(parents[i][0]), str(second)}
             if verdict.ok and (not clone or _keeps_clones(config)):

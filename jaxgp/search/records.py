@@ -314,6 +314,8 @@ class Summary:
     status: str = json_field(default="finished", parse=str)
     resumed: bool = json_field(default=False, parse=bool)
     metric: Metric = json_field(key="fitness_metric", default=Metric.ACCURACY, parse=Metric)
+    language: str = json_field(default="thesis", parse=str)
+    """The loss language searched (`jaxgp.expr.language`); runs made before it: thesis."""
     best: Candidate | None = json_field(default=None)
     """Written with `best_algorithm` as its `algorithm`."""
     best_algorithm: str | None = json_field(default=None, written=False)

@@ -7,8 +7,12 @@ are the `config.json` form; `differences` lists what changed between two configu
 ignoring the settings that cannot change results (`ENVIRONMENT_KEYS`: the data directory and
 how candidates are batched on the device). `evaluation_key` hashes what a training result
 depends on (suite, model, recipe, seed, and the early-stop policy with the metric it judges
-by, and the training split's transform), so that the fitness cache and the CE baselines
-are only reused under the same training settings.
+by, the training split's transform and a loss language other than the thesis's), so that
+the fitness cache and the CE baselines are only reused under the same training settings.
+
+The loss language (`jaxgp.expr.language`) is one setting kept in two places, each where it
+acts: `search.tree.language` (what trees are drawn) and `train.language` (which
+interpreter the trainer compiles); runs made before it existed read as `thesis`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from jaxgp.data.registry import get_spec
 from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import TreeConfig
+from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
 from jaxgp.expr.validity import LEGACY_SCREEN
 from jaxgp.fitness import Metric
 from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
@@ -66,6 +71,21 @@ class RunSettings:
     confirm_seeds: int = 0
     """Seeds the best few of the final population and CE are trained again on before the
     run names its best (`jaxgp.search.confirm`); 0: none (runs made before it existed)."""
+
+    def __post_init__(self) -> None:
+        tree, train = self.search.tree.language, self.train.language
+        if train is None:
+            object.__setattr__(self, "train", dataclasses.replace(self.train, language=tree))
+        elif train != tree:
+            raise ConfigError(
+                f"the search draws trees in the {tree} language but trains them in the "
+                f"{train} language (config.json's search.tree.language and train.language)"
+            )
+
+    @property
+    def language(self) -> str:
+        """The run's loss language (`jaxgp.expr.language`)."""
+        return self.search.tree.language
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
@@ -140,6 +160,9 @@ def build_settings(
         if name not in ALGORITHMS:
             raise ConfigError(f"unknown algorithm {name!r}; valid: {', '.join(ALGORITHMS)}")
         algorithms = (name,)
+    language = get_language(
+        _pick(options.language, sb.language if sb else None, preset.language)
+    ).name
     p = _pick(options.population, sb.search.population if sb else None, preset.population)
     kept = sb.search if sb is not None and p == sb.search.population else None
     search = SearchConfig(
@@ -152,6 +175,7 @@ def build_settings(
         tree=dataclasses.replace(
             base.search.tree if base else TreeConfig(),
             screen=_pick(options.screen, base.search.tree.screen if base else None, preset.screen),
+            language=language,
         ),
     )
     names = (
@@ -176,6 +200,7 @@ def build_settings(
         learning_rate=_pick(
             options.learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
         ),
+        language=language,
     )
     return RunSettings(
         command=command,
@@ -256,6 +281,8 @@ def evaluation_key(settings: RunSettings) -> str:
     """A short hash of what one training result depends on."""
     train = _flatten(dataclasses.asdict(settings.train), "train.")
     relevant = {k: v for k, v in train.items() if k not in ENVIRONMENT_KEYS}
+    if relevant.get("train.language") in (None, DEFAULT_LANGUAGE):  # older runs' keys hold
+        relevant.pop("train.language", None)
     relevant["datasets"] = list(settings.datasets)
     if settings.early_stop is not StopPolicy.NONE:  # results then depend on it and the metric
         relevant["early_stop"] = [str(settings.early_stop), str(settings.fitness)]

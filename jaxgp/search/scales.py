@@ -10,7 +10,9 @@ inception_v3 on cifar10, fashion_mnist and cifar100 as in the thesis; `tiny` (8,
 trains small_cnn on the bundled digits, where CE reaches 0.97 test accuracy, and runs
 offline in seconds on a CPU; `tiny-lt` (32, 10, 33) trains it on a long-tailed digits
 training split (ratio 20, `jaxgp.data.train_split`), where losses differ by ten points and a
-search has something to find. Every scale screens trees for learnability (`learnable`) and
+search has something to find, in the priors language (`jaxgp.expr.language`: the losses
+that win on a long tail read the class priors); every other scale searches the thesis's
+language. Every scale screens trees for learnability (`learnable`) and
 confirms its best few on more seeds (`confirm_seeds`: 2 for small and large, the fewest
 that give an interval, 24 more InceptionV3 trainings per algorithm at most; 3 for tiny, 5
 for tiny-lt).
@@ -81,6 +83,8 @@ class Scale:
     confirm_seeds: int = 0
     learning_rate: float = 1e-3
     """Adam's initial rate (the thesis's 1e-3 unless CE trains clearly better at another)."""
+    language: str = "thesis"
+    """The loss language trees are drawn from (`jaxgp.expr.language`)."""
 
 
 THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")
@@ -104,6 +108,7 @@ SCALES: dict[str, Scale] = {
         train_split=LONG_TAIL_20,
         confirm_seeds=5,
         learning_rate=1e-2,
+        language="priors",
     ),
     "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3", "learnable", confirm_seeds=2),
     "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3", "learnable", confirm_seeds=2),

@@ -121,6 +121,7 @@ def build_summary(
     return Summary(
         command=settings.command,
         metric=metric,
+        language=settings.language,
         best=best.candidate,
         best_algorithm=list(finals)[leaders.index(best)],
         baselines=dict(baselines),

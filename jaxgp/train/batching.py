@@ -133,7 +133,8 @@ def _zeros_like(shapes):
 
 def _probe_arguments(functions: Functions, data, config: TrainConfig, k: int) -> tuple:
     """The host step's arguments for K candidates, placed as training places them."""
-    losses = place_candidates(encode_losses([resolve_loss("ngl")] * k, config.max_nodes))
+    ngl = [resolve_loss("ngl")] * k
+    losses = place_candidates(encode_losses(ngl, config.max_nodes, prior=data.class_prior))
     candidates = place_candidates(np.stack([np.asarray(jax.random.PRNGKey(i)) for i in range(k)]))
     state = place_candidates(_zeros_like(jax.eval_shape(functions.init, candidates)))
     keys = EpochKeys(place_replicated(np.asarray(jax.random.PRNGKey(0))), candidates)

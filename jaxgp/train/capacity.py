@@ -45,7 +45,8 @@ def abstract_epoch_arguments(functions: Functions, data, config: TrainConfig, k:
     )
     steps = max(1, data.train.size // config.batch_size)
     return (
-        jax.eval_shape(functions.init, keys), LossBatch(_struct((k,), jnp.int32), program),
+        jax.eval_shape(functions.init, keys),
+        LossBatch(_struct((k,), jnp.int32), program, _struct((k, data.num_classes), jnp.float32)),
         split, EpochKeys(_struct((2,), jnp.uint32), keys),
         _struct((steps, config.batch_size), jnp.int32), _struct((), jnp.int32),
     )  # fmt: skip

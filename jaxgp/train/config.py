@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
+from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
 from jaxgp.expr.program import NODE_CAP
 from jaxgp.policy import (
     EPOCH_LOOPS,
@@ -52,6 +53,8 @@ class ProgramSpec:
     loss_strategy: str
     epoch_loop: str
     max_nodes: int
+    language: str = "thesis"
+    """The loss language whose interpreter the step compiles (`jaxgp.expr.language`)."""
     progress: bool = True
     """Whether the scanned epoch reports progress through a host callback. Off, the programs
     need no host (and so compile ahead of time for a GPU target on a machine without one):
@@ -95,6 +98,10 @@ class TrainConfig:
     epoch_loop: str | None = None
     max_nodes: int = NODE_CAP
     seed: int = 0
+    language: str | None = None
+    """The loss language the step's interpreter runs (`jaxgp.expr.language`): `thesis` or
+    `priors`; None: the smallest that says every loss of a `train_candidates` call. A search
+    sets it, so that every call of a run runs the same compiled step."""
 
     def __post_init__(self) -> None:
         positive = ("epochs", "batch_size", "eval_batch_size", "max_auto_candidates")
@@ -125,6 +132,8 @@ class TrainConfig:
             )
         if not 0 <= self.memory_margin < 1:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
+        if self.language is not None:
+            get_language(self.language)
 
     def for_dataset(self, dataset) -> TrainConfig:
         """This recipe for `dataset`: a horizontal flip left to the dataset (None) is the
@@ -158,5 +167,6 @@ class TrainConfig:
             loss_strategy=self.loss_strategy or default_loss_strategy(),
             epoch_loop=self.epoch_loop or default_epoch_loop(),
             max_nodes=self.max_nodes,
+            language=self.language or DEFAULT_LANGUAGE,
             progress=progress,
         )

@@ -10,6 +10,7 @@ import jax
 import numpy as np
 
 from jaxgp.data.dataset import Dataset, Split
+from jaxgp.data.train_split import class_priors
 from jaxgp.train.placement import place_replicated
 
 
@@ -41,6 +42,16 @@ class DeviceDataset:
     test: DeviceSplit
     horizontal_flip: bool = False
     """The dataset's own augmentation choice (`jaxgp.data.Dataset.horizontal_flip`)."""
+    prior: np.ndarray | None = None
+    """The training split's class frequencies [C] (`class_priors`), what a loss's `prior`
+    leaves read; None: uniform."""
+
+    @property
+    def class_prior(self) -> np.ndarray:
+        """`prior`, or 1/C for every class where none was given."""
+        if self.prior is None:
+            return np.full(self.num_classes, 1.0 / self.num_classes, np.float32)
+        return np.asarray(self.prior, np.float32)
 
     @staticmethod
     def from_dataset(dataset: Dataset) -> DeviceDataset:
@@ -52,4 +63,5 @@ class DeviceDataset:
             DeviceSplit.from_split(dataset.val),
             DeviceSplit.from_split(dataset.test),
             bool(getattr(dataset, "horizontal_flip", False)),
+            class_priors(dataset.train.labels, dataset.num_classes),
         )

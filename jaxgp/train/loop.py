@@ -38,6 +38,7 @@ from jaxgp.compilation import count_compilations, totals
 from jaxgp.data.batches import eval_batch_indices, train_batch_indices
 from jaxgp.data.dataset import Dataset
 from jaxgp.errors import ConfigError
+from jaxgp.expr.language import get_language, smallest_language
 from jaxgp.expr.tree import Tree
 from jaxgp.losses import LossSpec, encode_losses, resolve_loss
 from jaxgp.status import Status
@@ -162,7 +163,7 @@ def _train_chunk(
     from the model it has then, and when the survivors fit a smaller `packed_size` the batch
     is re-packed (state, losses, keys and plateau taken at their positions).
     """
-    losses = place_candidates(encode_losses(specs, config.max_nodes))
+    losses = place_candidates(encode_losses(specs, config.max_nodes, prior=data.class_prior))
     candidate_keys = place_candidates(jnp.stack([jax.random.PRNGKey(s) for s in seeds]))
     data_key = place_replicated(jax.random.PRNGKey(config.seed + 1_000_003))
     steps = data.train.size // config.batch_size
@@ -252,6 +253,23 @@ def _train_chunk(
     return outcomes
 
 
+def with_language(config: TrainConfig, specs: Sequence[LossSpec]) -> TrainConfig:
+    """`config` with the language its step will interpret `specs` in: the configured one,
+    which must say every tree (`ConfigError` otherwise), or the smallest that does."""
+    trees = [spec.tree for spec in specs if spec.tree is not None]
+    if config.language is None:
+        return dataclasses.replace(config, language=smallest_language(trees).name)
+    language = get_language(config.language)
+    for spec in specs:
+        if spec.tree is not None and not language.says(spec.tree):
+            missing = ", ".join(language.missing(spec.tree))
+            raise ConfigError(
+                f"the loss {spec.label!r} uses {missing}, which the {language} language the "
+                f"trainer runs does not have (the {smallest_language([spec.tree])} language has)"
+            )
+    return config
+
+
 def train_candidates(
     losses: Sequence[str | Tree | LossSpec],
     dataset: Dataset | DeviceDataset,
@@ -283,6 +301,7 @@ def train_candidates(
         raise ValueError(f"one seed and one learning rate per loss expected, of {len(specs)}")
     if any(not rate > 0 for rate in rates):
         raise ConfigError(f"learning rates must be positive, got {rates}")
+    config = with_language(config, specs)
     start = time.perf_counter()
     with count_compilations() as compiled:
         data = (

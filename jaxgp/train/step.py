@@ -111,9 +111,9 @@ class StepParts:
     eval_models: Callable
     """(params, batch_stats, x) -> [K, B, classes] probs"""
     train_losses: Callable
-    """(kinds, programs, probs, y) -> [K] losses (a `LossBatch` unpacked)"""
+    """(kinds, programs, priors, probs, y) -> [K] losses (a `LossBatch` unpacked)"""
     eval_losses: Callable
-    """(kinds, programs, probs, y, weights) -> [K] losses"""
+    """(kinds, programs, priors, probs, y, weights) -> [K] losses"""
 
 
 def _spec(config: TrainConfig | ProgramSpec) -> ProgramSpec:
@@ -134,6 +134,7 @@ def step_parts(
         dtype=dtype,
     )
     model_strategy, loss_strategy = config.model_strategy, config.loss_strategy
+    loss = strategy_loss(loss_value, loss_strategy, config.language)
 
     def forward_train(params, batch_stats, x, key):
         variables = {"params": params, "batch_stats": batch_stats}
@@ -150,10 +151,8 @@ def step_parts(
         optimizer(),
         over_candidates(forward_train, (0, 0, None, 0), model_strategy),
         over_candidates(forward_eval, (0, 0, None), model_strategy),
-        over_candidates(strategy_loss(loss_value, loss_strategy), (0, 0, 0, None), loss_strategy),
-        over_candidates(
-            strategy_loss(loss_value, loss_strategy), (0, 0, 0, None, None), loss_strategy
-        ),
+        over_candidates(loss, (0, 0, 0, 0, None), loss_strategy),
+        over_candidates(loss, (0, 0, 0, 0, None, None), loss_strategy),
     )
 
 

@@ -1,11 +1,13 @@
 """Both lowerings agree in value and gradient, and the interpreter compiles once."""
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgp import ExpressionError, lower, lower_batch, parse, random_trees
+from jaxgp import ExpressionError, TreeConfig, lower, lower_batch, parse, random_trees
 from jaxgp.compilation import count_compilations
 from jaxgp.expr.interpreter import program_loss
 from jaxgp.expr.lower import over_candidates, strategy_loss
@@ -82,20 +84,26 @@ def test_a_tree_over_the_node_cap_is_refused_with_its_size():
         encode(tree)
 
 
-def _gradient_temp_bytes(max_nodes, form):
+def _gradient_temp_bytes(max_nodes, form, language):
     tree = parse("neg(y_true * log(y_pred))")
     y_pred, y_true = _inputs(1, 64, 10)
     program = Program(*(jnp.asarray(f) for f in encode(tree, max_nodes)))
-    grad = jax.jit(jax.grad(lambda p, q: program_loss(q, p, y_true[0], form)))
+    loss = partial(program_loss, form=form, language=language)
+    grad = jax.jit(jax.grad(lambda p, q: loss(q, p, y_true[0])))
     return grad.lower(y_pred[0], program).compile().memory_analysis().temp_size_in_bytes
 
 
+@pytest.mark.parametrize("language", ["thesis", "priors"])
 @pytest.mark.parametrize(
     ("form", "small_cap", "large_cap"), [("switch", 64, 256), ("select", 16, 64)]
 )
-def test_interpreter_gradient_memory_grows_linearly_with_the_node_cap(form, small_cap, large_cap):
-    """A register file carried through reverse mode would store it at every step: N**2."""
-    small, large = _gradient_temp_bytes(small_cap, form), _gradient_temp_bytes(large_cap, form)
+def test_interpreter_gradient_memory_grows_linearly_with_the_node_cap(
+    form, small_cap, large_cap, language
+):
+    """A register file carried through reverse mode would store it at every step: N**2; the
+    priors language's rank-one maps keep it linear too."""
+    small = _gradient_temp_bytes(small_cap, form, language)
+    large = _gradient_temp_bytes(large_cap, form, language)
     assert large / small < 6  # linear: about 4; quadratic: about 16
 
 
@@ -119,10 +127,11 @@ def test_over_candidates_runs_a_single_candidate_without_a_loop_and_many_alike(s
     assert not primitives & {"scan", "while"}
 
 
-def _value_and_grad(strategy, k):
-    program = Program(*(jnp.asarray(f) for f in encode_batch(random_trees(5, k))))
+def _value_and_grad(strategy, k, language="thesis"):
+    config = TreeConfig(language=language)
+    program = Program(*(jnp.asarray(f) for f in encode_batch(random_trees(5, k, config=config))))
     y_pred, y_true = _inputs(k, 16, 10)
-    loss = strategy_loss(program_loss, strategy)
+    loss = strategy_loss(program_loss, strategy, language)
 
     def total(y_pred, program):
         return over_candidates(loss, (0, 0, 0), strategy)(program, y_pred, y_true).sum()
@@ -130,10 +139,11 @@ def _value_and_grad(strategy, k):
     return jax.jit(jax.value_and_grad(total)), (y_pred, program)
 
 
+@pytest.mark.parametrize("language", ["thesis", "priors"])
 @pytest.mark.parametrize("k", [1, 4])
-def test_the_vmap_strategy_lowers_a_loss_without_loops_or_conditionals(k):
+def test_the_vmap_strategy_lowers_a_loss_without_loops_or_conditionals(k, language):
     """On XLA:GPU a data-dependent loop or a conditional makes the host wait at each row."""
-    fn, arguments = _value_and_grad("vmap", k)
+    fn, arguments = _value_and_grad("vmap", k, language)
     assert not jaxpr_primitives(jax.make_jaxpr(fn)(*arguments)) & {"while", "cond"}
     flow = hlo_loops_and_conditionals(fn.lower(*arguments).compile().as_text())
     assert flow == {"while": 0, "while_unknown_trip_count": 0, "conditional": 0}
