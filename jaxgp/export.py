@@ -13,6 +13,13 @@ Argument order follows each framework's habit: `loss(y_pred, y_true)` for JAX (a
 `loss(y_true, y_pred)` for Keras. JAX and PyTorch return the mean as a scalar; Keras returns
 one value per sample (the mean over classes), which Keras's default reduction averages over
 the batch, so a compiled Keras model minimises the same mean.
+
+A loss of the priors language (`jaxgp.expr.language`) reads the class priors of the split
+the model trains on: its `loss` takes them as a third argument `prior` ([C], summing to 1),
+and the module defines `class_priors(labels, num_classes)` to compute them from the
+training labels (and, for Keras, `loss_for(prior)`, the two-argument loss `compile` takes).
+A class sum `csum(a)` becomes `_csum(a, y_pred)`: the sum over the class axis of `a` at the
+batch's shape, kept as an axis of size 1 that broadcasts back.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from pathlib import Path
 from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.expr import primitives
 from jaxgp.expr.parse import parse
-from jaxgp.expr.primitives import GUARDS, LEAVES, PRIMITIVES, THRESHOLDS
+from jaxgp.expr.primitives import CLASS_REDUCTIONS, GUARDS, LEAVES, PRIMITIVES, THRESHOLDS
 from jaxgp.expr.tree import Tree
 
 FRAMEWORKS = ("jax", "torch", "keras")
@@ -50,6 +57,13 @@ class Framework:
     reduce: str
     returns: str
     usage: str
+    prior_prologue: str
+    """Turns the `prior` argument into the framework's array."""
+    class_sum: str
+    """The body of `_csum(a, like)`."""
+    class_priors: str
+    """The body of `class_priors(labels, num_classes)`."""
+    priors_usage: str
 
 
 FRAMEWORK_SPECS = {
@@ -69,6 +83,19 @@ FRAMEWORK_SPECS = {
             "import jax\n"
             "grads = jax.grad(lambda p: loss(jax.nn.softmax(model(p, x)), y_onehot))(params)"
         ),
+        prior_prologue="prior = jnp.asarray(prior, jnp.float32)",
+        class_sum="return jnp.sum(jnp.broadcast_to(a, like.shape), axis=-1, keepdims=True)",
+        class_priors=(
+            "counts = jnp.bincount(jnp.asarray(labels).ravel(), length=num_classes)\n"
+            "return (counts / counts.sum()).astype(jnp.float32)"
+        ),
+        priors_usage=(
+            "import jax\n"
+            "prior = class_priors(train_labels, num_classes)  # once, from the training split\n"
+            "grads = jax.grad(\n"
+            "    lambda p: loss(jax.nn.softmax(model(p, x)), y_onehot, prior)\n"
+            ")(params)"
+        ),
     ),
     "torch": Framework(
         name="torch",
@@ -87,6 +114,17 @@ FRAMEWORK_SPECS = {
         usage=(
             "value = loss(torch.softmax(model(x), dim=-1), labels)\nvalue.backward()"
         ),  # fmt: skip
+        prior_prologue="prior = torch.as_tensor(prior, dtype=y_pred.dtype, device=y_pred.device)",
+        class_sum="return torch.sum(torch.broadcast_to(a, like.shape), dim=-1, keepdim=True)",
+        class_priors=(
+            "counts = torch.bincount(torch.as_tensor(labels).long().flatten(), "
+            "minlength=num_classes)\n"
+            "return counts.float() / counts.sum()"
+        ),
+        priors_usage=(
+            "prior = class_priors(train_labels, num_classes)  # once, from the training split\n"
+            "value = loss(torch.softmax(model(x), dim=-1), labels, prior)\nvalue.backward()"
+        ),
     ),
     "keras": Framework(
         name="keras",
@@ -105,6 +143,17 @@ FRAMEWORK_SPECS = {
             'model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])\n'
             "# reloading a saved model: keras.models.load_model(path, "
             'custom_objects={"loss": loss})'
+        ),
+        prior_prologue="prior = ops.cast(ops.convert_to_tensor(prior), y_pred.dtype)",
+        class_sum=("return ops.sum(ops.broadcast_to(a, ops.shape(like)), axis=-1, keepdims=True)"),
+        class_priors=(
+            'counts = ops.bincount(ops.reshape(ops.cast(labels, "int32"), (-1,)), '
+            "minlength=num_classes)\n"
+            'return ops.cast(counts, "float32") / ops.cast(ops.sum(counts), "float32")'
+        ),
+        priors_usage=(
+            "prior = class_priors(train_labels, num_classes)  # once, from the training split\n"
+            'model.compile(optimizer="adam", loss=loss_for(prior), metrics=["accuracy"])'
         ),
     ),
 }
@@ -160,6 +209,10 @@ def _emit(tree: Tree, index: int, framework: Framework) -> _Code:
     primitive = PRIMITIVES[node]
     kids = [_emit(tree, k, framework) for k in tree.children(index)]
     array = any(kid.array for kid in kids)
+    if node in CLASS_REDUCTIONS:
+        (kid,) = kids
+        operand = kid.text if kid.array else framework.to_tensor(kid.text)
+        return _Code(f"_{node}({operand}, y_pred)", _ATOM, True)
     if node in ("+", "-", "*"):
         left, right = kids
         left_text = f"({left.text})" if left.precedence < primitive.precedence else left.text
@@ -227,6 +280,21 @@ def used_helpers(tree: Tree) -> list[str]:
     return [GUARDS[symbol].helper for symbol in used_guards(tree)]
 
 
+def reads_priors(tree: Tree) -> bool:
+    """Whether the tree's `prior` leaf makes its exported loss take the class priors."""
+    return "prior" in tree.nodes
+
+
+def _priors_note(summed: bool) -> list[str]:
+    lines = [
+        "`prior` is the class priors of the training split (n_c / N per class, a vector that "
+        "sums to 1), broadcast over the batch like y_true."
+    ]
+    if summed:
+        lines.append("csum(a) is the sum of a over the classes, broadcast back to every class.")
+    return [""] + [line for text in lines for line in _paragraph(text)]
+
+
 def semantics() -> str:
     """The protected operators' rules (their docstrings, with the thresholds' values)."""
     values = threshold_values()
@@ -247,6 +315,8 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
     spec = FRAMEWORK_SPECS[framework]
     guards = used_guards(tree)
     expression = str(tree)
+    priors = reads_priors(tree)
+    summed = "csum" in tree.nodes
     y_pred_doc = "predicted probabilities (softmax outputs), shape [batch, classes]"
     y_true_doc = "one-hot labels, shape [batch, classes]"
     if framework == "torch":
@@ -257,6 +327,15 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
         if framework == "keras"
         else [f"y_pred: {y_pred_doc}.", f"y_true: {y_true_doc}."]
     )
+    signature, usage = spec.signature, spec.usage
+    if priors:
+        args += ", prior"
+        arg_docs.append(
+            "prior: the class priors of the training split, shape [classes], summing to 1: "
+            "`class_priors(train_labels, num_classes)`."
+        )
+        signature = signature.replace(")", ", prior)")
+        usage = spec.priors_usage
     lines = [
         '"""A loss function found by jaxgp, for ' + spec.title + ".",
         "",
@@ -266,10 +345,11 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
         f"Tree: {tree.size} nodes, height {tree.height}.",
         "",
         semantics(),
+        *(_priors_note(summed) if priors or summed else []),
         "",
-        f"Argument order: {spec.signature}. Usage:",
+        f"Argument order: {signature}. Usage:",
         "",
-        textwrap.indent(spec.usage, "    "),
+        textwrap.indent(usage, "    "),
         "",
         f"Generated by `jaxgp export --framework {framework}`; needs only {spec.title}.",
         '"""',
@@ -282,6 +362,16 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
         lines += ["", *(f"{name} = {values[name]!r}" for name in dict.fromkeys(thresholds))]
     for symbol in guards:
         lines += ["", "", helper_source(symbol, spec.ns)]
+    if summed:
+        lines += ["", "", "def _csum(a, like):",
+                  '    """The sum of `a` over the classes (last axis) at the shape of `like`."""',
+                  textwrap.indent(spec.class_sum, "    ")]  # fmt: skip
+    if priors:
+        lines += [
+            "", "", "def class_priors(labels, num_classes):",
+            '    """The class frequencies n_c / N of integer `labels`: what `prior` is."""',
+            textwrap.indent(spec.class_priors, "    "),
+        ]  # fmt: skip
     lines += [
         "",
         "",
@@ -292,9 +382,17 @@ def export_source(tree: Tree, framework: str, origin: str = "given on the comman
         *_paragraph(f"Returns {spec.returns}.", indent="    ", hanging="    "),
         '    """',
         textwrap.indent(spec.prologue, "    "),
+        *([textwrap.indent(spec.prior_prologue, "    ")] if priors else []),
         _wrap(_emit(tree, 0, spec).text, "    "),
         f"    return {spec.reduce}",
     ]
+    if priors and framework == "keras":
+        lines += [
+            "", "", "def loss_for(prior):",
+            '    """`loss` at the class priors `prior`, as the two-argument loss Keras takes."""',
+            "", "    def loss_at_priors(y_true, y_pred):",
+            "        return loss(y_true, y_pred, prior)", "", "    return loss_at_priors",
+        ]  # fmt: skip
     text = "\n".join(lines) + "\n"
     compile(text, f"<jaxgp export {framework}>", "exec")  # a bug here must not ship
     return text

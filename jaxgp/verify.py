@@ -46,6 +46,7 @@ from typing import Any
 from jaxgp.data.dataset import Dataset
 from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError, ExpressionError
+from jaxgp.expr.language import DEFAULT_LANGUAGE, smallest_language
 from jaxgp.losses import LossSpec, resolve_loss
 from jaxgp.search.run_settings import check_datasets, check_model
 from jaxgp.search.rundir import write_json_atomic
@@ -182,9 +183,11 @@ def plan_verification(
         raise ConfigError("--against compares the loss with itself only: name another loss")
     chosen = _dataset_names(tuple(datasets) if datasets else tuple(names))
     model = check_model(model if model is not None else base.model)
+    trees = [spec.tree for spec in (*losses, *references) if spec.tree is not None]
+    language = smallest_language(trees, at_least=base.language or DEFAULT_LANGUAGE)
     config = dataclasses.replace(
         base, model=model, epochs=epochs if epochs is not None else base.epochs,
-        seed=seed + SEED_OFFSET,
+        seed=seed + SEED_OFFSET, language=language.name,
     )  # fmt: skip
     model_seeds = tuple(verification_seeds(seed, seeds))
     split = train_split if train_split is not None else split

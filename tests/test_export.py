@@ -38,6 +38,18 @@ EXPRESSIONS = [
     " - -3.0 * sqrt(y_pred) / y_true + cos(sin(log(neg(y_true)))) * y_pred / log(2.8119)",
     "neg(neg(y_pred)) - (y_true - -0.5) * neg(y_pred * y_true)",
 ]
+PRIOR_EXPRESSIONS = [  # the priors language: `prior` and `csum`
+    "neg(y_true * log(y_pred)) / prior",  # cb
+    "neg(y_true * log(y_pred * prior / csum(y_pred * prior)))",  # la
+    "log(csum(exp(y_pred * 3.0))) - y_true * y_pred * 3.0",  # csum without prior
+    "csum(2.0) * y_pred * y_true + csum(prior * y_true) * sqrt(y_pred) - csum(csum(y_pred))",
+]
+PRIOR = np.array([0.3, 0.2, 0.15, 0.1, 0.08, 0.06, 0.05, 0.03, 0.02, 0.01], np.float32)
+
+
+def prior_for(expression):
+    """The class priors an exported loss takes (None: it takes none)."""
+    return PRIOR if "prior" in expression else None
 
 
 def inputs(seed=0, batch=16, classes=10):
@@ -50,7 +62,8 @@ def inputs(seed=0, batch=16, classes=10):
 
 
 def reference(expression, y_pred, y_true):
-    value, grad = jax.value_and_grad(jaxgp.lower(jaxgp.parse(expression)))(y_pred, y_true)
+    loss = jaxgp.lower(jaxgp.parse(expression))
+    value, grad = jax.value_and_grad(loss)(y_pred, y_true, prior_for(expression))
     return float(value), np.asarray(grad)
 
 
@@ -68,36 +81,69 @@ def module(expression, framework):
     return namespace["loss"]
 
 
-@pytest.mark.parametrize("expression", EXPRESSIONS)
+def call(loss, first, second, expression):
+    """`loss(first, second)`, and the class priors where the loss takes them."""
+    prior = prior_for(expression)
+    return loss(first, second) if prior is None else loss(first, second, prior)
+
+
+@pytest.mark.parametrize("expression", EXPRESSIONS + PRIOR_EXPRESSIONS)
 def test_jax_export_matches_lower(expression):
     y_pred, y_true = inputs()
     loss = module(expression, "jax")
-    value, grad = jax.value_and_grad(loss)(y_pred, y_true)
+    value, grad = jax.value_and_grad(lambda p: call(loss, p, y_true, expression))(y_pred)
     assert_matches(expression, float(value), np.asarray(grad), y_pred, y_true)
 
 
-def test_jax_export_of_random_trees_matches_the_interpreter():
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_loss_that_reads_the_priors_takes_them_and_says_how_to_compute_them(framework):
+    text = export_source(jaxgp.parse(PRIOR_EXPRESSIONS[1]), framework)
+    order = "y_true, y_pred" if framework == "keras" else "y_pred, y_true"
+    assert f"def loss({order}, prior):" in text
+    assert "def class_priors(labels, num_classes):" in text and "def _csum(a, like):" in text
+    assert "prior = class_priors(train_labels, num_classes)" in text
+    assert ("def loss_for(prior):" in text) == (framework == "keras")
+    plain = export_source(jaxgp.parse(PRIOR_EXPRESSIONS[2]), framework)  # csum, no prior
+    assert f"def loss({order}):" in plain and "class_priors" not in plain
+
+
+def test_the_jax_modules_class_priors_are_the_training_splits_frequencies():
+    from jaxgp.data.train_split import class_priors
+
+    namespace = {}
+    exec(export_source(jaxgp.parse(PRIOR_EXPRESSIONS[0]), "jax"), namespace)
+    labels = np.random.default_rng(3).integers(10, size=200)
+    np.testing.assert_allclose(
+        namespace["class_priors"](labels, 10), class_priors(labels, 10), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("language", ["thesis", "priors"])
+def test_jax_export_of_random_trees_matches_the_interpreter(language):
     """Random trees against `lower_batch` (one compilation for all; `lower` is checked above)."""
-    trees = jaxgp.random_trees(5, 8)
-    y_pred, y_true = inputs(seed=1, classes=7)
+    trees = jaxgp.random_trees(5, 8, config=jaxgp.TreeConfig(language=language))
+    y_pred, y_true = inputs(seed=1, classes=10)
     stacked = np.broadcast_to(y_pred, (len(trees), *y_pred.shape))
     batched = jaxgp.lower_batch(trees)
-    values = np.asarray(batched(stacked, y_true))
-    grads = np.asarray(jax.grad(lambda p: batched(p, y_true).sum())(stacked))
+    values = np.asarray(batched(stacked, y_true, PRIOR))
+    grads = np.asarray(jax.grad(lambda p: batched(p, y_true, PRIOR).sum())(stacked))
     for tree, want_value, want_grad in zip(trees, values, grads, strict=True):
-        value, grad = jax.value_and_grad(module(str(tree), "jax"))(y_pred, y_true)
+        loss = module(str(tree), "jax")
+        value, grad = jax.value_and_grad(
+            lambda p, loss=loss, text=str(tree): call(loss, p, y_true, text)
+        )(y_pred)
         assert float(value) == pytest.approx(float(want_value), rel=1e-5, abs=1e-6), str(tree)
         scale = max(1.0, float(np.abs(want_grad).max()))
         np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-6 * scale, err_msg=str(tree))
 
 
-@pytest.mark.parametrize("expression", EXPRESSIONS)
+@pytest.mark.parametrize("expression", EXPRESSIONS + PRIOR_EXPRESSIONS)
 def test_torch_export_matches_lower(expression):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed")
     y_pred, y_true = inputs()
     loss = module(expression, "torch")
     p = torch.tensor(y_pred, requires_grad=True)
-    value = loss(p, torch.tensor(y_true))
+    value = call(loss, p, torch.tensor(y_true), expression)
     value.backward()
     assert value.shape == ()
     assert_matches(expression, float(value.detach()), p.grad.numpy(), y_pred, y_true)
@@ -119,12 +165,14 @@ KERAS_SCRIPT = textwrap.dedent(
     assert keras.backend.backend() == "jax"
     cases = json.load(open(sys.argv[1]))
     data = np.load(sys.argv[2])
-    y_pred, y_true = data["y_pred"], data["y_true"]
+    y_pred, y_true, prior = data["y_pred"], data["y_true"], data["prior"]
     out = {}
     for index, source in enumerate(cases):
         namespace = {}
         exec(source, namespace)
         loss = namespace["loss"]
+        if "loss_for" in namespace:  # a loss that reads the class priors
+            loss = namespace["loss_for"](prior)
 
         class Compiled(keras.losses.Loss):  # what model.compile(loss=loss) does with it
             def call(self, y_true, y_pred):
@@ -144,9 +192,10 @@ def test_keras_export_matches_lower(tmp_path):
     if importlib.util.find_spec("keras") is None:
         pytest.skip("Keras 3 is not installed (pip install keras)")
     y_pred, y_true = inputs()
-    sources = [export_source(jaxgp.parse(e), "keras") for e in EXPRESSIONS]
+    expressions = EXPRESSIONS + PRIOR_EXPRESSIONS
+    sources = [export_source(jaxgp.parse(e), "keras") for e in expressions]
     (tmp_path / "cases.json").write_text(json.dumps(sources))
-    np.savez(tmp_path / "data.npz", y_pred=y_pred, y_true=y_true)
+    np.savez(tmp_path / "data.npz", y_pred=y_pred, y_true=y_true, prior=PRIOR)
     (tmp_path / "check.py").write_text(KERAS_SCRIPT)
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     process = subprocess.run(
@@ -156,7 +205,7 @@ def test_keras_export_matches_lower(tmp_path):
     )  # fmt: skip
     assert process.returncode == 0, process.stderr[-3000:]
     results = np.load(tmp_path / "out.npz")
-    for index, expression in enumerate(EXPRESSIONS):
+    for index, expression in enumerate(expressions):
         assert tuple(results[f"shape{index}"]) == (y_pred.shape[0],)  # one value per sample
         value, grad = float(results[f"value{index}"]), results[f"grad{index}"]
         assert_matches(expression, value, grad, y_pred, y_true)
