@@ -11,7 +11,10 @@ per row in a loop over the tree's own rows, what `map` runs):
   host-loop step with the NGL tree as every loss) on CIFAR-10-shaped data, in each form.
 
 Trees are random valid trees (typical sizes) and trees near the node cap (the switch
-form's cost follows tree size; the select form's does not).
+form's cost follows tree size; the select form's does not), each run by the interpreter of
+their language (`language` column): the thesis's, and the priors language's (random trees
+of that language, with `prior` and `csum`, whose select form carries rank-one path maps;
+and the thesis's random trees again under it, to show what that machinery costs).
 
     python benchmarks/interpreter.py [--ks 1,8] [--repeats 20] [--json out.json]
     python benchmarks/interpreter.py --smoke        # seconds, on a CPU (CI)
@@ -76,17 +79,21 @@ def median_ms(fn, *args, repeats: int) -> float:
     return median_seconds(fn, *args, repeats=repeats, warmup=1) * 1e3
 
 
-def loss_row(trees, strategy: str, classes: int, batch: int, repeats: int) -> dict:
-    """Value and gradient of K trees' losses under `strategy`: ms per call, compile s."""
+def loss_row(
+    trees, strategy: str, classes: int, batch: int, repeats: int, language: str = "thesis"
+) -> dict:
+    """Value and gradient of K trees' losses under `strategy` in `language`'s interpreter:
+    ms per call, compile s."""
     k = len(trees)
     program = Program(*(jnp.asarray(field) for field in encode_batch(trees)))
     y_pred, y_true = inputs(k, batch, classes)
-    loss = over_candidates(strategy_loss(program_loss, strategy), (0, 0, 0), strategy)
+    loss = over_candidates(strategy_loss(program_loss, strategy, language), (0, 0, 0), strategy)
     step = jax.jit(jax.value_and_grad(lambda p, q: loss(q, p, y_true).sum()))
     with count_compilations() as compiled:
         jax.block_until_ready(step(y_pred, program))
     return {
         "form": FORM_OF_STRATEGY[strategy],
+        "language": language,
         "k": k,
         "classes": classes,
         "ms": median_ms(step, y_pred, program, repeats=repeats),
@@ -130,13 +137,13 @@ def markdown(report: dict) -> str:
         f"{report['device']}, commit {report['commit']}, batch {report['batch']}, node cap "
         f"{report['node_cap']}",
         "",
-        "| trees | form | K | classes | value+grad ms | compile s |",
-        "|---|---|---|---|---|---|",
+        "| trees | language | form | K | classes | value+grad ms | compile s |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in report["losses"]:
         lines.append(
-            f"| {row['trees']} | {row['form']} | {row['k']} | {row['classes']} | "
-            f"{row['ms']:.3f} | {row['compile_s']:.2f} |"
+            f"| {row['trees']} | {row.get('language', 'thesis')} | {row['form']} | {row['k']} "
+            f"| {row['classes']} | {row['ms']:.3f} | {row['compile_s']:.2f} |"
         )
     lines += ["", "| training step | form | K | step ms | compile s |", "|---|---|---|---|---|"]
     for row in report["steps"]:
@@ -161,9 +168,16 @@ def main() -> None:
     if args.smoke:
         args.ks, args.classes, args.repeats, args.train_images = "2", "10", 3, 160
     ks = [int(k) for k in args.ks.split(",")]
-    tree_sets = {"random": random_trees(0, max(ks)), "near cap": trees_near_cap(max(ks), 0)}
+    priors = TreeConfig(language="priors")
+    tree_sets = {
+        ("random", "thesis"): random_trees(0, max(ks)),
+        ("random", "priors"): random_trees(0, max(ks), config=priors),
+        ("random thesis trees", "priors"): random_trees(0, max(ks)),
+        ("near cap", "thesis"): trees_near_cap(max(ks), 0),
+    }
     if args.smoke:
-        tree_sets.pop("near cap")
+        tree_sets.pop(("near cap", "thesis"))
+        tree_sets.pop(("random thesis trees", "priors"))
     report = {
         "device": device_description(),
         "commit": git_commit(),
@@ -172,11 +186,11 @@ def main() -> None:
         "losses": [],
         "steps": [],
     }
-    for name, trees in tree_sets.items():
+    for (name, language), trees in tree_sets.items():
         for k in ks:
             for classes in (int(c) for c in args.classes.split(",")):
                 for strategy in STRATEGIES:
-                    row = loss_row(trees[:k], strategy, classes, args.batch, args.repeats)
+                    row = loss_row(trees[:k], strategy, classes, args.batch, args.repeats, language)
                     report["losses"].append({"trees": name, **row})
                     print(json.dumps(report["losses"][-1]), flush=True)
     for k in ks[:1] if args.smoke else ks:

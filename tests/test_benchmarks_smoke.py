@@ -116,6 +116,7 @@ def test_interpreter_smoke(smoke_runs):
     code, stdout, stderr, report = smoke_runs["interpreter"]
     assert code == 0, stderr[-3000:]
     assert {row["form"] for row in report["losses"]} == {"select", "switch"}
+    assert {row["language"] for row in report["losses"]} == {"thesis", "priors"}
     assert all(_positive(row["ms"]) and _positive(row["compile_s"]) for row in report["losses"])
     assert all(_positive(row["step_ms"]) for row in report["steps"])
 

@@ -48,6 +48,9 @@ class Language:
     """Drawing weights of `(*leaves, constant)`; None: uniform (one `integers` draw)."""
     operator_weights: tuple[float, ...] | None = None
     """Drawing weights of `operators`; None: uniform (one `integers` draw)."""
+    clones_by_training: bool = False
+    """Whether a search also counts a child that trains like a member as a clone
+    (`jaxgp.expr.equivalence`), not only one with the same text."""
     summary: str = ""
 
     def __post_init__(self) -> None:
@@ -123,6 +126,7 @@ LANGUAGES: dict[str, Language] = {
             "priors",
             ("y_pred", "y_true", "prior"),
             (*THESIS_OPERATORS, "csum"),
+            clones_by_training=True,
             summary="the thesis's language, the class priors `prior` and the class sum `csum`",
         ),
     )

@@ -37,7 +37,7 @@ def test_an_epoch_without_progress_trains_the_same_state_and_never_calls_on_step
         state = functions.init(keys)
         steps = data.train.size // config.batch_size
         indices = np.arange(steps * config.batch_size, dtype=np.int32).reshape(steps, -1)
-        losses = encode_losses([resolve_loss("ngl")], spec.max_nodes)
+        losses = encode_losses([resolve_loss("ngl")], spec.max_nodes, prior=data.class_prior)
         called = []
         state, metrics = functions.train_epoch(
             state, losses, data.train, EpochKeys(jax.random.PRNGKey(1), keys), indices,
