@@ -71,3 +71,37 @@ def test_a_clone_check_compares_canonical_text():
     parent = parse("y_pred * (y_true + 1)")
     children = _children(config, 0, [parse("(y_true + 1.0) * y_pred")], [parent])
     assert str(children[0]) not in {str(parent), "y_pred * (y_true + 1.0)"}
+
+
+def _priors_config(**rates):
+    tree = TreeConfig(screen="thesis", language="priors")
+    return SearchConfig(population=8, generations=1, tree=tree, **rates)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_in_the_priors_language_no_child_trains_like_a_member_or_an_earlier_child(seed):
+    from jaxgp.expr.equivalence import fingerprints
+
+    config = _priors_config(subtree_rate=0.0, point_rate=0.0)
+    rng = np.random.default_rng(seed)
+    members = random_trees(rng, 8, config=config.tree)
+    # members holding additive constants: crossover then often moves only a constant
+    members = [parse(f"({m}) + prior") if i % 2 else m for i, m in enumerate(members)]
+    children = _children(config, seed, members, members)
+    member_prints = set(fingerprints(members, "priors"))
+    child_prints = fingerprints(children, "priors")
+    assert len(children) == 8 and len(set(child_prints)) == 8
+    assert not set(child_prints) & member_prints
+
+
+def test_without_the_rule_children_that_train_like_members_do_occur():
+    """The rule is what keeps them out: plain variation gives them back."""
+    from jaxgp.expr.equivalence import fingerprints
+
+    config = _priors_config(subtree_rate=0.0, point_rate=0.0)
+    members = [parse("prior * y_pred + exp(y_true - y_pred) + 0.5"), parse("y_true * sin(y_pred)")]
+    rng = np.random.default_rng(1)
+    tries = [vary(members[0], lambda r: members[1], rng, config)[0] for _ in range(60)]
+    prints = set(fingerprints(members, "priors"))
+    twins = [t for t in tries if str(t) not in {str(m) for m in members}]
+    assert any(p in prints for p in fingerprints(twins, "priors"))
