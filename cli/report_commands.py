@@ -59,7 +59,7 @@ def export(
 def show(
     expression: Annotated[
         str,
-        typer.Argument(help="a named loss (ce, ngl, fpl, mse, focal) or an expression"),
+        typer.Argument(help="a named loss (ce, ngl, fpl, mse, focal, cb, la) or an expression"),
     ],
 ) -> None:
     """Print a loss as a tree (when it is one), its size and height, validity and probe

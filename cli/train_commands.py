@@ -26,7 +26,8 @@ def train(
         list[str],
         typer.Option(
             "--loss",
-            help="A named loss (ce, ngl, fpl, mse, focal) or an expression; repeat for several.",
+            help="A named loss (ce, ngl, fpl, mse, focal, cb, la) or an expression; repeat for "
+            "several.",
         ),
     ],
     data: Annotated[str, typer.Option(help="Dataset name(s), comma-separated.")] = "digits",
@@ -53,6 +54,7 @@ def train(
 ) -> None:
     """Train each LOSS from scratch on each dataset and print validation and test metrics."""
     from jaxgp.data import get_spec, load_dataset
+    from jaxgp.data.train_split import class_priors
     from jaxgp.losses import resolve_loss
     from jaxgp.models.registry import build_model
     from jaxgp.train import TrainConfig, train_candidates
@@ -68,9 +70,10 @@ def train(
         model=model, epochs=epochs, seed=seed, batch_size=batch_size, input_size=input_size,
         compute_dtype=dtype, candidates_per_batch=candidates,
     )  # fmt: skip
-    reports = {}
+    reports, class_priors_of = {}, {}
     for name in names:
         dataset = load_dataset(name, data_dir=data_dir, seed=seed, train_split=split)
+        class_priors_of[name] = class_priors(dataset.train.labels, dataset.num_classes)
         with training_progress(label=f"{name} ") as progress:
             reports[name] = train_candidates(specs, dataset, config, progress=progress)
     results = [result for report in reports.values() for result in report.results]
@@ -79,6 +82,10 @@ def train(
         return
     _print_table(results)
     typer.echo(f"training split: {split.describe()}; validation and test: as loaded")
+    if any(spec.tree is not None and "prior" in spec.tree.nodes for spec in specs):
+        for name, prior in class_priors_of.items():
+            values = " ".join(f"{p:.3f}" for p in prior)
+            typer.echo(f"{name}: the losses read the class priors of its training split: {values}")
     typer.echo(
         "s: each candidate's share of its chunk's wall time, preparing programs excluded; "
         "compile s: its share of the tracing, lowering and compiling (or loading from the "

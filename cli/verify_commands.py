@@ -41,7 +41,7 @@ def verify(
     against: Annotated[
         str,
         typer.Option(
-            help="Losses to compare with, comma-separated (e.g. ce,ngl,focal,fpl); the verdicts "
+            help="Losses to compare with, comma-separated (e.g. ce,cb,la,ngl,focal); the verdicts "
             "are Holm-corrected over every comparison."
         ),
     ] = "ce",

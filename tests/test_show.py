@@ -69,14 +69,17 @@ def test_cli(monkeypatch, capsys):
     assert "└── " in out and "validity (the thesis's filter, --screen thesis): valid" in out
 
 
-@pytest.mark.parametrize("expression", ["y_pred +", "y_pred ** 2", "import os", ""])
+@pytest.mark.parametrize(
+    "expression",
+    ["y_pred +", "y_pred ** 2", "import os", "", "csum(y_pred, y_true)", "prior(y_pred)", "csum"],
+)
 def test_cli_malformed_expression_exit_2(expression, monkeypatch, capsys):
     code, _, err = jaxgp_cli(monkeypatch, capsys, "show", expression)
     assert code == 2
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
-@pytest.mark.parametrize("name", ["ngl", "mse"])
+@pytest.mark.parametrize("name", ["ngl", "mse", "cb", "la"])
 def test_a_named_tree_loss_shows_its_name_and_tree(name, monkeypatch, capsys):
     from jaxgp.losses import TREE_LOSSES
 
@@ -115,3 +118,12 @@ def test_an_unknown_name_is_one_line_listing_the_named_losses(monkeypatch, capsy
     code, _, err = jaxgp_cli(monkeypatch, capsys, "show", "ngll")
     assert code == 2 and err.count("\n") == 1
     assert "unknown loss 'ngll'; valid named losses: ce, ngl, fpl, mse, focal" in err
+
+
+def test_a_priors_tree_names_its_language_and_is_probed_at_both_priors(monkeypatch, capsys):
+    code, out, _ = jaxgp_cli(monkeypatch, capsys, "show", "la")
+    assert code in (0, None)
+    assert "language: priors" in out
+    assert "10 classes, uniform priors: loss" in out and "100 classes, long-tailed priors" in out
+    code, out, _ = jaxgp_cli(monkeypatch, capsys, "show", "ngl")
+    assert "language: thesis" in out and "priors: loss" not in out

@@ -33,6 +33,7 @@ def _settings_line(run: RunData) -> str:
     parts += [
         f"model {train.model}, {train.epochs} epoch(s)",
         f"datasets {', '.join(run.datasets)}",
+        f"language {run.settings.language}",
         f"fitness {run.metric}",
         f"early stop {run.settings.early_stop}",
         f"training split {run.settings.train_split.describe()}",

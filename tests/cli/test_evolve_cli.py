@@ -31,6 +31,8 @@ BAD = [
     ["evolve", "--label-noise", "0.2", "--noise-kind", "pair"],
     ["compare", "--train-fraction", "0"],
     ["evolve", "--confirm-seeds", "1"],
+    ["evolve", "--language", "greek"],
+    ["compare", "--language", ""],
 ]
 
 
@@ -114,4 +116,22 @@ def test_compare_takes_every_option_of_evolve_but_the_algorithm():
     commands = {c.name: c for c in typer.main.get_command(app).commands.values()}
     options = {name: {p.name for p in commands[name].params} for name in ("evolve", "compare")}
     assert options["evolve"] - options["compare"] == {"algorithm"}
-    assert options["compare"] <= options["evolve"] and len(options["compare"]) == 23
+    assert options["compare"] <= options["evolve"] and len(options["compare"]) == 24
+
+
+@pytest.mark.parametrize(("scale", "language"), [("tiny", "thesis"), ("tiny-lt", "priors")])
+def test_the_language_is_the_scales_unless_given_and_recorded_where_the_run_says_what_it_did(
+    monkeypatch, capsys, tmp_path, scale, language
+):
+    monkeypatch.setattr(session, "DeviceTrainer", lambda: FakeTrainer())
+    out = tmp_path / "run"
+    args = ["evolve", "--scale", scale, "-P", "4", "-T", "1", "--confirm-seeds", "0"]
+    code, _, err = jaxgp(monkeypatch, capsys, *args, "--out", str(out))
+    assert code == 0 and f"language={language}" in err
+    config = json.loads((out / "config.json").read_text())
+    settings = config.get("settings", config)
+    assert settings["search"]["tree"]["language"] == settings["train"]["language"] == language
+    assert json.loads((out / "summary.json").read_text())["language"] == language
+    other = "thesis" if language == "priors" else "priors"
+    code, _, err = jaxgp(monkeypatch, capsys, *args, "--language", other, "--out", str(out) + "2")
+    assert code == 0 and f"language={other}" in err

@@ -161,3 +161,37 @@ def test_tiny_lt_trains_at_ces_best_rate_and_a_given_rate_overrides_the_scales()
     )
     with pytest.raises(ConfigError, match="learning rates must be positive, got -1"):
         build_settings("evolve", RunOptions(learning_rate=-1.0))
+
+
+def test_the_language_is_recorded_twice_where_it_acts_and_keys_only_runs_outside_the_thesis():
+    thesis = build_settings("evolve", RunOptions(seed=3))
+    assert thesis.language == thesis.train.language == "thesis"
+    # the key of a tiny run at seed 3 as bf30d01 wrote it, before languages existed
+    assert evaluation_key(thesis) == "fb4d2f1152486f92"
+    priors = build_settings("evolve", RunOptions(seed=3, language="priors"))
+    assert priors.search.tree.language == priors.train.language == "priors"
+    assert evaluation_key(priors) != evaluation_key(thesis)
+    assert differences(thesis, priors) == [
+        "search.tree.language: 'thesis' -> 'priors'",
+        "train.language: 'thesis' -> 'priors'",
+    ]
+    assert build_settings("evolve", RunOptions(scale="tiny-lt")).language == "priors"
+    with pytest.raises(ConfigError, match="unknown language 'greek'; valid: thesis, priors"):
+        build_settings("evolve", RunOptions(language="greek"))
+
+
+def test_a_configuration_written_before_languages_resumes_in_the_thesis_language():
+    data = build_settings("evolve").to_dict()
+    key = evaluation_key(RunSettings.from_dict(data))
+    del data["search"]["tree"]["language"], data["train"]["language"]
+    stored = RunSettings.from_dict(data)
+    assert stored.language == stored.train.language == "thesis"
+    assert evaluation_key(stored) == key
+    assert differences(stored, build_settings("evolve", base=stored)) == []
+
+
+def test_a_configuration_whose_two_language_entries_disagree_is_refused():
+    data = build_settings("evolve").to_dict()
+    data["train"]["language"] = "priors"
+    with pytest.raises(ConfigError, match="draws trees in the thesis language but trains"):
+        RunSettings.from_dict(data)
