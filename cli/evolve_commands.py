@@ -79,6 +79,14 @@ Language = Annotated[
         "scale's (priors for tiny-lt, else thesis)",
     ),
 ]
+FitnessSeeds = Annotated[
+    int | None,
+    typer.Option(
+        "--fitness-seeds",
+        help="train every candidate and CE with this many model seeds and compare their "
+        "means (1: one training, as the thesis; default: the scale's)",
+    ),
+]
 ConfirmSeeds = Annotated[
     int | None,
     typer.Option(
@@ -154,6 +162,7 @@ def _run(command: str, options: RunOptions) -> None:
             f" language={settings.language}"
             f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
             f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
+            f" fitness-seeds={settings.fitness_seeds}"
             f" training split: {settings.train_split.describe()}"
         )
         return RichProgress(console)
@@ -203,6 +212,7 @@ def _options(
     confirm_seeds: ConfirmSeeds = None,
     learning_rate: LearningRate = None,
     language: Language = None,
+    fitness_seeds: FitnessSeeds = None,
 ) -> RunOptions:
     """The options of both search commands (`compare` has no `--algorithm`), as one value."""
     given = dict(locals())

@@ -26,7 +26,7 @@ their input order (`rank` is a stable sort).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
@@ -88,6 +88,9 @@ class Scores:
     history: tuple[EpochRecord, ...] = field(default=(), compare=False)
     stopped_epoch: int | None = None
     """The epoch (1-based) after which training stopped early; None when it ran them all."""
+    epochs_trained: int | None = None
+    """Epochs trained over every model seed these scores average (`mean_over_seeds`); None
+    for one model, whose history says it."""
 
     @property
     def usable(self) -> bool:
@@ -110,18 +113,21 @@ class Scores:
             data["stopped_epoch"] = self.stopped_epoch
         if self.history:
             data["history"] = [record.to_dict() for record in self.history]
+        if self.epochs_trained is not None:
+            data["epochs_trained"] = self.epochs_trained
         return data
 
     @staticmethod
     def from_dict(data: Mapping) -> Scores:
         values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
         failed = data.get("status") == Status.FAILED
-        stopped = data.get("stopped_epoch")
+        stopped, epochs = data.get("stopped_epoch"), data.get("epochs_trained")
         return Scores(
             **values, failed=failed,
             history=tuple(EpochRecord.from_dict(record, epoch)
                           for epoch, record in enumerate(data.get("history") or (), start=1)),
             stopped_epoch=None if stopped is None else int(stopped),
+            epochs_trained=None if epochs is None else int(epochs),
         )  # fmt: skip
 
     @staticmethod
@@ -131,6 +137,34 @@ class Scores:
         return Scores(
             **values, failed=result.status == Status.FAILED, history=tuple(result.history),
             stopped_epoch=getattr(result, "stopped_epoch", None),
+        )  # fmt: skip
+
+    @staticmethod
+    def mean_over_seeds(per_seed: Sequence[Scores]) -> Scores:
+        """One candidate's scores on one dataset trained with several model seeds, as one:
+        each metric the mean over the seeds; failed when one failed; stopped (at the
+        earliest epoch one stopped at) when one stopped; the history epoch by epoch the
+        mean over the seeds that trained that epoch (so the value at the stop epoch is
+        every seed's mean); `epochs_trained` the epochs of every seed together."""
+        per_seed = list(per_seed)
+        if len(per_seed) == 1:
+            return per_seed[0]
+        means = {name: math.fsum(getattr(s, name) for s in per_seed) / len(per_seed)
+                 for name in SCORE_FIELDS}  # fmt: skip
+        stops = [s.stopped_epoch for s in per_seed if s.stopped_epoch is not None]
+        longest = max(len(s.history) for s in per_seed)
+        history = []
+        for epoch in range(1, longest + 1):
+            records = [s.history[epoch - 1] for s in per_seed if len(s.history) >= epoch]
+            history.append(EpochRecord(epoch, *(
+                math.fsum(getattr(r, name) for r in records) / len(records)
+                for name in ("train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                             "learning_rate")
+            )))  # fmt: skip
+        return Scores(
+            **means, failed=any(s.failed for s in per_seed), history=tuple(history),
+            stopped_epoch=min(stops) if stops else None,
+            epochs_trained=sum(len(s.history) for s in per_seed),
         )  # fmt: skip
 
     def value_at(self, epoch: int | None, metric: Metric) -> float:

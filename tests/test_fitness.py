@@ -147,3 +147,24 @@ def test_stopped_scores_round_trip_with_their_epoch():
     assert data["status"] == "stopped" and data["stopped_epoch"] == 4
     assert Scores.from_dict(data) == scores and Scores.from_dict(data).stopped
     assert "stopped_epoch" not in Scores(1.0, 0.3, 1.1, 0.29).to_dict()
+
+
+def test_scores_over_seeds_are_the_mean_stopped_at_the_first_stop_with_each_epochs_mean():
+    from jaxgp.train.results import EpochRecord
+
+    def run(values, stopped=None, failed=False):
+        history = tuple(EpochRecord(e, 1.0, v, 2.0 * v, v, 1e-3)
+                        for e, v in enumerate(values, start=1))  # fmt: skip
+        return Scores(2.0 * values[-1], values[-1], 3.0, values[-1] - 0.1, failed=failed,
+                      history=history, stopped_epoch=stopped)  # fmt: skip
+
+    full, stopped = run([0.2, 0.4, 0.6, 0.8]), run([0.1, 0.3], stopped=2)
+    mean = Scores.mean_over_seeds([full, stopped])
+    assert mean.val_accuracy == pytest.approx((0.8 + 0.3) / 2)
+    assert mean.test_accuracy == pytest.approx((0.7 + 0.2) / 2)
+    assert mean.stopped_epoch == 2 and mean.status == "stopped" and mean.epochs_trained == 6
+    assert [r.val_accuracy for r in mean.history] == pytest.approx([0.15, 0.35, 0.6, 0.8])
+    assert mean.value_at(2, Metric.ACCURACY) == pytest.approx(0.35)  # both seeds' epoch 2
+    assert Scores.mean_over_seeds([full, run([0.5], failed=True)]).status == "failed"
+    assert Scores.mean_over_seeds([full]) is full
+    assert Scores.from_dict(mean.to_dict()) == mean and mean.to_dict()["epochs_trained"] == 6

@@ -117,18 +117,57 @@ def train_on(
     return trained
 
 
+def fitness_seeds(run_seed: int, count: int) -> tuple[int, ...] | None:
+    """The model seeds a run's fitness averages over: the run seed, then s + 200 + i (apart
+    from confirmation's s + 100 + i and verification's s + 1000 + i); None for one, which
+    trains as runs always did (every model from the run seed)."""
+    if count <= 1:
+        return None
+    return (run_seed, *(run_seed + FITNESS_SEED_OFFSET + i for i in range(1, count)))
+
+
+FITNESS_SEED_OFFSET = 200
+
+
+def train_seeds(
+    store: EvaluationStore,
+    trainer: Trainer,
+    losses: Sequence[Any],
+    dataset: Any,
+    config: TrainConfig,
+    seeds: Sequence[int] | None,
+    **call: Any,
+) -> Trained:
+    """`train_on` with each loss trained once per model seed of `seeds` (None: once, from
+    the run seed) in one trainer call, its scores the mean over them
+    (`Scores.mean_over_seeds`) and its seconds their sum."""
+    if seeds is None:
+        return train_on(store, trainer, losses, dataset, config, **call)
+    count = len(seeds)
+    runs = [loss for loss in losses for _ in range(count)]
+    trained = train_on(store, trainer, runs, dataset, config,
+                       seeds=[seed for _ in losses for seed in seeds], **call)  # fmt: skip
+    return [
+        (Scores.mean_over_seeds([scores for scores, _ in trained[n * count : (n + 1) * count]]),
+         sum(spent for _, spent in trained[n * count : (n + 1) * count]))
+        for n in range(len(losses))
+    ]  # fmt: skip
+
+
 def train_baselines(
     store: EvaluationStore,
     trainer: Trainer,
     datasets: Sequence[Any],
     config: TrainConfig,
     progress: Progress,
+    seeds: Sequence[int] | None = None,
 ) -> dict[str, Scores]:
-    """CE trained once per dataset with the run's recipe and seed."""
+    """CE trained once per dataset with the run's recipe and seed (or on each of `seeds`,
+    its scores their mean)."""
     baselines = {}
     for dataset in datasets:
-        ((scores, _),) = train_on(
-            store, trainer, ["ce"], dataset, config,
+        ((scores, _),) = train_seeds(
+            store, trainer, ["ce"], dataset, config, seeds,
             algorithm="baseline", generation=0, progress=progress,
         )  # fmt: skip
         baselines[dataset.name] = scores
@@ -149,6 +188,7 @@ class Evaluations:
         progress: Progress | None = None,
         cache: dict[str, tuple[dict[str, Scores], float]] | None = None,
         early_stop: StopPolicy = StopPolicy.NONE,
+        seeds: Sequence[int] | None = None,
     ) -> None:
         self.store = store
         self.trainer = trainer
@@ -160,6 +200,9 @@ class Evaluations:
         self.cache = dict(cache or {})
         """expression -> (scores, seconds) of every tree this algorithm has evaluated."""
         self.early_stop = early_stop
+        self.seeds = None if seeds is None else tuple(seeds)
+        """The model seeds each tree trains with, its scores their mean (`fitness_seeds`);
+        None: one model, from the run seed."""
 
     def with_own_cache(self) -> Evaluations:
         """The same evaluations with a copy of the cache (store and trainer shared)."""
@@ -232,9 +275,10 @@ class Evaluations:
                 break
             rule = self.early_stop.rule(self.baselines[dataset.name], self.metric,
                                         self.config.epochs)  # fmt: skip
-            trained = train_on(
+            trained = train_seeds(
                 self.store, self.trainer, [trees[i] for i in going], dataset, self.config,
-                algorithm=algorithm, generation=generation, progress=self.progress, stop=rule,
+                self.seeds, algorithm=algorithm, generation=generation, progress=self.progress,
+                stop=rule,
             )  # fmt: skip
             for i, (scores, spent) in zip(going, trained, strict=True):
                 per_tree[i][dataset.name] = scores

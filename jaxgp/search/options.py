@@ -37,6 +37,8 @@ class RunOptions:
     train_fraction: float | None = None
     confirm_seeds: int | None = None
     learning_rate: float | None = None
+    fitness_seeds: int | None = None
+    """Model seeds each candidate's fitness averages over."""
     language: str | None = None
     """The loss language: thesis or priors (`jaxgp.expr.language`)."""
     out: str | None = None

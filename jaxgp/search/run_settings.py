@@ -71,6 +71,10 @@ class RunSettings:
     confirm_seeds: int = 0
     """Seeds the best few of the final population and CE are trained again on before the
     run names its best (`jaxgp.search.confirm`); 0: none (runs made before it existed)."""
+    fitness_seeds: int = 1
+    """Model seeds each candidate and CE train with during the search, the fitness
+    comparing their means (`jaxgp.search.evaluations.fitness_seeds`); 1: the run seed alone
+    (runs made before it existed)."""
 
     def __post_init__(self) -> None:
         tree, train = self.search.tree.language, self.train.language
@@ -116,6 +120,7 @@ class RunSettings:
                 early_stop=StopPolicy.parse(data.get("early_stop", "none")),
                 train_split=TrainSplit.from_dict(data.get("train_split")),
                 confirm_seeds=int(data.get("confirm_seeds") or 0),
+                fitness_seeds=int(data.get("fitness_seeds") or 1),
             )
         except (KeyError, TypeError) as error:
             raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
@@ -227,6 +232,9 @@ def build_settings(
         confirm_seeds=check_confirm_seeds(
             _pick(options.confirm_seeds, sb.confirm_seeds if sb else None, preset.confirm_seeds)
         ),
+        fitness_seeds=check_fitness_seeds(
+            _pick(options.fitness_seeds, sb.fitness_seeds if sb else None, preset.fitness_seeds)
+        ),
     )
 
 
@@ -234,6 +242,17 @@ def check_confirm_seeds(count: int) -> int:
     """0 (no confirmation) or at least 2 (a paired interval needs two); else `ConfigError`."""
     if count != 0 and count < 2:
         raise ConfigError(f"confirm seeds must be 0 (none) or at least 2, got {count}")
+    return int(count)
+
+
+MAX_FITNESS_SEEDS = 16
+"""More model seeds per candidate than this multiply a search's cost past any use."""
+
+
+def check_fitness_seeds(count: int) -> int:
+    """1 to `MAX_FITNESS_SEEDS`; else `ConfigError`."""
+    if not 1 <= count <= MAX_FITNESS_SEEDS:
+        raise ConfigError(f"fitness seeds must be between 1 and {MAX_FITNESS_SEEDS}, got {count}")
     return int(count)
 
 
@@ -288,5 +307,7 @@ def evaluation_key(settings: RunSettings) -> str:
         relevant["early_stop"] = [str(settings.early_stop), str(settings.fitness)]
     if not settings.train_split.identity:  # runs on the clean split keep their old key
         relevant["train_split"] = settings.train_split.to_dict()
+    if settings.fitness_seeds != 1:  # and so do runs scored on one model seed
+        relevant["fitness_seeds"] = settings.fitness_seeds
     text = json.dumps(relevant, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

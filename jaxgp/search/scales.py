@@ -85,6 +85,8 @@ class Scale:
     """Adam's initial rate (the thesis's 1e-3 unless CE trains clearly better at another)."""
     language: str = "thesis"
     """The loss language trees are drawn from (`jaxgp.expr.language`)."""
+    fitness_seeds: int = 1
+    """Model seeds a candidate's fitness averages over (one: the thesis's single training)."""
 
 
 THESIS_SUITE = ("cifar10", "fashion_mnist", "cifar100")

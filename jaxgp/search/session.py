@@ -40,7 +40,13 @@ from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
 from jaxgp.search.confirm import confirm, confirmation_seeds
-from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
+from jaxgp.search.evaluations import (
+    DeviceTrainer,
+    Evaluations,
+    Trainer,
+    fitness_seeds,
+    train_baselines,
+)
 from jaxgp.search.options import RunOptions
 from jaxgp.search.population import INITIAL_ID, generation_rng, ranked
 from jaxgp.search.progress import Progress
@@ -169,7 +175,8 @@ def _baselines(
     if stored is not None and stored.eval_key == store.eval_key:
         return {d.name: stored.scores[d.name] for d in datasets}
     progress.phase("baselines", 0)
-    baselines = train_baselines(store, trainer, datasets, settings.train, progress)
+    seeds = fitness_seeds(settings.seed, settings.fitness_seeds)
+    baselines = train_baselines(store, trainer, datasets, settings.train, progress, seeds)
     broken = [name for name, scores in baselines.items() if not scores.usable]
     if broken:
         raise JaxgpError(f"the CE baseline did not train on {', '.join(broken)}")
@@ -219,6 +226,7 @@ def execute(
     evaluate = Evaluations(
         store, trainer, datasets, settings.train, baselines, settings.fitness, progress,
         early_stop=settings.early_stop,
+        seeds=fitness_seeds(settings.seed, settings.fitness_seeds),
     )  # fmt: skip
     search = settings.search
     progress.phase("initial", 0)

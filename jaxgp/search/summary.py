@@ -44,12 +44,16 @@ def snapshot(
 
 
 def ledger_counts(
-    ledger: Sequence[Evaluation], epochs: int, datasets: Sequence[str], key: str | None = None
+    ledger: Sequence[Evaluation],
+    epochs: int,
+    datasets: Sequence[str],
+    key: str | None = None,
+    runs: int = 1,
 ) -> dict[str, dict[str, int]]:
     """Per algorithm label (only the lines of evaluation key `key`, unless None): evaluations
-    (ledger lines), how many per status, and the candidate-epochs (one dataset, one epoch)
-    its trained evaluations ran and those early stopping saved, against every tree training
-    `epochs` on every one of `datasets`."""
+    (ledger lines), how many per status, and the candidate-epochs (one model, one dataset,
+    one epoch) its trained evaluations ran and those early stopping saved, against every
+    tree training `epochs` on every one of `datasets` with each of `runs` model seeds."""
     counts: dict[str, dict[str, int]] = {}
     for evaluation in ledger:
         if key is not None and evaluation.eval_key != key:
@@ -60,12 +64,12 @@ def ledger_counts(
             row[evaluation.status] += 1
         if evaluation.status.trained_here:
             ran = sum(
-                len(scores.history) or epochs
+                scores.epochs_trained or len(scores.history) or epochs
                 for name, scores in evaluation.scores.items()
                 if name in datasets
             )
             row["candidate_epochs_trained"] += ran
-            row["candidate_epochs_saved"] += epochs * len(datasets) - ran
+            row["candidate_epochs_saved"] += epochs * len(datasets) * runs - ran
     return counts
 
 
@@ -102,7 +106,9 @@ def build_summary(
     confirmation: Mapping | None = None,
     augmentation: Mapping | None = None,
 ) -> Summary:
-    counts = ledger_counts(ledger, settings.train.epochs, settings.datasets, key)
+    counts = ledger_counts(
+        ledger, settings.train.epochs, settings.datasets, key, settings.fitness_seeds
+    )
     metric = settings.fitness
     algorithms = {
         name: _phase(

@@ -4,6 +4,7 @@ import json
 import tempfile
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from jaxgp import distributed
@@ -187,3 +188,40 @@ def test_the_summary_records_the_augmentation_each_dataset_trained_with(tmp_path
     assert summary.augmentation["synthetic"]["horizontal_flip"] is True
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert saved["augmentation"] == summary.augmentation
+
+
+def test_with_two_fitness_seeds_every_candidate_and_ce_train_twice_and_score_their_mean(tmp_path):
+    from jaxgp.fitness import Scores
+    from tests.search.fake_trainer import fake_result
+
+    out = tmp_path / "run"
+    summary, trainer, ledger = run_evolve(out, seed=3, fitness_seeds=2, early_stop="none")
+    other = 3 + 200 + 1
+    second = Counter(label for label, seed in trainer.reseeded if seed == other)
+    assert second == Counter(trainer.calls)  # every training again, on the second seed
+    baselines = json.loads((out / "baselines.json").read_text())
+    ce = baselines["datasets"]["digits"]
+    assert ce["epochs_trained"] == 2 * 10
+    for record in ledger:
+        if record["status"] != "trained":
+            continue
+        runs = [Scores.from_result(fake_result(record["expression"], "digits", 10, seed))
+                for seed in (3, other)]  # fmt: skip
+        scores = record["datasets"]["digits"]
+        assert scores["val_accuracy"] == pytest.approx(np.mean([r.val_accuracy for r in runs]))
+        assert scores["test_loss"] == pytest.approx(np.mean([r.test_loss for r in runs]))
+        assert scores["epochs_trained"] == 20
+    trained = sum(1 for r in ledger if r["status"] in ("trained", "failed", "stopped"))
+    assert summary.candidate_epochs_saved == 0
+    assert summary.candidate_epochs_trained >= 20 * (trained - summary.failed)
+    config = json.loads((out / "config.json").read_text())
+    assert config.get("settings", config)["fitness_seeds"] == 2
+
+
+def test_a_run_with_two_fitness_seeds_resumes_without_training_again(tmp_path):
+    out = tmp_path / "run"
+    run_evolve(out, seed=3, fitness_seeds=2, early_stop="baseline")
+    again = FakeTrainer()
+    resumed = run_search("evolve", RunOptions(resume=str(out)), trainer=again, load_fn=fake_load)
+    assert again.calls == [] and again.reseeded == []
+    assert resumed.evaluations == 8 + 2 * 3
