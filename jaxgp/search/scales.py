@@ -11,8 +11,10 @@ trains small_cnn on the bundled digits, where CE reaches 0.97 test accuracy, and
 offline in seconds on a CPU; `tiny-lt` (32, 10, 33) trains it on a long-tailed digits
 training split (ratio 20, `jaxgp.data.train_split`), where losses differ by ten points and a
 search has something to find, in the priors language (`jaxgp.expr.language`: the losses
-that win on a long tail read the class priors); every other scale searches the thesis's
-language. Every scale screens trees for learnability (`learnable`) and
+that win on a long tail read the class priors), each candidate scored on two model seeds
+(`fitness_seeds`: one seed's validation accuracy scattered as much as the differences
+between losses, benchmarks/RESULTS.md section 11); every other scale searches the thesis's
+language with one training per candidate, as the thesis. Every scale screens trees for learnability (`learnable`) and
 confirms its best few on more seeds (`confirm_seeds`: 2 for small and large, the fewest
 that give an interval, 24 more InceptionV3 trainings per algorithm at most; 3 for tiny, 5
 for tiny-lt).
@@ -99,7 +101,8 @@ SCALES: dict[str, Scale] = {
     # tiny-lt: a long-tailed digits split, at the rate where CE trains best there (1e-2: at
     # the thesis's 1e-3 CE is under-trained in 33 epochs and any loss with larger gradients
     # looks better); 33 epochs on its 407 images cost about 0.5 s per candidate on 2 CPU
-    # cores, so the search can be four times tiny's (benchmarks/RESULTS.md section 11).
+    # cores, so the search can be four times tiny's, in the priors language, two model seeds
+    # per candidate (benchmarks/RESULTS.md section 11).
     "tiny-lt": Scale(
         population=32,
         generations=10,
@@ -111,6 +114,7 @@ SCALES: dict[str, Scale] = {
         confirm_seeds=5,
         learning_rate=1e-2,
         language="priors",
+        fitness_seeds=2,
     ),
     "small": Scale(8, 4, 6, THESIS_SUITE, "inception_v3", "learnable", confirm_seeds=2),
     "large": Scale(8, 12, 10, THESIS_SUITE, "inception_v3", "learnable", confirm_seeds=2),

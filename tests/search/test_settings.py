@@ -127,6 +127,10 @@ def test_tiny_lt_is_digits_long_tailed_at_ratio_20_with_five_confirmation_seeds(
     assert settings.datasets == ("digits",) and settings.train.model == "small_cnn"
     assert settings.train_split == TrainSplit(imbalance=20)
     assert settings.confirm_seeds == 5
+    assert settings.fitness_seeds == 2 and settings.language == "priors"
+    assert build_settings("evolve", RunOptions(scale="tiny")).fitness_seeds == 1
+    with pytest.raises(ConfigError, match="fitness seeds must be between 1 and 16, got 0"):
+        build_settings("evolve", RunOptions(fitness_seeds=0))
 
 
 def test_the_training_split_is_recorded_and_keys_only_the_runs_that_change_it():
