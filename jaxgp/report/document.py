@@ -38,6 +38,11 @@ def _settings_line(run: RunData) -> str:
         f"early stop {run.settings.early_stop}",
         f"training split {run.settings.train_split.describe()}",
         f"confirmation seeds {run.settings.confirm_seeds}",
+        *(
+            [f"fitness seeds {run.settings.fitness_seeds}"]
+            if run.settings.fitness_seeds > 1
+            else []
+        ),
         f"seed {run.settings.seed}",
     ]
     return "; ".join(parts)
