@@ -46,6 +46,7 @@ from typing import Any
 from jaxgp.data.dataset import Dataset
 from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError, ExpressionError
+from jaxgp.limits import MAX_SEEDS, WHY, check_at_most, check_epochs
 from jaxgp.losses import LossSpec, resolve_loss
 from jaxgp.search.run_settings import check_datasets, check_model
 from jaxgp.search.rundir import write_json_atomic
@@ -159,6 +160,9 @@ def plan_verification(
     """
     if seeds < 2:
         raise ConfigError(f"seeds must be at least 2 for a confidence interval, got {seeds}")
+    check_at_most(seeds, MAX_SEEDS, "seeds", WHY["seeds"])
+    if epochs is not None:
+        check_epochs(epochs)
     targets = [target] if isinstance(target, str) else list(target)
     if not targets:
         raise ConfigError("nothing to verify: give a run directory or a loss")
