@@ -37,6 +37,7 @@ directory (a run's, where `jaxgp report` shows them).
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ def _loss(target: str) -> LossSpec:
     try:
         return resolve_loss(target)
     except (ConfigError, ExpressionError) as error:
-        if Path(target).exists():
+        if os.path.exists(target):  # False for a text no file can be named
             raise ConfigError(f"{target} is a file, not a run directory or a loss") from None
         if target.strip() and not any(c.isspace() for c in target.strip()):
             raise ConfigError(
@@ -166,7 +167,7 @@ def plan_verification(
     targets = [target] if isinstance(target, str) else list(target)
     if not targets:
         raise ConfigError("nothing to verify: give a run directory or a loss")
-    if len(targets) == 1 and Path(targets[0]).is_dir():
+    if len(targets) == 1 and os.path.isdir(targets[0]):
         loss, origin, settings = _run_plan(Path(targets[0]))
         losses = (loss,)
         base, names, seed = settings.train, settings.datasets, settings.seed
@@ -309,7 +310,7 @@ def verify(
 def check_directory(directory: str | Path) -> Path:
     """`directory` as a path, or `ConfigError` when it exists and is not a directory."""
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
+    if os.path.exists(directory) and not os.path.isdir(directory):
         raise ConfigError(f"--out {directory} exists and is not a directory")
     return directory
 
