@@ -13,7 +13,10 @@ Layout of a run directory:
   generation (`initial_0` for the initial population);
 - `summary.json`: the `Summary`, written at the end.
 
-Files that are rewritten are written atomically (temporary file, fsync, `os.replace`).
+Files that are rewritten are written atomically (temporary file, fsync, `os.replace`; the
+temporary file is removed when that fails), and a journal line that cannot be written whole
+is cut off again, so a full disk or an unwritable path loses nothing already written: it is
+a one-line `StorageError` (exit 3), and `--resume` continues once the cause is fixed.
 A `RunDir` made with `writer=False` (a process other than 0 of a run spread over several
 processes, `jaxgp.distributed`) reads the directory but writes nothing to it.
 Non-finite floats are stored as `null`, so every file is strict JSON. A line or file that
@@ -26,10 +29,11 @@ import json
 import math
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from jaxgp.errors import ConfigError
+from jaxgp.errors import ConfigError, StorageError
 from jaxgp.search.records import Baselines, Evaluation, Snapshot, Summary, Training
 
 FORMAT = "jaxgp-run"
@@ -57,13 +61,27 @@ def dumps(value: Any, **kwargs: Any) -> str:
     return json.dumps(_clean(value), allow_nan=False, **kwargs)
 
 
-def write_json_atomic(path: Path, value: Any) -> None:
+def write_json_atomic(path: Path, value: Any, hint: str = "") -> None:
+    """Replace `path` with `value` as JSON, or leave it as it was: the text goes to a
+    temporary file that is fsync'd and renamed over `path`, and removed when anything fails
+    (a full disk leaves no empty `.tmp` behind). `StorageError` (ending with `hint`) when
+    the machine cannot write it."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(dumps(value, indent=2) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    data = (dumps(value, indent=2) + "\n").encode("utf-8")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as error:
+        with suppress(OSError):
+            tmp.unlink()
+        if isinstance(error, OSError):
+            raise StorageError("write", path, error, hint) from None
+        raise
 
 
 def read_json(path: Path) -> Any:
@@ -83,15 +101,15 @@ class RunDir:
         run = cls(path, writer)
         if not writer:
             return run
-        if (run.path / CONFIG).exists():
+        if os.path.exists(run.path / CONFIG):
             raise ConfigError(
                 f"{run.path} already holds a run; continue it with --resume {run.path} "
                 "or choose another --out"
             )
-        if run.path.exists() and not run.path.is_dir():
+        if os.path.exists(run.path) and not os.path.isdir(run.path):
             raise ConfigError(f"--out {run.path} exists and is not a directory")
-        (run.path / GENERATIONS).mkdir(parents=True, exist_ok=True)
-        run.write_config(config)
+        run.make_directories()
+        write_json_atomic(run.path / CONFIG, {"format": FORMAT, "settings": config})  # no hint
         return run
 
     @classmethod
@@ -111,8 +129,20 @@ class RunDir:
         """An existing run directory, to continue (resume) it."""
         run = cls.existing(path, writer)
         if writer:
-            (run.path / GENERATIONS).mkdir(exist_ok=True)
+            run.make_directories()
         return run
+
+    def make_directories(self) -> None:
+        """The run directory and its `generations/` (`StorageError` if the machine refuses)."""
+        try:
+            (self.path / GENERATIONS).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError("create", error.filename or self.path, error) from None
+
+    @property
+    def resume_hint(self) -> str:
+        """What a `StorageError` in the middle of a run tells the user to do."""
+        return f"every record before it is kept: fix that, then continue with --resume {self.path}"
 
     # configuration ------------------------------------------------------------------
     def read_config(self) -> dict:
@@ -122,12 +152,12 @@ class RunDir:
     def _write(self, path: Path, value: Any) -> None:
         """Rewrite one file atomically (nothing when this process does not write)."""
         if self.writer:
-            write_json_atomic(path, value)
+            write_json_atomic(path, value, self.resume_hint)
 
     def _append(self, path: Path, record: dict) -> None:
         """Append one durable line (nothing when this process does not write)."""
         if self.writer:
-            _append_line(path, record)
+            _append_line(path, record, self.resume_hint)
 
     def write_config(self, settings: dict) -> None:
         self._write(self.path / CONFIG, {"format": FORMAT, "settings": settings})
@@ -207,12 +237,34 @@ def _read_file(path: Path, parse, warnings: list[str], what: str = "unreadable")
         return None
 
 
-def _append_line(path: Path, record: dict) -> None:
-    line = dumps(record) + "\n"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+def _append_line(path: Path, record: dict, hint: str = "") -> None:
+    """Append one line and fsync it, or leave the file as it was: a write cut short (a full
+    disk, Ctrl-C) is cut off again, so no torn line is left for a resume to skip."""
+    data = (dumps(record) + "\n").encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise StorageError("write", path, error, hint) from None
+    try:
+        size = os.fstat(fd).st_size  # one writer (`run_lock`): nothing else appends
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        except BaseException:
+            with suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    except OSError as error:
+        raise StorageError("write", path, error, hint) from None
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """`os.write` until all of `data` is written (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _read_records(path: Path, repair: bool, lost: str, parse) -> tuple[list, list[str]]:
@@ -233,8 +285,11 @@ def _read_records(path: Path, repair: bool, lost: str, parse) -> tuple[list, lis
     if tail.strip():
         warnings.append(f"{path}: skipped a truncated last line (line {len(complete) + 1}); {lost}")
         if repair:
-            with open(path, "r+b") as handle:
-                handle.truncate(len(data) - len(tail))
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                with open(path, "r+b") as handle:
+                    handle.truncate(len(data) - len(tail))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as error:
+                raise StorageError("repair", path, error) from None
     return records, warnings
