@@ -42,6 +42,17 @@ class StorageError(JaxgpError):
         super().__init__(message + (f"; {hint}" if hint else ""))
 
 
+class RunFinished(JaxgpError):
+    """Not a failure: `--resume` of a run that has its summary, which is final. Nothing is
+    run or written; `summary` is the run's `Summary` (None where it cannot be read)."""
+
+    exit_code = 0
+
+    def __init__(self, message: str, summary: object = None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
 def parse_choice(choices: type[StrEnum], text: str, what: str) -> StrEnum:
     """The member of `choices` named `text`; else `ConfigError("unknown <what> 'x'; valid:
     ...")`."""

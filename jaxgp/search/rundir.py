@@ -17,6 +17,7 @@ Files that are rewritten are written atomically (temporary file, fsync, `os.repl
 temporary file is removed when that fails), and a journal line that cannot be written whole
 is cut off again, so a full disk or an unwritable path loses nothing already written: it is
 a one-line `StorageError` (exit 3), and `--resume` continues once the cause is fixed.
+One process writes a run directory (`jaxgp.search.run_lock`).
 A `RunDir` made with `writer=False` (a process other than 0 of a run spread over several
 processes, `jaxgp.distributed`) reads the directory but writes nothing to it.
 Non-finite floats are stored as `null`, so every file is strict JSON. A line or file that
@@ -217,6 +218,9 @@ class RunDir:
         return snapshots
 
     def write_summary(self, summary: Summary) -> None:
+        """Write `summary.json`, once: a finished run's summary is never rewritten."""
+        if self.writer and os.path.exists(self.path / SUMMARY):
+            raise ConfigError(f"{self.path} is finished: its {SUMMARY} is kept as it is")
         self._write(self.path / SUMMARY, summary.to_dict())
 
     def read_summary(self, warnings: list[str]) -> Summary | None:
