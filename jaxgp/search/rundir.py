@@ -2,7 +2,8 @@
 
 Layout of a run directory:
 
-- `config.json`: the run's settings (marked with `"format": "jaxgp-run"`);
+- `config.json`: the run's settings (marked with `"format": "jaxgp-run"`) and their
+  fingerprint (`jaxgp.search.seal`), by which a resume finds a hand edit;
 - `ledger.jsonl`: one `Evaluation` per line, appended, flushed and fsync'd as soon as it is
   known, so a crash or `kill -9` loses at most the evaluations still in training;
 - `trainings.jsonl`: one `Training` per line (a chunk of candidates on one dataset, or a CE
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from jaxgp.errors import ConfigError, StorageError
+from jaxgp.search import seal
 from jaxgp.search.records import Baselines, Evaluation, Snapshot, Summary, Training
 
 FORMAT = "jaxgp-run"
@@ -110,7 +112,7 @@ class RunDir:
         if os.path.exists(run.path) and not os.path.isdir(run.path):
             raise ConfigError(f"--out {run.path} exists and is not a directory")
         run.make_directories()
-        write_json_atomic(run.path / CONFIG, {"format": FORMAT, "settings": config})  # no hint
+        write_json_atomic(run.path / CONFIG, _sealed(config))  # nothing to resume yet
         return run
 
     @classmethod
@@ -150,6 +152,14 @@ class RunDir:
         """The stored settings (`jaxgp.search.run_settings.RunSettings.from_dict` reads them)."""
         return read_json(self.path / CONFIG)["settings"]
 
+    def edited_settings(self) -> list[str] | None:
+        """The settings changed in `config.json` since it was written (`jaxgp.search.seal`):
+        [] when none, None when it has no fingerprint (a run made before them)."""
+        config = read_json(self.path / CONFIG)
+        if "fingerprint" not in config:
+            return None
+        return seal.edited(config["settings"], config["fingerprint"])
+
     def _write(self, path: Path, value: Any) -> None:
         """Rewrite one file atomically (nothing when this process does not write)."""
         if self.writer:
@@ -161,7 +171,8 @@ class RunDir:
             _append_line(path, record, self.resume_hint)
 
     def write_config(self, settings: dict) -> None:
-        self._write(self.path / CONFIG, {"format": FORMAT, "settings": settings})
+        """Store `settings` with their fingerprint (`jaxgp.search.seal`)."""
+        self._write(self.path / CONFIG, _sealed(settings))
 
     # the two journals ----------------------------------------------------------------
     def append_evaluation(self, evaluation: Evaluation) -> None:
@@ -229,6 +240,12 @@ class RunDir:
             self.path / SUMMARY, Summary.from_dict, warnings,
             "unreadable, reported as a run in progress",
         )  # fmt: skip
+
+
+def _sealed(settings: dict) -> dict:
+    """`config.json`'s content: the settings as JSON stores them, and their fingerprint."""
+    stored = json.loads(dumps(settings))
+    return {"format": FORMAT, "settings": stored, "fingerprint": seal.fingerprint(stored)}
 
 
 def _read_file(path: Path, parse, warnings: list[str], what: str = "unreadable"):

@@ -105,6 +105,12 @@ def _plan_resume(
     command: str, options: RunOptions, resume: str, run: RunDir
 ) -> tuple[RunSettings, Path, bool]:
     """`plan_run` of `--resume`, reading the run in `run` (process 0's records)."""
+    edited = run.edited_settings()
+    if edited and not options.force:
+        raise ConfigError(
+            f"{resume}/{CONFIG} was edited after the run started ({', '.join(edited)} "
+            "changed); undo the edit, or give the new value as an option with --force"
+        )
     stored = RunSettings.from_dict(run.read_config())
     if stored.command != command:
         raise ConfigError(
@@ -156,12 +162,13 @@ def shared_resume(path: str) -> str:
 
 def start_run(path: Path, settings: RunSettings, resumed: bool, writer: bool = True) -> RunDir:
     """Create the run directory of a planned run, or reopen the one it resumes (its settings
-    stored again where they changed); with `writer=False` (a process other than the first
-    of several) nothing is written. The caller holds the directory (`jaxgp.search.claim`)."""
+    stored again, sealed, where they changed or were not sealed yet); with `writer=False`
+    (a process other than the first of several) nothing is written. The caller holds the
+    directory (`jaxgp.search.claim`)."""
     if not resumed:
         return RunDir.create(path, settings.to_dict(), writer)
     run = RunDir.open(path, writer)
-    if RunSettings.from_dict(run.read_config()) != settings:
+    if RunSettings.from_dict(run.read_config()) != settings or run.edited_settings() != []:
         run.write_config(settings.to_dict())
     return run
 
