@@ -50,7 +50,7 @@ from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.limits import MAX_SEEDS, WHY, check_at_most, check_epochs
 from jaxgp.losses import LossSpec, resolve_loss
 from jaxgp.search.run_settings import check_datasets, check_model
-from jaxgp.search.rundir import write_json_atomic
+from jaxgp.search.rundir import make_directory, write_json_atomic
 from jaxgp.search.scales import get_scale
 from jaxgp.train.config import TrainConfig
 from jaxgp.verify_result import VERIFY_JSON, VERIFY_PNG, Comparison, RateSweep, VerifyResult
@@ -319,7 +319,6 @@ def write_verification(result: VerifyResult, directory: str | Path) -> tuple[Pat
     """Write `verify.json` and `verify.png` into `directory`; returns their paths."""
     from jaxgp.report.verification import verification_figure
 
-    directory = check_directory(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = make_directory(check_directory(directory))
     write_json_atomic(directory / VERIFY_JSON, result.to_dict())
     return directory / VERIFY_JSON, verification_figure(result, directory / VERIFY_PNG)

@@ -87,6 +87,16 @@ def write_json_atomic(path: Path, value: Any, hint: str = "") -> None:
         raise
 
 
+def make_directory(path: Path) -> Path:
+    """`path` and its missing parents made; `StorageError` naming the one the machine
+    refuses (under /proc, on a read-only filesystem, a name too long)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError("create", error.filename or path, error) from None
+    return path
+
+
 def read_json(path: Path) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
@@ -123,7 +133,8 @@ class RunDir:
             config = read_json(run.path / CONFIG)
         except (OSError, ValueError):
             config = None
-        if not isinstance(config, dict) or config.get("format") != FORMAT:
+        valid = isinstance(config, dict) and isinstance(config.get("settings"), dict)
+        if not valid or config.get("format") != FORMAT:
             raise ConfigError(f"{run.path} is not a jaxgp run directory (no valid {CONFIG})")
         return run
 
@@ -137,10 +148,7 @@ class RunDir:
 
     def make_directories(self) -> None:
         """The run directory and its `generations/` (`StorageError` if the machine refuses)."""
-        try:
-            (self.path / GENERATIONS).mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StorageError("create", error.filename or self.path, error) from None
+        make_directory(self.path / GENERATIONS)
 
     @property
     def resume_hint(self) -> str:
