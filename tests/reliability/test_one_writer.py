@@ -29,7 +29,7 @@ def test_a_second_process_stops_at_once_and_a_killed_writers_lock_is_taken_over(
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     writer = subprocess.Popen([sys.executable, "-m", "tests.search.fake_run", str(out),
-                               "--sleep", "0.1"], cwd=ROOT, env=env,
+                               "--sleep", "0.3"], cwd=ROOT, env=env,
                               stderr=subprocess.PIPE)  # fmt: skip
     try:
         deadline = time.monotonic() + 120
