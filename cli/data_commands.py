@@ -58,7 +58,9 @@ def show_command(
 
     from jaxgp.data import class_counts, load_dataset
     from jaxgp.data.train_split import label_counts
+    from jaxgp.limits import check_seed
 
+    check_seed(seed, "--seed")
     split = train_split(imbalance, label_noise, noise_kind, train_fraction)
     dataset = load_dataset(name, data_dir=data_dir, seed=seed)
     classes = dataset.num_classes

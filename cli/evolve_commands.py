@@ -3,12 +3,14 @@
 Options left out come from the scale (`--scale`, default tiny), or, with `--resume DIR`, from
 the run's stored configuration. Progress goes to stderr (rich bars per generation and per
 candidate batch, and a live line with the best expression); the results table to stdout.
-Ctrl-C stops cleanly and prints the command that resumes the run.
+Ctrl-C stops cleanly and prints the command that resumes the run; `--resume` of a finished
+run says so, prints its summary and exits 0 without writing anything.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
 from typing import Annotated, Any, get_type_hints
 
@@ -26,8 +28,10 @@ from jaxgp.cli.options import (
 )
 from jaxgp.cli.progress import RichProgress
 from jaxgp.distributed import is_writer
+from jaxgp.errors import RunFinished
 from jaxgp.search.options import RunOptions
 from jaxgp.search.records import Summary
+from jaxgp.search.rundir import CONFIG
 
 Scale = Annotated[
     str | None, typer.Option("--scale", help="tiny | tiny-lt | small | large (default tiny)")
@@ -169,10 +173,16 @@ def _run(command: str, options: RunOptions) -> None:
 
     try:
         summary = run_search(command, options, watch=watch)
+    except RunFinished as finished:  # nothing run, nothing written
+        if is_writer():
+            console.print(str(finished), markup=False, highlight=False)
+            if isinstance(finished.summary, Summary):
+                _print_summary(finished.summary)
+        raise typer.Exit(0) from None
     except KeyboardInterrupt:
         if not is_writer():  # another process of a search over several: process 0 says it
             raise typer.Exit(130) from None
-        if not started:
+        if not started or not os.path.exists(started[0] / CONFIG):  # an unrecorded start: undone
             console.print("\ninterrupted before the run started: nothing was written")
         else:
             console.print(

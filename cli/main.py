@@ -1,17 +1,21 @@
 """Entry point of the `jaxgp` console script: assembles the sub-commands and reports errors.
 
-Every error that is the user's input (a `JaxgpError`) is printed as one line on stderr and
-the process exits with code 2; nothing else is caught, so bugs still show their traceback.
+Every error that is the user's input (a `JaxgpError`, or a value the command line itself
+cannot parse, such as `--seed abc`) is printed as one line on stderr, `error: ...`, and the
+process exits with code 2; a file the machine cannot write (a full disk, a read-only or
+unwritable path: `StorageError`, or such an `OSError` from anywhere) exits with code 3.
+Nothing else is caught, so bugs still show their traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from jaxgp.errors import JaxgpError
+from jaxgp.errors import JaxgpError, StorageError
 
 app = typer.Typer(
     name="jaxgp",
@@ -76,16 +80,45 @@ def _register() -> None:
     from jaxgp.cli import commands  # noqa: F401  (registers the commands on `app`)
 
 
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENAMETOOLONG}
+)
+"""What an `OSError` from a file says about the machine, not about jaxgp's code."""
+
+
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+"""The base of the command line's own errors (`--seed abc`, an unknown option), from the
+click that this Typer uses (its own copy in recent versions)."""
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)  # one line, whatever it holds
+    sys.exit(code)
+
+
 def main() -> None:
-    """Run the app; a `JaxgpError` becomes `error: <message>` and exit code 2."""
+    """Run the app; a `JaxgpError` becomes `error: <message>` and its exit code (2 for input,
+    3 for storage), a value the command line cannot parse `error: <message>` and exit 2."""
     _register()
     from jaxgp.cli.main import app as registered  # under `python -m` this module is __main__
 
     try:
-        registered(standalone_mode=True)
+        code = registered(standalone_mode=False, prog_name="jaxgp")
+    except _CLICK_EXCEPTION as error:
+        if type(error).__name__ == "NoArgsIsHelpError":  # the help is shown: nothing to add
+            sys.exit(error.exit_code)
+        context = getattr(error, "ctx", None)
+        where = f" (see: {context.command_path} --help)" if context is not None else ""
+        _fail(error.format_message().rstrip(".") + where, error.exit_code)
+    except typer.Abort:
+        _fail("aborted", 1)
     except JaxgpError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(str(error), error.exit_code)
+    except OSError as error:
+        if error.errno not in STORAGE_ERRNOS or error.filename is None:
+            raise
+        _fail(str(StorageError("write", error.filename, error)), StorageError.exit_code)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

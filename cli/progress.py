@@ -84,6 +84,8 @@ class RichProgress(Progress):
 
     def __exit__(self, *_: object) -> None:
         self.live.stop()
+        if not self.console.is_terminal:  # there rich leaves its last render without a line end,
+            self.console.line()  # and an error line would follow on the same line
 
     def phase(self, name: str, generations: int) -> None:
         if generations:

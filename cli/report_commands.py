@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -46,7 +47,7 @@ def export(
         typer.echo(text, nl=False)
         return
     path = Path(output)
-    if path.is_dir():
+    if os.path.isdir(path):
         raise ConfigError(f"-o {path} is a directory; give a file name such as loss.py")
     try:
         path.write_text(text, encoding="utf-8")

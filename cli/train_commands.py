@@ -55,10 +55,13 @@ def train(
     """Train each LOSS from scratch on each dataset and print validation and test metrics."""
     from jaxgp.data import get_spec, load_dataset
     from jaxgp.data.train_split import class_priors
+    from jaxgp.limits import check_epochs, check_seed
     from jaxgp.losses import resolve_loss
     from jaxgp.models.registry import build_model
     from jaxgp.train import TrainConfig, train_candidates
 
+    check_seed(seed, "--seed")
+    check_epochs(epochs)
     specs = [resolve_loss(text) for text in loss]
     split = train_split(imbalance, label_noise, noise_kind, train_fraction)
     names = split_names(data)

@@ -77,7 +77,7 @@ def verify(
     training split, and a loss given as text with the tiny scale's (small_cnn, 10 epochs,
     digits).
     """
-    from jaxgp.search.rundir import dumps
+    from jaxgp.search.rundir import dumps, make_directory
     from jaxgp.verify import (
         check_directory,
         plan_verification,
@@ -86,8 +86,8 @@ def verify(
     )
 
     datasets = split_names(data) if data is not None else None
-    if out is not None:
-        check_directory(out)
+    if out is not None:  # made now: one that cannot be made stops us before any training
+        make_directory(check_directory(out))
     given = train_split_options(imbalance, label_noise, noise_kind, train_fraction)
     plan = plan_verification(
         targets, seeds=seeds, datasets=datasets, epochs=epochs, model=model, data_dir=data_dir,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jax
+
+from jaxgp.errors import ConfigError
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 TRACE_EVENTS = (
@@ -131,11 +135,36 @@ def use_persistent_cache(directory: Path | None) -> None:
         jax.config.update("jax_compilation_cache_max_size", CACHE_MAX_BYTES)
 
 
+def cache_problem(directory: Path) -> str | None:
+    """None when compiled programs can be kept in `directory` (made if missing), else why
+    not (the system's words, e.g. `Read-only file system`)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 def enable_compilation_cache(setting: str | None = None) -> Path | None:
     """Keep compiled programs on disk between runs, as the `jaxgp` command does: `setting`
     (else `$JAXGP_COMPILATION_CACHE`, else the default directory, `cache_directory`) is a
     directory or `none`/`off`. For library scripts; call it before anything compiles.
-    Returns the directory used (None: no persistent cache)."""
+    Returns the directory used (None: no persistent cache).
+
+    A directory that cannot be made or written is a `ConfigError` when it was given (JAX
+    would only warn at every compilation and keep nothing); the default directory is
+    skipped with a one-line warning on stderr."""
     directory = cache_directory(setting)
+    problem = cache_problem(directory) if directory is not None else None
+    if problem is not None:
+        if setting is not None or os.environ.get(CACHE_ENV):
+            raise ConfigError(
+                f"compilation cache {directory}: cannot make or write it ({problem}); give a "
+                f"writable directory or 'none' (--compilation-cache, ${CACHE_ENV})"
+            )
+        print(f"warning: no compilation cache: {directory}: {problem}", file=sys.stderr)
+        directory = None
     use_persistent_cache(directory)
     return directory

@@ -124,3 +124,26 @@ def broadcast_bytes(data: bytes | None) -> bytes:
     if is_writer():
         padded[:size] = mine
     return bytes(np.asarray(multihost_utils.broadcast_one_to_all(padded))[:size])
+
+
+def raise_together(error: JaxgpError | None) -> None:
+    """Raise process 0's `error` (None: nothing went wrong there) in every process, so that
+    a failure only process 0 can meet (its run directory is locked or cannot be written)
+    stops the others at once with the same line, not after the heartbeat timeout."""
+    if process_count() == 1:
+        if error is not None:
+            raise error
+        return
+    import json
+
+    mine = json.dumps([error.exit_code, str(error)]).encode() if error is not None else b""
+    shared = broadcast_bytes(mine if is_writer() else None)
+    if is_writer() and error is not None:
+        raise error
+    if shared:
+        from jaxgp.errors import RunFinished
+
+        code, message = json.loads(shared)
+        raised = RunFinished(message) if code == 0 else JaxgpError(message)
+        raised.exit_code = code
+        raise raised

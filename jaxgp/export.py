@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import os
 import re
 import textwrap
 from collections.abc import Callable
@@ -442,7 +443,7 @@ def resolve_target(target: str) -> LossSource:
     from jaxgp.losses import TREE_LOSSES
 
     path = Path(target)
-    if path.is_dir():
+    if os.path.isdir(target):  # False, not OSError, for a text no file can be named
         return _run_origin(path)
     name = target.strip()
     if name in TREE_LOSSES:
@@ -450,7 +451,7 @@ def resolve_target(target: str) -> LossSource:
     try:
         tree = parse(target)
     except ExpressionError as error:
-        if path.exists():
+        if os.path.exists(target):
             raise ConfigError(f"{target} is a file, not a run directory or an expression") from None
         if any(sep in target for sep in ("/", "\\")) and " " not in target:
             raise ExpressionError(

@@ -37,6 +37,7 @@ directory (a run's, where `jaxgp report` shows them).
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,9 +48,10 @@ from jaxgp.data.dataset import Dataset
 from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError, ExpressionError
 from jaxgp.expr.language import DEFAULT_LANGUAGE, smallest_language
+from jaxgp.limits import MAX_SEEDS, WHY, check_at_most, check_epochs
 from jaxgp.losses import LossSpec, resolve_loss
 from jaxgp.search.run_settings import check_datasets, check_model
-from jaxgp.search.rundir import write_json_atomic
+from jaxgp.search.rundir import make_directory, write_json_atomic
 from jaxgp.search.scales import get_scale
 from jaxgp.train.config import TrainConfig
 from jaxgp.verify_result import VERIFY_JSON, VERIFY_PNG, Comparison, RateSweep, VerifyResult
@@ -112,7 +114,7 @@ def _loss(target: str) -> LossSpec:
     try:
         return resolve_loss(target)
     except (ConfigError, ExpressionError) as error:
-        if Path(target).exists():
+        if os.path.exists(target):  # False for a text no file can be named
             raise ConfigError(f"{target} is a file, not a run directory or a loss") from None
         if target.strip() and not any(c.isspace() for c in target.strip()):
             raise ConfigError(
@@ -160,10 +162,13 @@ def plan_verification(
     """
     if seeds < 2:
         raise ConfigError(f"seeds must be at least 2 for a confidence interval, got {seeds}")
+    check_at_most(seeds, MAX_SEEDS, "seeds", WHY["seeds"])
+    if epochs is not None:
+        check_epochs(epochs)
     targets = [target] if isinstance(target, str) else list(target)
     if not targets:
         raise ConfigError("nothing to verify: give a run directory or a loss")
-    if len(targets) == 1 and Path(targets[0]).is_dir():
+    if len(targets) == 1 and os.path.isdir(targets[0]):
         loss, origin, settings = _run_plan(Path(targets[0]))
         losses = (loss,)
         base, names, seed = settings.train, settings.datasets, settings.seed
@@ -308,7 +313,7 @@ def verify(
 def check_directory(directory: str | Path) -> Path:
     """`directory` as a path, or `ConfigError` when it exists and is not a directory."""
     directory = Path(directory)
-    if directory.exists() and not directory.is_dir():
+    if os.path.exists(directory) and not os.path.isdir(directory):
         raise ConfigError(f"--out {directory} exists and is not a directory")
     return directory
 
@@ -317,7 +322,6 @@ def write_verification(result: VerifyResult, directory: str | Path) -> tuple[Pat
     """Write `verify.json` and `verify.png` into `directory`; returns their paths."""
     from jaxgp.report.verification import verification_figure
 
-    directory = check_directory(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = make_directory(check_directory(directory))
     write_json_atomic(directory / VERIFY_JSON, result.to_dict())
     return directory / VERIFY_JSON, verification_figure(result, directory / VERIFY_PNG)

@@ -101,13 +101,17 @@ def test_without_cost_or_memory_analyses_the_gpu_run_still_reports_flops_mfu_and
     rows = json.loads((smoke_runs["out"] / "gpu_plugin" / "results.json").read_text())["rows"]
     inception = {r["name"]: r for r in rows if r["part"] == "inception"}
     assert list(inception) == ["k1_host_bf16", "k4_vmap_bf16"]
+    # the MFU is there where the environment part measured the peak it divides by: on a busy
+    # machine that part can run out of its time box (its values belong to the benchmarks)
+    peaks = [r.get("bf16_tflop_per_s") for r in rows if r["part"] == "environment"]
+    measured = bool(peaks) and _positive(peaks[0])
     for row in inception.values():
         assert "error" not in row, row.get("error")
         assert row["flops_source"] == "lowered (CPU client)"
         assert row["memory_source"] == "allocator peak"
-        for key in ("candidate_step_gflop", "achieved_tflop_per_s", "mfu_measured_peak",
-                    "memory_per_candidate_mb"):  # fmt: skip
+        for key in ("candidate_step_gflop", "achieved_tflop_per_s", "memory_per_candidate_mb"):
             assert _positive(row[key]), (row["name"], key)
+        assert _positive(row["mfu_measured_peak"]) if measured else "mfu_measured_peak" in row
     assert inception["k4_vmap_bf16"]["hlo_grouped_convolutions"] > 0
     assert inception["k1_host_bf16"]["hlo_grouped_convolutions"] == 0
 

@@ -14,7 +14,8 @@ Synthetic variants (always generated, never downloaded):
 - ``synthetic:<dataset>`` mirrors the shape and class count of a known dataset, e.g.
   ``synthetic:cifar100`` is 32x32x3 with 100 classes, ``synthetic:fashion_mnist`` 28x28x1
   with 10 classes. ``synthetic`` alone equals ``synthetic:cifar10``.
-- ``synthetic:HxWxC:K`` gives any shape and class count, e.g. ``synthetic:16x16x3:7``.
+- ``synthetic:HxWxC:K`` gives any shape and class count, e.g. ``synthetic:16x16x3:7``, up to
+  256x256x4 and 1000 classes (they are generated in memory).
 
 Names are case-insensitive and ``-`` is read as ``_`` (``Fashion-MNIST`` works).
 """
@@ -33,6 +34,9 @@ ImageShape = tuple[int, int, int]
 
 SYNTHETIC = "synthetic"
 _CUSTOM_SYNTHETIC = re.compile(r"^(\d+)x(\d+)x(\d+):(\d+)$")
+MAX_SYNTHETIC_SIDE = 256
+"""InceptionV3 upsamples 32x32 inputs to 256x256; 1,280 images of 256x256x4 are 320 MiB."""
+MAX_SYNTHETIC_CLASSES = 1000
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,12 @@ def _synthetic_variant(name: str, variant: str) -> DatasetSpec:
     height, width, channels, classes = (int(group) for group in match.groups())
     if min(height, width, channels) < 1 or classes < 2:
         raise ConfigError(f"synthetic dataset {name!r} needs positive sizes and at least 2 classes")
+    if max(height, width) > MAX_SYNTHETIC_SIDE or channels > 4 or classes > MAX_SYNTHETIC_CLASSES:
+        raise ConfigError(
+            f"synthetic dataset {name!r} is too large: at most {MAX_SYNTHETIC_SIDE}x"
+            f"{MAX_SYNTHETIC_SIDE}x4 images and {MAX_SYNTHETIC_CLASSES} classes (its images and "
+            "a template per class are generated in memory)"
+        )
     return replace(
         DATASETS[SYNTHETIC],
         name=name,

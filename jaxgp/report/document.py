@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from jaxgp.errors import ConfigError
 from jaxgp.report import figures, tables, timing, verification
 from jaxgp.report.run_data import RunData, load_run
+from jaxgp.search.rundir import make_directory
 
 FITNESS_PNG = "fitness.png"
 BEST_PNG = "best.png"
@@ -244,9 +246,9 @@ def write_report(run_dir: str | Path, out: str | Path | None = None) -> Path:
     is not a run directory or its ledger is empty."""
     run = load_run(run_dir)
     target = Path(out) if out is not None else run.path / "report"
-    if target.exists() and not target.is_dir():
+    if os.path.exists(target) and not os.path.isdir(target):
         raise ConfigError(f"--out {target} exists and is not a directory")
-    target.mkdir(parents=True, exist_ok=True)
+    make_directory(target)
     text = render(run, target)
     path = target / REPORT_MD
     path.write_text(text, encoding="utf-8")

@@ -11,6 +11,7 @@ from `Fitness.sort_key` through each record's `sort_key`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,7 +179,7 @@ class RunData:
 def load_run(path: str | Path) -> RunData:
     """Read a run directory; `ConfigError` when it is not a run or has no evaluations yet."""
     path = Path(path)
-    if not path.is_dir():
+    if not os.path.isdir(path):  # False, not OSError, for a name too long to look up
         raise ConfigError(f"{path} is not a directory (expected a jaxgp run directory)")
     run = RunDir.existing(path)
     try:

@@ -30,6 +30,7 @@ from jaxgp.expr.generate import TreeConfig
 from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
 from jaxgp.expr.validity import LEGACY_SCREEN
 from jaxgp.fitness import Metric
+from jaxgp.limits import check_run_size, check_seed
 from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
 from jaxgp.search.options import RunOptions
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
@@ -188,9 +189,7 @@ def build_settings(
     )
     names = check_datasets(names)
     model_name = check_model(_pick(options.model, sb.train.model if sb else None, preset.model))
-    run_seed = _pick(options.seed, base.seed if base else None, 0)
-    if run_seed < 0:
-        raise ConfigError(f"seed must be 0 or more, got {run_seed}")
+    run_seed = check_seed(_pick(options.seed, base.seed if base else None, 0))
     k = (
         None
         if options.candidates_per_batch is None
@@ -207,7 +206,7 @@ def build_settings(
         ),
         language=language,
     )
-    return RunSettings(
+    settings = RunSettings(
         command=command,
         algorithms=algorithms,
         scale=scale_name,
@@ -236,6 +235,8 @@ def build_settings(
             _pick(options.fitness_seeds, sb.fitness_seeds if sb else None, preset.fitness_seeds)
         ),
     )
+    check_run_size(search.population, search.generations, train.epochs, settings.confirm_seeds)
+    return settings
 
 
 def check_confirm_seeds(count: int) -> int:

@@ -2,7 +2,8 @@
 
 Layout of a run directory:
 
-- `config.json`: the run's settings (marked with `"format": "jaxgp-run"`);
+- `config.json`: the run's settings (marked with `"format": "jaxgp-run"`) and their
+  fingerprint (`jaxgp.search.seal`), by which a resume finds a hand edit;
 - `ledger.jsonl`: one `Evaluation` per line, appended, flushed and fsync'd as soon as it is
   known, so a crash or `kill -9` loses at most the evaluations still in training;
 - `trainings.jsonl`: one `Training` per line (a chunk of candidates on one dataset, or a CE
@@ -13,7 +14,11 @@ Layout of a run directory:
   generation (`initial_0` for the initial population);
 - `summary.json`: the `Summary`, written at the end.
 
-Files that are rewritten are written atomically (temporary file, fsync, `os.replace`).
+Files that are rewritten are written atomically (temporary file, fsync, `os.replace`; the
+temporary file is removed when that fails), and a journal line that cannot be written whole
+is cut off again, so a full disk or an unwritable path loses nothing already written: it is
+a one-line `StorageError` (exit 3), and `--resume` continues once the cause is fixed.
+One process writes a run directory (`jaxgp.search.run_lock`).
 A `RunDir` made with `writer=False` (a process other than 0 of a run spread over several
 processes, `jaxgp.distributed`) reads the directory but writes nothing to it.
 Non-finite floats are stored as `null`, so every file is strict JSON. A line or file that
@@ -26,10 +31,12 @@ import json
 import math
 import os
 import re
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from jaxgp.errors import ConfigError
+from jaxgp.errors import ConfigError, StorageError
+from jaxgp.search import seal
 from jaxgp.search.records import Baselines, Evaluation, Snapshot, Summary, Training
 
 FORMAT = "jaxgp-run"
@@ -57,13 +64,37 @@ def dumps(value: Any, **kwargs: Any) -> str:
     return json.dumps(_clean(value), allow_nan=False, **kwargs)
 
 
-def write_json_atomic(path: Path, value: Any) -> None:
+def write_json_atomic(path: Path, value: Any, hint: str = "") -> None:
+    """Replace `path` with `value` as JSON, or leave it as it was: the text goes to a
+    temporary file that is fsync'd and renamed over `path`, and removed when anything fails
+    (a full disk leaves no empty `.tmp` behind). `StorageError` (ending with `hint`) when
+    the machine cannot write it."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(dumps(value, indent=2) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    data = (dumps(value, indent=2) + "\n").encode("utf-8")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as error:
+        with suppress(OSError):
+            tmp.unlink()
+        if isinstance(error, OSError):
+            raise StorageError("write", path, error, hint) from None
+        raise
+
+
+def make_directory(path: Path) -> Path:
+    """`path` and its missing parents made; `StorageError` naming the one the machine
+    refuses (under /proc, on a read-only filesystem, a name too long)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StorageError("create", error.filename or path, error) from None
+    return path
 
 
 def read_json(path: Path) -> Any:
@@ -83,15 +114,15 @@ class RunDir:
         run = cls(path, writer)
         if not writer:
             return run
-        if (run.path / CONFIG).exists():
+        if os.path.exists(run.path / CONFIG):
             raise ConfigError(
                 f"{run.path} already holds a run; continue it with --resume {run.path} "
                 "or choose another --out"
             )
-        if run.path.exists() and not run.path.is_dir():
+        if os.path.exists(run.path) and not os.path.isdir(run.path):
             raise ConfigError(f"--out {run.path} exists and is not a directory")
-        (run.path / GENERATIONS).mkdir(parents=True, exist_ok=True)
-        run.write_config(config)
+        run.make_directories()
+        write_json_atomic(run.path / CONFIG, _sealed(config))  # nothing to resume yet
         return run
 
     @classmethod
@@ -102,7 +133,8 @@ class RunDir:
             config = read_json(run.path / CONFIG)
         except (OSError, ValueError):
             config = None
-        if not isinstance(config, dict) or config.get("format") != FORMAT:
+        valid = isinstance(config, dict) and isinstance(config.get("settings"), dict)
+        if not valid or config.get("format") != FORMAT:
             raise ConfigError(f"{run.path} is not a jaxgp run directory (no valid {CONFIG})")
         return run
 
@@ -111,26 +143,44 @@ class RunDir:
         """An existing run directory, to continue (resume) it."""
         run = cls.existing(path, writer)
         if writer:
-            (run.path / GENERATIONS).mkdir(exist_ok=True)
+            run.make_directories()
         return run
+
+    def make_directories(self) -> None:
+        """The run directory and its `generations/` (`StorageError` if the machine refuses)."""
+        make_directory(self.path / GENERATIONS)
+
+    @property
+    def resume_hint(self) -> str:
+        """What a `StorageError` in the middle of a run tells the user to do."""
+        return f"every record before it is kept: fix that, then continue with --resume {self.path}"
 
     # configuration ------------------------------------------------------------------
     def read_config(self) -> dict:
         """The stored settings (`jaxgp.search.run_settings.RunSettings.from_dict` reads them)."""
         return read_json(self.path / CONFIG)["settings"]
 
+    def edited_settings(self) -> list[str] | None:
+        """The settings changed in `config.json` since it was written (`jaxgp.search.seal`):
+        [] when none, None when it has no fingerprint (a run made before them)."""
+        config = read_json(self.path / CONFIG)
+        if "fingerprint" not in config:
+            return None
+        return seal.edited(config["settings"], config["fingerprint"])
+
     def _write(self, path: Path, value: Any) -> None:
         """Rewrite one file atomically (nothing when this process does not write)."""
         if self.writer:
-            write_json_atomic(path, value)
+            write_json_atomic(path, value, self.resume_hint)
 
     def _append(self, path: Path, record: dict) -> None:
         """Append one durable line (nothing when this process does not write)."""
         if self.writer:
-            _append_line(path, record)
+            _append_line(path, record, self.resume_hint)
 
     def write_config(self, settings: dict) -> None:
-        self._write(self.path / CONFIG, {"format": FORMAT, "settings": settings})
+        """Store `settings` with their fingerprint (`jaxgp.search.seal`)."""
+        self._write(self.path / CONFIG, _sealed(settings))
 
     # the two journals ----------------------------------------------------------------
     def append_evaluation(self, evaluation: Evaluation) -> None:
@@ -187,6 +237,9 @@ class RunDir:
         return snapshots
 
     def write_summary(self, summary: Summary) -> None:
+        """Write `summary.json`, once: a finished run's summary is never rewritten."""
+        if self.writer and os.path.exists(self.path / SUMMARY):
+            raise ConfigError(f"{self.path} is finished: its {SUMMARY} is kept as it is")
         self._write(self.path / SUMMARY, summary.to_dict())
 
     def read_summary(self, warnings: list[str]) -> Summary | None:
@@ -195,6 +248,12 @@ class RunDir:
             self.path / SUMMARY, Summary.from_dict, warnings,
             "unreadable, reported as a run in progress",
         )  # fmt: skip
+
+
+def _sealed(settings: dict) -> dict:
+    """`config.json`'s content: the settings as JSON stores them, and their fingerprint."""
+    stored = json.loads(dumps(settings))
+    return {"format": FORMAT, "settings": stored, "fingerprint": seal.fingerprint(stored)}
 
 
 def _read_file(path: Path, parse, warnings: list[str], what: str = "unreadable"):
@@ -207,12 +266,34 @@ def _read_file(path: Path, parse, warnings: list[str], what: str = "unreadable")
         return None
 
 
-def _append_line(path: Path, record: dict) -> None:
-    line = dumps(record) + "\n"
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+def _append_line(path: Path, record: dict, hint: str = "") -> None:
+    """Append one line and fsync it, or leave the file as it was: a write cut short (a full
+    disk, Ctrl-C) is cut off again, so no torn line is left for a resume to skip."""
+    data = (dumps(record) + "\n").encode("utf-8")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise StorageError("write", path, error, hint) from None
+    try:
+        size = os.fstat(fd).st_size  # one writer (`run_lock`): nothing else appends
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        except BaseException:
+            with suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    except OSError as error:
+        raise StorageError("write", path, error, hint) from None
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """`os.write` until all of `data` is written (a write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _read_records(path: Path, repair: bool, lost: str, parse) -> tuple[list, list[str]]:
@@ -233,8 +314,11 @@ def _read_records(path: Path, repair: bool, lost: str, parse) -> tuple[list, lis
     if tail.strip():
         warnings.append(f"{path}: skipped a truncated last line (line {len(complete) + 1}); {lost}")
         if repair:
-            with open(path, "r+b") as handle:
-                handle.truncate(len(data) - len(tail))
-                handle.flush()
-                os.fsync(handle.fileno())
+            try:
+                with open(path, "r+b") as handle:
+                    handle.truncate(len(data) - len(tail))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as error:
+                raise StorageError("repair", path, error) from None
     return records, warnings

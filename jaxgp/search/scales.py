@@ -14,10 +14,10 @@ search has something to find, in the priors language (`jaxgp.expr.language`: the
 that win on a long tail read the class priors), each candidate scored on two model seeds
 (`fitness_seeds`: one seed's validation accuracy scattered as much as the differences
 between losses, benchmarks/RESULTS.md section 11); every other scale searches the thesis's
-language with one training per candidate, as the thesis. Every scale screens trees for learnability (`learnable`) and
-confirms its best few on more seeds (`confirm_seeds`: 2 for small and large, the fewest
-that give an interval, 24 more InceptionV3 trainings per algorithm at most; 3 for tiny, 5
-for tiny-lt).
+language with one training per candidate, as the thesis. Every scale screens trees for
+learnability (`learnable`) and confirms its best few on more seeds (`confirm_seeds`: 2 for
+small and large, the fewest that give an interval, 24 more InceptionV3 trainings per
+algorithm at most; 3 for tiny, 5 for tiny-lt).
 """
 
 from __future__ import annotations

@@ -1,18 +1,21 @@
 """A whole run: plan it, load its data, start its directory, baselines, initial population,
 searches and the confirmation of their best on more seeds.
 
-`run_search` owns a run's order, for the CLI and every other caller alike: `plan_run`
-checks every option and `load_datasets` loads the data, so that bad input or a dataset
-that is not available stops the run before anything is written; the processes of a search
+`run_search` owns a run's order, for the CLI and every other caller alike: `plan_run` checks
+every option (and, for `--resume` of a finished run, raises `RunFinished`: a summary is
+final); process 0 claims the run directory, making it and taking its lock before anything is
+written (`jaxgp.search.claim`: a second writer stops there, and a start that fails before
+recording anything leaves nothing behind); `load_datasets` loads the data, so that a dataset
+that is not available stops the run before anything is recorded; the processes of a search
 over several check that they agree on the run (`run_settings.agreement`); `start_run`
 creates (or reopens, for `--resume`) the run directory, written by process 0 only; and
-`execute` runs it: CE baselines (trained once, stored in `baselines.json`), one
-initial population (generator `default_rng([seed, 0, 0])`, evaluated once), then for each
-algorithm a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for
-`evolve`): the session asks the algorithm for each generation's children, evaluates them
-and tells the algorithm their scores (`jaxgp.search.ask_tell`), writes a snapshot after
-every generation; with `confirm_seeds` it then trains the best few of each final population
-and CE on that many more seeds (`jaxgp.search.confirm`), and writes `summary.json`.
+`execute` runs it: CE baselines (trained once, stored in `baselines.json`), one initial
+population (generator `default_rng([seed, 0, 0])`, evaluated once), then for each algorithm
+a copy of it and the search (thesis Algorithm 2 for `compare`, one algorithm for `evolve`):
+the session asks the algorithm for each generation's children, evaluates them and tells the
+algorithm their scores (`jaxgp.search.ask_tell`), writes a snapshot after every generation;
+with `confirm_seeds` it then trains the best few of each final population and CE on that
+many more seeds (`jaxgp.search.confirm`), and writes `summary.json`.
 
 Resuming replays the run from the start with the same generators while the evaluation
 store takes every evaluation found in the ledger back instead of training it (and every
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -35,10 +39,11 @@ from typing import Any
 
 from jaxgp import compilation, distributed
 from jaxgp.data.dataset import Dataset
-from jaxgp.errors import ConfigError, JaxgpError
+from jaxgp.errors import ConfigError, JaxgpError, RunFinished
 from jaxgp.expr.generate import random_trees
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
+from jaxgp.search.claim import claim_run, finished_message
 from jaxgp.search.confirm import confirm, confirmation_seeds
 from jaxgp.search.evaluations import (
     DeviceTrainer,
@@ -58,7 +63,7 @@ from jaxgp.search.run_settings import (
     differences,
     evaluation_key,
 )
-from jaxgp.search.rundir import BASELINES, CONFIG, LEDGER, TRAININGS, RunDir
+from jaxgp.search.rundir import BASELINES, CONFIG, LEDGER, SUMMARY, TRAININGS, RunDir
 from jaxgp.search.store import EvaluationStore
 from jaxgp.search.summary import build_summary, snapshot
 
@@ -82,19 +87,37 @@ def plan_run(command: str, options: RunOptions) -> tuple[RunSettings, Path, bool
     if options.resume is None:
         settings = build_settings(command, options)
         path = Path(options.out) if options.out else default_out()
-        if (path / CONFIG).exists():
+        if os.path.exists(path / CONFIG):  # os.path: False, not OSError, for a name too long
             raise ConfigError(
                 f"{path} already holds a run; continue it with --resume {path} "
                 "or choose another --out"
             )
-        if path.exists() and not path.is_dir():
+        if os.path.exists(path) and not os.path.isdir(path):
             raise ConfigError(f"--out {path} exists and is not a directory")
         return settings, path, False
     resume = options.resume
     if options.out is not None and Path(options.out).resolve() != Path(resume).resolve():
         raise ConfigError("give either --out (a new run) or --resume (an existing one), not both")
     source = shared_resume(resume)  # with several processes: process 0's records
-    stored = RunSettings.from_dict(RunDir.existing(source).read_config())
+    try:
+        return _plan_resume(command, options, resume, RunDir.existing(source))
+    except BaseException:
+        if source != resume:  # another process's copy of process 0's records
+            shutil.rmtree(source, ignore_errors=True)
+        raise
+
+
+def _plan_resume(
+    command: str, options: RunOptions, resume: str, run: RunDir
+) -> tuple[RunSettings, Path, bool]:
+    """`plan_run` of `--resume`, reading the run in `run` (process 0's records)."""
+    edited = run.edited_settings()
+    if edited and not options.force:
+        raise ConfigError(
+            f"{resume}/{CONFIG} was edited after the run started ({', '.join(edited)} "
+            "changed); undo the edit, or give the new value as an option with --force"
+        )
+    stored = RunSettings.from_dict(run.read_config())
     if stored.command != command:
         raise ConfigError(
             f"{resume} is a `jaxgp {stored.command}` run; "
@@ -102,12 +125,19 @@ def plan_run(command: str, options: RunOptions) -> tuple[RunSettings, Path, bool
         )
     settings = build_settings(command, options, base=stored)
     changed = differences(stored, settings)
+    if os.path.exists(run.path / SUMMARY):
+        if changed:
+            raise ConfigError(
+                f"{resume} is finished and its settings stay as they are ({'; '.join(changed)})"
+                "; start a new run with --out"
+            )
+        raise RunFinished(finished_message(resume), run.read_summary([]))
     if changed and not options.force:
         raise ConfigError(
             f"{resume} was started with other settings ({'; '.join(changed)}); "
             "resume without those options, or add --force to continue with the new ones"
         )
-    return settings, Path(source), True
+    return settings, run.path, True
 
 
 RESUME_FILES = (CONFIG, LEDGER, TRAININGS, BASELINES)
@@ -123,7 +153,7 @@ def shared_resume(path: str) -> str:
         return path
     files = {}
     if distributed.is_writer():
-        for name in RESUME_FILES:
+        for name in (*RESUME_FILES, SUMMARY):  # the summary: whether the run is finished
             file = Path(path) / name
             files[name] = file.read_text(encoding="utf-8") if file.is_file() else None
     shared = json.loads(distributed.broadcast_bytes(json.dumps(files).encode()))
@@ -137,12 +167,14 @@ def shared_resume(path: str) -> str:
 
 
 def start_run(path: Path, settings: RunSettings, resumed: bool, writer: bool = True) -> RunDir:
-    """Create the run directory of a planned run, or reopen the one it resumes; with
-    `writer=False` (a process other than the first of several) nothing is written."""
+    """Create the run directory of a planned run, or reopen the one it resumes (its settings
+    stored again, sealed, where they changed or were not sealed yet); with `writer=False`
+    (a process other than the first of several) nothing is written. The caller holds the
+    directory (`jaxgp.search.claim`)."""
     if not resumed:
         return RunDir.create(path, settings.to_dict(), writer)
     run = RunDir.open(path, writer)
-    if RunSettings.from_dict(run.read_config()) != settings:
+    if RunSettings.from_dict(run.read_config()) != settings or run.edited_settings() != []:
         run.write_config(settings.to_dict())
     return run
 
@@ -303,16 +335,19 @@ def run_search(
     report nothing and write nothing.
     """
     settings, path, resumed = plan_run(command, options)
+    writer = distributed.is_writer()
     try:
-        trainer = trainer or DeviceTrainer()
-        datasets = load_datasets(settings, trainer, load_fn)  # one not available stops us here
-        distributed.check_same(agreement(settings, resumed), "options")  # before 0 writes
-        writer = distributed.is_writer()
-        run = start_run(path, settings, resumed, writer=writer)
-        watching = watch(run, settings, resumed) if writer and watch else nullcontext(Progress())
-        with watching as progress:
-            return execute(run, settings, resumed=resumed, progress=progress, trainer=trainer,
-                           datasets=datasets)  # fmt: skip
+        with claim_run(path, resumed, writer):  # a second writer stops here, at once
+            trainer = trainer or DeviceTrainer()
+            datasets = load_datasets(settings, trainer, load_fn)  # one not available stops us
+            distributed.check_same(agreement(settings, resumed), "options")  # before 0 writes
+            run = start_run(path, settings, resumed, writer=writer)
+            watching = (
+                watch(run, settings, resumed) if writer and watch else nullcontext(Progress())
+            )
+            with watching as progress:
+                return execute(run, settings, resumed=resumed, progress=progress,
+                               trainer=trainer, datasets=datasets)  # fmt: skip
     finally:
         if resumed and path.name.startswith(RESUME_COPY_PREFIX) and str(path) != options.resume:
             shutil.rmtree(path, ignore_errors=True)  # another process's copy of process 0's

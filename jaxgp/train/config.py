@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from jaxgp.data.augment import AugmentConfig
@@ -108,9 +109,9 @@ class TrainConfig:
         for name in positive:
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.learning_rate <= 0 or self.min_learning_rate <= 0:
+        if not all(0 < rate < math.inf for rate in (self.learning_rate, self.min_learning_rate)):
             raise ConfigError(
-                f"learning rates must be positive, got {self.learning_rate} (minimum "
+                f"learning rates must be finite and positive, got {self.learning_rate} (minimum "
                 f"{self.min_learning_rate})"
             )
         if not 0 < self.plateau_factor < 1:

@@ -50,7 +50,18 @@ def test_create_refuses_an_existing_run(tmp_path):
         RunDir.create(tmp_path / "run", {})
 
 
-@pytest.mark.parametrize("content", [None, "", "not json", '{"settings": {}}', "[1, 2]"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,
+        "",
+        "not json",
+        '{"settings": {}}',
+        "[1, 2]",
+        '{"format": "jaxgp-run"}',
+        '{"format": "jaxgp-run", "settings": 5}',
+    ],
+)
 def test_open_refuses_what_is_not_a_run(tmp_path, content):
     if content is not None:
         (tmp_path / "config.json").write_text(content)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from jaxgp import distributed
-from jaxgp.errors import ConfigError
+from jaxgp.errors import ConfigError, RunFinished
 from jaxgp.search import ALGORITHMS, Progress, RunOptions, plan_run, run_search, session
 from jaxgp.search.rundir import RunDir
 from tests.search import fake_run
@@ -94,14 +94,14 @@ def test_compare_gives_both_algorithms_the_same_initial_population(tmp_path, mon
     assert "excluded" in summary.timing
 
 
-def test_a_finished_run_resumes_without_training(reference):
-    best, population = final_state(reference)
-    lines = reference.joinpath("ledger.jsonl").read_text()
+def test_resuming_a_finished_run_trains_and_writes_nothing_and_gives_its_summary(reference):
+    before = files_of(reference)
     trainer = FakeTrainer()
-    fake_run.run(reference, resume=True, trainer=trainer)
+    with pytest.raises(RunFinished, match="is finished: its summary.json is final") as finished:
+        fake_run.run(reference, resume=True, trainer=trainer)
     assert trainer.calls == []
-    assert reference.joinpath("ledger.jsonl").read_text() == lines
-    assert final_state(reference) == (best, population)
+    assert files_of(reference) == before
+    assert finished.value.summary.best.expression == final_state(reference)[0]["expression"]
 
 
 @pytest.mark.parametrize("keep", [3, 9, 12])
@@ -137,7 +137,8 @@ def test_another_process_resumes_from_a_copy_of_process_0s_records_and_removes_i
     records = {name: (reference / name).read_text() for name in session.RESUME_FILES}
     monkeypatch.setattr(distributed, "process_count", lambda: 2)
     monkeypatch.setattr(distributed, "process_index", lambda: 1)
-    monkeypatch.setattr(distributed, "broadcast_bytes", lambda _: json.dumps(records).encode())
+    answers = iter([json.dumps(records).encode(), b""])  # the records; process 0 claimed the run
+    monkeypatch.setattr(distributed, "broadcast_bytes", lambda _: next(answers))
     monkeypatch.setattr(distributed, "check_same", lambda text, what: None)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     copies, copy_of = [], session.shared_resume
@@ -158,18 +159,20 @@ def test_another_process_resumes_from_a_copy_of_process_0s_records_and_removes_i
 
 
 def test_resuming_with_other_settings_is_refused_unless_forced(reference, tmp_path):
+    out = tmp_path / "forced"  # the reference's records without its summary: unfinished
+    out.mkdir()
+    for name in ("config.json", "baselines.json", "ledger.jsonl"):
+        out.joinpath(name).write_text(reference.joinpath(name).read_text())
     with pytest.raises(ConfigError, match="population: 8 -> 6.*--force"):
-        plan_run("evolve", RunOptions(resume=str(reference), population=6))
+        plan_run("evolve", RunOptions(resume=str(out), population=6))
+    with pytest.raises(ConfigError, match="is finished and its settings stay.*population: 8 -> 6"):
+        plan_run("evolve", RunOptions(resume=str(reference), population=6, force=True))
     with pytest.raises(ConfigError, match="jaxgp evolve --resume"):
         plan_run("compare", RunOptions(resume=str(reference)))
     with pytest.raises(ConfigError, match="not a jaxgp run"):
         plan_run("evolve", RunOptions(resume=str(tmp_path)))
     with pytest.raises(ConfigError, match="already holds a run"):
         run_search("evolve", RunOptions(out=str(reference)), trainer=FakeTrainer())
-    out = tmp_path / "forced"
-    out.mkdir()
-    for name in ("config.json", "baselines.json", "ledger.jsonl"):
-        out.joinpath(name).write_text(reference.joinpath(name).read_text())
     settings, _, resumed = plan_run(
         "evolve", RunOptions(resume=str(out), generations=4, force=True)
     )

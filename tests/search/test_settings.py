@@ -163,7 +163,7 @@ def test_tiny_lt_trains_at_ces_best_rate_and_a_given_rate_overrides_the_scales()
         ).train.learning_rate
         == 3e-3
     )
-    with pytest.raises(ConfigError, match="learning rates must be positive, got -1"):
+    with pytest.raises(ConfigError, match="learning rates must be finite and positive, got -1"):
         build_settings("evolve", RunOptions(learning_rate=-1.0))
 
 
