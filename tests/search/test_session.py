@@ -221,10 +221,19 @@ def test_with_two_fitness_seeds_every_candidate_and_ce_train_twice_and_score_the
     assert config.get("settings", config)["fitness_seeds"] == 2
 
 
-def test_a_run_with_two_fitness_seeds_resumes_without_training_again(tmp_path):
-    out = tmp_path / "run"
-    run_evolve(out, seed=3, fitness_seeds=2, early_stop="baseline")
+def test_a_run_with_two_fitness_seeds_resumes_to_the_same_result_without_training_again(
+    tmp_path,
+):
+    full = tmp_path / "full"
+    run_evolve(full, seed=3, fitness_seeds=2, early_stop="baseline")
+    cut = tmp_path / "cut"  # everything but the summary: an unfinished run, every call recorded
+    cut.mkdir()
+    for name in ("config.json", "baselines.json", "ledger.jsonl", "trainings.jsonl"):
+        cut.joinpath(name).write_text(full.joinpath(name).read_text())
+    lines = cut.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
+    cut.joinpath("ledger.jsonl").write_text("".join(lines[:9]))
     again = FakeTrainer()
-    resumed = run_search("evolve", RunOptions(resume=str(out)), trainer=again, load_fn=fake_load)
+    resumed = run_search("evolve", RunOptions(resume=str(cut)), trainer=again, load_fn=fake_load)
     assert again.calls == [] and again.reseeded == []
     assert resumed.evaluations == 8 + 2 * 3
+    assert final_state(cut) == final_state(full)
