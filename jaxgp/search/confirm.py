@@ -131,10 +131,16 @@ class Confirmation:
             )
         return lines
 
+    def ranked(self) -> list[Confirmed]:
+        """The candidates best first by fitness (the first chosen first on ties)."""
+        order = range(len(self.candidates))
+        keys = [self.fitness(c).sort_key for c in self.candidates]
+        return [self.candidates[i] for i in sorted(order, key=lambda i: keys[i], reverse=True)]
+
     def to_dict(self) -> dict:
         best = self.best
         summary = []
-        for candidate in self.candidates:
+        for candidate in self.ranked():
             fitness = self.fitness(candidate)
             tests = {}
             for name in self.ce.scores:

@@ -75,6 +75,16 @@ def test_the_confirmed_best_is_chosen_on_validation_and_its_test_difference_is_p
     assert again == confirmation and again.to_dict()["best"] == "a"
 
 
+def test_the_summarys_confirmation_ranking_lists_the_best_first():
+    ce = Confirmed("ce", (), {"digits": (_scores(0.5, 0.5), _scores(0.5, 0.5))})
+    worse = Confirmed("w", ("t",), {"digits": (_scores(0.55, 0.5), _scores(0.55, 0.5))})
+    best = Confirmed("b", ("t",), {"digits": (_scores(0.7, 0.5), _scores(0.7, 0.5))})
+    tie = Confirmed("t", ("t",), {"digits": (_scores(0.55, 0.5), _scores(0.55, 0.5))})
+    data = Confirmation((1, 2), Metric.ACCURACY, (worse, best, tie), ce).to_dict()
+    assert [row["expression"] for row in data["ranking"]] == ["b", "w", "t"]
+    assert data["best"] == data["ranking"][0]["expression"]
+
+
 def test_confirmation_seeds_are_neither_the_search_seed_nor_verifications():
     seeds = confirmation_seeds(4, 5)
     assert seeds == (104, 105, 106, 107, 108)
