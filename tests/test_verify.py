@@ -134,6 +134,17 @@ def test_a_run_is_verified_with_its_own_recipe_and_best_loss(run_dir):
     assert result.run_dir == str(run_dir)
 
 
+def test_a_thesis_run_is_verified_against_prior_losses_in_the_priors_language(run_dir):
+    recorder = Recorder()
+    verify(str(run_dir), seeds=2, against=["ce", "cb", "la"], train_fn=recorder.train,
+           load_fn=recorder.load)  # fmt: skip
+    (call,) = recorder.calls
+    assert call.config.language == "priors"
+    recorder = Recorder()
+    verify(str(run_dir), seeds=2, train_fn=recorder.train, load_fn=recorder.load)
+    assert recorder.calls[0].config.language == "thesis"
+
+
 def test_overrides_and_the_tiny_recipe_for_an_expression():
     recorder = Recorder()
     result = verify(
