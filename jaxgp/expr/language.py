@@ -24,7 +24,7 @@ thesis's language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from jaxgp.errors import ConfigError, ExpressionError
@@ -152,7 +152,3 @@ def smallest_language(trees: Iterable[Tree], at_least: str | Language | None = N
         if all(LANGUAGES[name].says(tree) for tree in trees):
             return LANGUAGES[name]
     raise ExpressionError(f"no language says all of {', '.join(map(str, trees))}")
-
-
-def language_names(languages: Sequence[Language] | None = None) -> str:
-    return " | ".join(language.name for language in (languages or LANGUAGES.values()))
