@@ -147,16 +147,33 @@ def random_tree(
     if method not in METHODS:
         raise ConfigError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
     generator = as_generator(rng)
-    for _ in range(max_tries):
-        tree = _candidate(generator, method, config)
-        if tree is None:
-            continue
-        if not require_valid:
-            return tree
-        from jaxgp.expr.validity import check_validity
+    if not require_valid:
+        for _ in range(max_tries):
+            tree = _candidate(generator, method, config)
+            if tree is not None:
+                return tree
+        raise ConfigError(f"no acceptable random tree in {max_tries} tries with {config}")
+    from jaxgp.expr.validity import CHUNK, check_validity_batch
 
-        if check_validity(tree, screen=config.screen, language=config.language).ok:
-            return tree
+    tries = 0
+    while tries < max_tries:
+        # Draw ahead a chunk of candidates, noting the generator's state after each, check
+        # them in one batch, and rewind to just after the first valid one: the same tree and
+        # the same stream as checking one candidate at a time, for one batched check.
+        drawn: list[tuple[Tree, dict]] = []
+        while len(drawn) < CHUNK and tries < max_tries:
+            tries += 1
+            tree = _candidate(generator, method, config)
+            if tree is not None:
+                drawn.append((tree, generator.bit_generator.state))
+        if not drawn:
+            break
+        trees = [tree for tree, _ in drawn]
+        verdicts = check_validity_batch(trees, screen=config.screen, language=config.language)
+        for (tree, state), verdict in zip(drawn, verdicts, strict=True):
+            if verdict.ok:
+                generator.bit_generator.state = state
+                return tree
     raise ConfigError(f"no acceptable random tree in {max_tries} tries with {config}")
 
 

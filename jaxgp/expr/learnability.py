@@ -62,8 +62,9 @@ def screen_inputs(classes: int) -> tuple[np.ndarray, np.ndarray]:
 
 def judge(values: dict[int, np.ndarray]) -> str:
     """'' when the loss falls in every case, else why not; `values[C]` holds the loss at
-    each of `screen_inputs(C)`'s points, case by case (before, after)."""
-    for classes in CLASSES:
+    each of `screen_inputs(C)`'s points, case by case (before, after), for the class counts
+    given (in `CLASSES` order: a screen may judge 10 classes before computing 100)."""
+    for classes in (c for c in CLASSES if c in values):
         points = np.asarray(values[classes], dtype=np.float64).reshape(len(CASES), 2)
         for case, (before, after) in zip(CASES, points, strict=True):
             if not np.isfinite(before) or not np.isfinite(after):

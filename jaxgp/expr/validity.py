@@ -135,17 +135,15 @@ def _in_range(value: float, screen: str, probe: str) -> str:
     return ""
 
 
-def _judge(
-    tree: Tree, results: list[tuple[float, bool, float]], screen: str, names: list[str]
-) -> Verdict:
+def _leaves_reason(tree: Tree) -> str:
     if not tree.has_both_leaves():
         missing = "y_pred" if "y_pred" not in tree.nodes else "y_true"
-        return Verdict(False, f"the tree does not contain {missing}")
-    return _judge_values(results, screen, names)
+        return f"the tree does not contain {missing}"
+    return ""
 
 
 def _probe_names(language: Language | str = DEFAULT_LANGUAGE) -> list[str]:
-    """How each probe is named in a verdict, in `_probe_results` order."""
+    """How each probe is named in a verdict, in the order they are judged."""
     names = []
     for classes in PROBE_CLASSES:
         at = ["", " with long-tailed priors"][: len(probe_priors(classes, language))]
@@ -155,55 +153,83 @@ def _probe_names(language: Language | str = DEFAULT_LANGUAGE) -> list[str]:
     return names
 
 
+def _probe_reason(result: tuple[float, bool, float], screen: str, probe: str) -> str:
+    """Why one probe's (value, gradient finite, max |gradient|) rejects a loss, or ''."""
+    value, grad_finite, grad_max = result
+    if not np.isfinite(value):
+        return f"the loss is not finite {probe}"
+    reason = _in_range(value, screen, probe)
+    if reason:
+        return reason
+    if not grad_finite:
+        return f"the gradient with respect to y_pred is not finite {probe}"
+    if grad_max == 0.0:
+        return f"the gradient with respect to y_pred is zero {probe}: it cannot train a model"
+    return ""
+
+
 def _judge_values(
     results: list[tuple[float, bool, float]], screen: str, probes_named: list[str] | None = None
 ) -> Verdict:
-    for probe, (value, grad_finite, grad_max) in zip(
-        probes_named or _probe_names(), results, strict=True
-    ):
-        if not np.isfinite(value):
-            return Verdict(False, f"the loss is not finite {probe}")
-        reason = _in_range(value, screen, probe)
+    for probe, result in zip(probes_named or _probe_names(), results, strict=True):
+        reason = _probe_reason(result, screen, probe)
         if reason:
             return Verdict(False, reason)
-        if not grad_finite:
-            return Verdict(False, f"the gradient with respect to y_pred is not finite {probe}")
-        if grad_max == 0.0:
-            return Verdict(
-                False,
-                f"the gradient with respect to y_pred is zero {probe}: it cannot train a model",
-            )
     return Verdict(True)
 
 
-def _chunk_verdicts(
+def _in_chunks(fn, trees: list[Tree], max_nodes: int, *arguments) -> list[tuple]:
+    """`fn(program, *arguments)` over `trees` in padded chunks of `CHUNK`: per tree, the
+    tuple of its rows of every output."""
+    rows: list[tuple] = []
+    for start in range(0, len(trees), CHUNK):
+        chunk = trees[start : start + CHUNK]
+        program = encode_batch(chunk + [chunk[0]] * (CHUNK - len(chunk)), max_nodes)
+        found = fn(program, *arguments)
+        outputs = [np.asarray(x) for x in (found if isinstance(found, tuple) else (found,))]
+        rows += [tuple(output[row] for output in outputs) for row in range(len(chunk))]
+    return rows
+
+
+def _staged_verdicts(
     trees: list[Tree], max_nodes: int, screen: str, language: Language
 ) -> list[Verdict]:
-    padded = trees + [trees[0]] * (CHUNK - len(trees))
-    program = encode_batch(padded, max_nodes)
-    per_probe = [
-        [np.asarray(x) for x in _probe_values(program, y_pred, y_true, prior, language)]
-        for (y_pred, y_true), classes in zip(probes(), PROBE_CLASSES, strict=True)
-        for prior in probe_priors(classes, language)
-    ]
-    names = _probe_names(language)
-    verdicts = []
-    for row, tree in enumerate(trees):
-        results = [(float(v[row]), bool(f[row]), float(m[row])) for v, f, m in per_probe]
-        verdicts.append(_judge(tree, results, screen, names))
-    if screen == "learnable" and any(v.ok for v in verdicts):
-        for priors in zip(*(probe_priors(c, language) for c in learnability.CLASSES), strict=True):
-            values = {
-                classes: np.asarray(
-                    _screen_values(program, *learnability.screen_inputs(classes), prior, language)
-                )
-                for classes, prior in zip(learnability.CLASSES, priors, strict=True)
-            }
-            for row, verdict in enumerate(verdicts):
-                reason = learnability.judge({c: v[row] for c, v in values.items()})
-                if verdict.ok and reason:
-                    verdicts[row] = Verdict(False, reason + _prior_note(priors, language))
-    return verdicts
+    """Each check runs only on the trees every earlier check passed, in the order a verdict
+    names the first failure: the probes (10 classes before 100, uniform priors before
+    long-tailed ones, those only for trees that read `prior`), then the learnability
+    screen's cases the same way. Most rejected trees fail the small first probe, so the
+    large ones run on fewer trees; each tree's verdict is the one every check on every
+    tree gives."""
+    reasons = [_leaves_reason(tree) for tree in trees]
+    names = iter(_probe_names(language))
+
+    def pending(first_prior: bool) -> list[int]:
+        return [i for i, reason in enumerate(reasons)
+                if not reason and (first_prior or "prior" in trees[i].nodes)]  # fmt: skip
+
+    for (y_pred, y_true), classes in zip(probes(), PROBE_CLASSES, strict=True):
+        for number, prior in enumerate(probe_priors(classes, language)):
+            probe = next(names)
+            todo = pending(number == 0)
+            found = _in_chunks(_probe_values, [trees[i] for i in todo], max_nodes,
+                               y_pred, y_true, prior, language)  # fmt: skip
+            for i, (value, finite, largest) in zip(todo, found, strict=True):
+                reasons[i] = _probe_reason((float(value), bool(finite), float(largest)),
+                                           screen, probe)  # fmt: skip
+    if screen == "learnable":
+        for number, priors in enumerate(
+            zip(*(probe_priors(c, language) for c in learnability.CLASSES), strict=True)
+        ):
+            for classes, prior in zip(learnability.CLASSES, priors, strict=True):
+                todo = pending(number == 0)
+                inputs = learnability.screen_inputs(classes)
+                found = _in_chunks(_screen_values, [trees[i] for i in todo], max_nodes,
+                                   *inputs, prior, language)  # fmt: skip
+                for i, (values,) in zip(todo, found, strict=True):
+                    reason = learnability.judge({classes: values})
+                    if reason:
+                        reasons[i] = reason + _prior_note(priors, language)
+    return [Verdict(not reason, reason) for reason in reasons]
 
 
 def _prior_note(priors: tuple[np.ndarray, ...], language: Language) -> str:
@@ -239,10 +265,8 @@ def check_validity_batch(
             verdicts[i] = Verdict(False, f"{missing} is not in the {language} language")
         else:
             fitting.append(i)
-    for start in range(0, len(fitting), CHUNK):
-        chunk = fitting[start : start + CHUNK]
-        found = _chunk_verdicts([trees[i] for i in chunk], max_nodes, screen, language)
-        verdicts.update(zip(chunk, found, strict=True))
+    found = _staged_verdicts([trees[i] for i in fitting], max_nodes, screen, language)
+    verdicts.update(zip(fitting, found, strict=True))
     return [verdicts[i] for i in range(len(trees))]
 
 

@@ -66,3 +66,23 @@ def test_bad_configuration_is_a_clear_error():
         TreeConfig(min_height=5, max_height=3)
     with pytest.raises(ConfigError, match="unknown method 'bushy'"):
         random_tree(0, method="bushy")
+
+
+@pytest.mark.parametrize("language", ["thesis", "priors"])
+def test_a_valid_random_tree_and_the_stream_after_it_are_those_of_checking_one_by_one(language):
+    """random_tree checks its candidates in batches and rewinds the generator to just after
+    the one it returns: the thesis's runs draw exactly what they drew one at a time."""
+    from jaxgp.expr.generate import _candidate
+
+    config = TreeConfig(screen="learnable", language=language)
+
+    def one_by_one(rng):
+        while True:
+            tree = _candidate(rng, "ramped", config)
+            if tree is not None and check_validity(tree, screen="learnable", language=language).ok:
+                return tree
+
+    for seed in range(4):
+        batched, sequential = np.random.default_rng(seed), np.random.default_rng(seed)
+        assert random_tree(batched, config=config) == one_by_one(sequential)
+        assert batched.random() == sequential.random()
