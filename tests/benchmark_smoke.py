@@ -60,6 +60,10 @@ def _commands(out: Path) -> dict[str, list[str]]:
             sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
             "--json", str(out / "compare.json"), "--markdown", str(out / "compare.md"),
         ],
+        "prior_language": [
+            sys.executable, str(BENCHMARKS / "prior_language.py"), "noise", "--smoke",
+            "--json", str(out / "prior_language.json"),
+        ],
         "step_profile": [
             sys.executable, str(BENCHMARKS / "step_profile.py"), "--smoke",
             "--json", str(out / "step_profile.json"),

@@ -125,6 +125,14 @@ def test_interpreter_smoke(smoke_runs):
     assert all(_positive(row["step_ms"]) for row in report["steps"])
 
 
+def test_prior_language_smoke(smoke_runs):
+    code, stdout, stderr, report = smoke_runs["prior_language"]
+    assert code == 0, stderr[-3000:]
+    assert [row["loss"] for row in report["summary"]] == ["ce", "la"]
+    assert report["rows"]["la"]["val"] and len(report["rows"]["ce"]["val"]) == 2
+    assert report["summary"][0]["val_minus_ce_mean"] == 0.0
+
+
 def test_step_profile_smoke(smoke_runs):
     code, stdout, stderr, report = smoke_runs["step_profile"]
     assert code == 0, stderr[-3000:]
