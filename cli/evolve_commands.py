@@ -22,11 +22,12 @@ from jaxgp.cli.options import (
     Imbalance,
     LabelNoise,
     NoiseKind,
+    Quiet,
     TrainFraction,
     loaded_from_cache,
     split_names,
 )
-from jaxgp.cli.progress import RichProgress
+from jaxgp.display import improvement, progress_for
 from jaxgp.distributed import is_writer
 from jaxgp.errors import RunFinished
 from jaxgp.search.options import RunOptions
@@ -101,10 +102,6 @@ ConfirmSeeds = Annotated[
 ]
 
 
-def _improvement(value: float | None) -> str:
-    return "failed" if value is None else f"{value:+.2f} %"
-
-
 def _epochs(summary: Summary) -> str:
     trained, saved = summary.candidate_epochs_trained, summary.candidate_epochs_saved
     if trained is None or saved is None:
@@ -120,7 +117,7 @@ def _print_summary(summary: Summary) -> None:
         best = row.best
         console.print(f"[bold]{name}[/]: best [cyan]{best.expression}[/]")
         console.print(
-            f"  wins {best.wins}, average improvement {_improvement(best.average_improvement)}"
+            f"  wins {best.wins}, average improvement {improvement(best.average_improvement)}"
             f" ({metric}); evaluations {row.evaluations} (+{initial} initial): trained "
             f"{row.trained}, stopped early {row.stopped or 0}, cached {row.cached}, failed "
             f"{row.failed}, replayed {row.replayed}; {row.wall_seconds:.1f} s, "
@@ -150,14 +147,16 @@ def _print_summary(summary: Summary) -> None:
             console.print(line, markup=False)
 
 
-def _run(command: str, options: RunOptions) -> None:
+def _run(command: str, options: RunOptions, quiet: bool = False) -> None:
     from jaxgp.search.session import run_search
 
     console = Console(stderr=True, soft_wrap=True)
     started: list = []
 
-    def watch(run, settings, resumed: bool) -> RichProgress:
+    def watch(run, settings, resumed: bool):
         started.append(run.path)
+        if quiet:
+            return progress_for(console, quiet=True)
         console.print(
             f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale "
             f"{settings.scale}, P={settings.search.population} T={settings.search.generations}"
@@ -167,9 +166,11 @@ def _run(command: str, options: RunOptions) -> None:
             f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
             f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
             f" fitness-seeds={settings.fitness_seeds}"
-            f" training split: {settings.train_split.describe()}"
+            f" training split: {settings.train_split.describe()}",
+            markup=False,
+            highlight=False,
         )
-        return RichProgress(console)
+        return progress_for(console)
 
     try:
         summary = run_search(command, options, watch=watch)
@@ -230,17 +231,26 @@ def _options(
     return RunOptions(**given, datasets=tuple(split_names(data)) if data is not None else None)
 
 
-def _search_command(command: str, doc: str, without: tuple[str, ...] = ()) -> Callable:
-    """A command taking `_options`'s parameters (less `without`) and running `command`."""
-    hints = get_type_hints(_options, include_extras=True)
-    parameters = [
+def _display_options(quiet: Quiet = False) -> None:
+    """The options of both search commands that change what is shown, not what is run."""
+
+
+def _signature(function: Callable, without: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+    hints = get_type_hints(function, include_extras=True)
+    return [
         parameter.replace(annotation=hints[name])
-        for name, parameter in inspect.signature(_options).parameters.items()
+        for name, parameter in inspect.signature(function).parameters.items()
         if name not in without
     ]
 
-    def search_command(**given: Any) -> None:
-        _run(command, _options(**given))
+
+def _search_command(command: str, doc: str, without: tuple[str, ...] = ()) -> Callable:
+    """A command taking `_options`'s parameters (less `without`) and the display options,
+    and running `command`."""
+    parameters = _signature(_options, without) + _signature(_display_options)
+
+    def search_command(quiet: bool = False, **given: Any) -> None:
+        _run(command, _options(**given), quiet=quiet)
 
     search_command.__signature__ = inspect.Signature(parameters)  # what Typer reads
     search_command.__doc__ = doc

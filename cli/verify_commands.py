@@ -11,6 +11,7 @@ from jaxgp.cli.options import (
     Imbalance,
     LabelNoise,
     NoiseKind,
+    Quiet,
     TrainFraction,
     split_names,
     train_split,
@@ -68,6 +69,7 @@ def verify(
         typer.Option(help="Write verify.json and verify.png here (default: the run directory)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train the loss(es) and their references from scratch on seeds the search did not use;
     compare test accuracy seed by seed (mean, standard deviation, paired 95 % interval,
@@ -97,7 +99,7 @@ def verify(
             train_split(imbalance, label_noise, noise_kind, train_fraction) if given else None
         ),
     )  # fmt: skip
-    with training_progress(label="verify: ") as progress:
+    with training_progress(label="verify: ", quiet=quiet) as progress:
         result = run_verification(plan, progress=progress)
     written = None
     directory = out if out is not None else result.run_dir
