@@ -17,6 +17,7 @@ from typing import Annotated, Any, get_type_hints
 import typer
 from rich.console import Console
 
+from jaxgp.cli.config_file import configurable
 from jaxgp.cli.main import app
 from jaxgp.cli.options import (
     Imbalance,
@@ -255,7 +256,43 @@ def _search_command(command: str, doc: str, without: tuple[str, ...] = ()) -> Ca
     search_command.__signature__ = inspect.Signature(parameters)  # what Typer reads
     search_command.__doc__ = doc
     search_command.__name__ = command
-    return search_command
+
+    def effective(values: dict) -> dict:
+        return _effective(command, values)
+
+    return configurable(search_command, effective=effective, template=run_template)
+
+
+_OPTION_NAMES = tuple(inspect.signature(_options).parameters)
+
+
+def _values(options: RunOptions) -> dict:
+    """`options` as the values of `_options`'s parameters."""
+    values = {name: getattr(options, name, None) for name in _OPTION_NAMES}
+    values["data"] = list(options.datasets) if options.datasets is not None else None
+    return values
+
+
+def run_template(settings: dict) -> dict:
+    """The options an earlier run's settings give (never its directory)."""
+    from jaxgp.search.run_settings import RunSettings, options_of
+
+    return _values(options_of(RunSettings.from_dict(settings)))
+
+
+def _effective(command: str, values: dict) -> dict:
+    """The options `values` run with, each setting resolved (from the scale, or from the run
+    resumed), and the run's directory where one was given."""
+    from jaxgp.search.run_settings import RunSettings, build_settings, options_of
+    from jaxgp.search.rundir import RunDir
+
+    options = _options(**{name: values[name] for name in _OPTION_NAMES if name in values})
+    base = None
+    if options.resume is not None:
+        base = RunSettings.from_dict(RunDir.existing(options.resume).read_config())
+    settings = build_settings(command, options, base=base)
+    return {**_values(options_of(settings)), "out": options.out, "resume": options.resume,
+            "force": options.force}  # fmt: skip
 
 
 app.command("evolve")(

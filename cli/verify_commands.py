@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from jaxgp.cli.config_file import configurable
+from jaxgp.cli.evolve_commands import run_template
 from jaxgp.cli.main import app
 from jaxgp.cli.options import (
     Imbalance,
@@ -30,7 +32,6 @@ def _rates(text: str) -> list[float]:
         ) from None
 
 
-@app.command("verify")
 def verify(
     targets: Annotated[
         list[str],
@@ -111,6 +112,15 @@ def verify(
         _print_tables(result)
     if written is not None:
         typer.echo(f"wrote {written[0]} and {written[1]}", err=as_json)
+
+
+def _as_given(values: dict) -> dict:
+    """What `verify --print-config` prints: the options as given (the file's included); one
+    left out takes the run's recipe, or the tiny scale's for a loss given as text."""
+    return values
+
+
+app.command("verify")(configurable(verify, effective=_as_given, template=run_template))
 
 
 def _print_tables(result) -> None:

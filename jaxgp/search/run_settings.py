@@ -239,6 +239,40 @@ def build_settings(
     return settings
 
 
+def options_of(settings: RunSettings) -> RunOptions:
+    """The options that build `settings` again (`build_settings(command, options_of(s))`
+    equals `s` for any run built from options): every setting an option has, except G and
+    N where they are the population's defaults, so that an edited population keeps them
+    derived. The run's directory is not among them."""
+    search, split = settings.search, settings.train_split
+    derived = SearchConfig(population=search.population)
+    return RunOptions(
+        algorithm=settings.algorithms[0] if settings.command == "evolve" else None,
+        scale=settings.scale,
+        population=search.population,
+        generations=search.generations,
+        sample_size=None if search.sample_size == derived.sample_size else search.sample_size,
+        top_n=None if search.top_n == max(1, search.G // 2) else search.top_n,
+        epochs=settings.train.epochs,
+        datasets=tuple(settings.datasets),
+        model=settings.train.model,
+        fitness=str(settings.fitness),
+        seed=settings.seed,
+        data_dir=settings.data_dir,
+        candidates_per_batch=settings.train.candidates_per_batch,
+        screen=search.tree.screen,
+        early_stop=str(settings.early_stop),
+        imbalance=split.imbalance,
+        label_noise=split.label_noise,
+        noise_kind=split.noise_kind,
+        train_fraction=split.train_fraction,
+        confirm_seeds=settings.confirm_seeds,
+        learning_rate=settings.train.learning_rate,
+        fitness_seeds=settings.fitness_seeds,
+        language=settings.language,
+    )  # fmt: skip
+
+
 def check_confirm_seeds(count: int) -> int:
     """0 (no confirmation) or at least 2 (a paired interval needs two); else `ConfigError`."""
     if count != 0 and count < 2:
