@@ -27,7 +27,6 @@ from rich.console import Console
 from jaxgp.search.progress import Progress
 from jaxgp.train.batch_plan import BatchPlan
 
-
 PHASES = {
     "baselines": "CE baselines",
     "initial": "initial population",
