@@ -94,8 +94,9 @@ def test_a_bad_key_or_value_is_one_line_and_exit_2_before_anything_is_written(
 
 
 def test_a_missing_file_is_one_line_and_exit_2(monkeypatch, capsys, tmp_path):
-    code, _, err = jaxgp(monkeypatch, capsys, "compare", "--config", str(tmp_path / "no.toml"))
-    assert code == 2 and err == f"error: --config {tmp_path / 'no.toml'}: No such file or directory\n"
+    missing = tmp_path / "no.toml"
+    code, _, err = jaxgp(monkeypatch, capsys, "compare", "--config", str(missing))
+    assert code == 2 and err == f"error: --config {missing}: No such file or directory\n"
 
 
 def test_print_config_writes_the_scales_settings_and_reading_them_back_changes_nothing(
@@ -122,7 +123,8 @@ def test_an_earlier_runs_config_json_is_a_template_for_a_new_run(
 ):
     first = tmp_path / "first"
     args = ["--population", "4", "--generations", "1", "--seed", "7", "--epochs", "3"]
-    code, _, _ = jaxgp(monkeypatch, capsys, "evolve", *args, "--imbalance", "4", "--out", str(first))
+    args += ["--imbalance", "4", "--out", str(first)]
+    code, _, _ = jaxgp(monkeypatch, capsys, "evolve", *args)
     assert code == 0
     second = tmp_path / "second"
     code, _, err = jaxgp(
