@@ -93,6 +93,15 @@ FitnessSeeds = Annotated[
         "means (1: one training, as the thesis; default: the scale's)",
     ),
 ]
+Track = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--track",
+        help="log the run live: tensorboard (event files in RUN/tensorboard/) | mlflow "
+        "(a SQLite store beside the runs) | mlflow=URI | none; repeat for several. A resume "
+        "continues the trackers of the run (pip install 'jaxgp[track]')",
+    ),
+]
 ConfirmSeeds = Annotated[
     int | None,
     typer.Option(
@@ -225,11 +234,16 @@ def _options(
     learning_rate: LearningRate = None,
     language: Language = None,
     fitness_seeds: FitnessSeeds = None,
+    track: Track = None,
 ) -> RunOptions:
     """The options of both search commands (`compare` has no `--algorithm`), as one value."""
     given = dict(locals())
-    data = given.pop("data")
-    return RunOptions(**given, datasets=tuple(split_names(data)) if data is not None else None)
+    data, track = given.pop("data"), given.pop("track")
+    return RunOptions(
+        **given,
+        datasets=tuple(split_names(data)) if data is not None else None,
+        track=tuple(track) if track is not None else None,
+    )
 
 
 def _display_options(quiet: Quiet = False) -> None:
@@ -270,6 +284,7 @@ def _values(options: RunOptions) -> dict:
     """`options` as the values of `_options`'s parameters."""
     values = {name: getattr(options, name, None) for name in _OPTION_NAMES}
     values["data"] = list(options.datasets) if options.datasets is not None else None
+    values["track"] = list(options.track) if options.track is not None else None
     return values
 
 
@@ -292,7 +307,7 @@ def _effective(command: str, values: dict) -> dict:
         base = RunSettings.from_dict(RunDir.existing(options.resume).read_config())
     settings = build_settings(command, options, base=base)
     return {**_values(options_of(settings)), "out": options.out, "resume": options.resume,
-            "force": options.force}  # fmt: skip
+            "force": options.force, "track": _values(options)["track"]}  # fmt: skip
 
 
 app.command("evolve")(

@@ -302,11 +302,12 @@ def _pick(value, previous, default):
     return previous if previous is not None else default
 
 
-def _flatten(data: dict, prefix: str = "") -> dict:
+def flatten(data: dict, prefix: str = "") -> dict:
+    """Nested settings as one level, keys joined with dots (`search.population`)."""
     flat = {}
     for key, value in data.items():
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -314,7 +315,7 @@ def _flatten(data: dict, prefix: str = "") -> dict:
 
 def differences(old: RunSettings, new: RunSettings) -> list[str]:
     """`key: old -> new` for every result-relevant setting that differs."""
-    a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
+    a, b = flatten(old.to_dict()), flatten(new.to_dict())
     keys = sorted((set(a) | set(b)) - set(ENVIRONMENT_KEYS))
     return [f"{key}: {a.get(key)!r} -> {b.get(key)!r}" for key in keys if a.get(key) != b.get(key)]
 
@@ -327,13 +328,13 @@ split every candidate batch between them."""
 
 def agreement(settings: RunSettings, resumed: bool) -> str:
     """What the processes of one search must agree on, as text to compare across them."""
-    same = {k: v for k, v in _flatten(settings.to_dict()).items() if k not in PROCESS_LOCAL_KEYS}
+    same = {k: v for k, v in flatten(settings.to_dict()).items() if k not in PROCESS_LOCAL_KEYS}
     return json.dumps({**same, "resumed": resumed}, sort_keys=True)
 
 
 def evaluation_key(settings: RunSettings) -> str:
     """A short hash of what one training result depends on."""
-    train = _flatten(dataclasses.asdict(settings.train), "train.")
+    train = flatten(dataclasses.asdict(settings.train), "train.")
     relevant = {k: v for k, v in train.items() if k not in ENVIRONMENT_KEYS}
     if relevant.get("train.language") in (None, DEFAULT_LANGUAGE):  # older runs' keys hold
         relevant.pop("train.language", None)
