@@ -47,9 +47,10 @@ class MlflowTracker:
         self.run_dir: Path | None = None
 
     def start(self, context: Context) -> dict[str, Any]:
-        for name in ("mlflow", "alembic"):  # store migrations log at INFO on stderr
-            logging.getLogger(name).setLevel(logging.WARNING)
         from mlflow.tracking import MlflowClient
+
+        for name in ("mlflow", "alembic"):  # a new store's migrations log at INFO on stderr
+            logging.getLogger(name).setLevel(logging.WARNING)
 
         previous = context.previous
         self.run_dir = Path(context.run_dir)
