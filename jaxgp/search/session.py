@@ -338,8 +338,8 @@ def run_search(
     from jaxgp.track import parse_tracks, track_run
 
     settings, path, resumed = plan_run(command, options)
-    tracks = parse_tracks(options.track)  # an unknown tracker or a missing package stops us
     writer = distributed.is_writer()
+    tracks = parse_tracks(options.track, check_installed=writer)  # before anything is written
     try:
         with claim_run(path, resumed, writer):  # a second writer stops here, at once
             trainer = trainer or DeviceTrainer()

@@ -51,7 +51,10 @@ class TrackingProgress(Progress):
         def start(tracker: Tracker) -> None:
             previous = self.state.get(tracker.name, {})
             context = Context(self.run_dir, settings, resumed, previous)
-            self.state[tracker.name] = {**previous, **tracker.start(context)}
+            entry = tracker.start(context)
+            if any(previous.get(key) != value for key, value in entry.items()):
+                previous = {}  # another tracking run (another MLflow store): log it all there
+            self.state[tracker.name] = {**previous, **entry}
             write_state(self.run_dir, self.state)
 
         self._each("starting", start)

@@ -69,9 +69,12 @@ def missing_package(name: str) -> str:
     return f"--track {name} needs {title}: pip install 'jaxgp[track]' (or pip install {module})"
 
 
-def parse_tracks(values: Sequence[str] | None) -> tuple[TrackSpec, ...] | None:
+def parse_tracks(
+    values: Sequence[str] | None, *, check_installed: bool = True
+) -> tuple[TrackSpec, ...] | None:
     """The trackers `--track` asks for (None: not given; (): `none`); `ConfigError` for an
-    unknown one or one whose package is not installed."""
+    unknown one or (`check_installed`: on the process that tracks) one whose package is not
+    installed."""
     if values is None:
         return None
     specs = []
@@ -86,7 +89,7 @@ def parse_tracks(values: Sequence[str] | None) -> tuple[TrackSpec, ...] | None:
             )
         if target and name != "mlflow":
             raise ConfigError(f"--track {name} takes no =VALUE (its files go to RUN/{name}/)")
-        if not installed(name):
+        if check_installed and not installed(name):
             raise ConfigError(missing_package(name))
         specs.append(TrackSpec(name, target or None))
     return tuple(dict.fromkeys(specs))

@@ -9,7 +9,10 @@ import pytest
 
 from jaxgp.expr import validity
 from jaxgp.fitness import Fitness, Metric
+from jaxgp.search.progress import Progress
 from jaxgp.status import Status
+from jaxgp.track.progress import TrackingProgress
+from jaxgp.track.state import write_state
 from jaxgp.track.stats import Generations
 from tests.track.runs import tracked
 
@@ -96,3 +99,71 @@ def test_a_generations_statistics_are_those_of_its_evaluations_and_its_screened_
     assert stats.rejected_share == 30 / 40  # 40 trees judged during it, 30 rejected
     assert stats.evaluations == 4 and stats.evaluations_per_second == 2.0
     assert stats.scalars()["tournament/rejected_share"] == 0.75
+
+
+class Recording:
+    """A tracker that records what it is asked (and fails where told to)."""
+
+    def __init__(self, name, entry, fail_at=None):
+        self.name, self.entry, self.fail_at = name, entry, fail_at
+        self.steps, self.closed = [], None
+
+    def start(self, context):
+        return dict(self.entry)
+
+    def generation(self, stats):
+        if stats.step == self.fail_at:
+            raise OSError(28, "No space left on device")
+        self.steps.append((stats.algorithm, stats.step))
+
+    def finish(self, end):
+        pass
+
+    def close(self, status):
+        self.closed = status
+
+
+class Warnings(Progress):
+    def __init__(self):
+        self.lines = []
+
+    def warning(self, text):
+        self.lines.append(text)
+
+
+def feed(progress, generations):
+    progress.phase("tournament", generations)
+    for generation in range(1, generations + 1):
+        progress.generation("tournament", generation, generations)
+        progress.best("tournament", individual("x", Status.TRAINED, 1.0))
+
+
+def test_a_failing_tracker_is_one_warning_and_the_others_keep_logging(tmp_path):
+    shown = Warnings()
+    failing = Recording("mlflow", {"run_id": "a"}, fail_at=2)
+    healthy = Recording("tensorboard", {"logdir": "tensorboard"})
+    progress = TrackingProgress(shown, tmp_path, [failing, healthy])
+    progress.start(settings=None, resumed=False)
+    feed(progress, 3)
+    progress.close("FINISHED")
+    assert failing.steps == [("tournament", 1)] and failing.closed is None
+    assert healthy.steps == [("tournament", g) for g in (1, 2, 3)] and healthy.closed == "FINISHED"
+    assert shown.lines == [
+        "--track mlflow: logging tournament generation 2 failed ([Errno 28] No space left on "
+        "device); tracking with it stopped, the search goes on"
+    ]
+
+
+def test_a_resume_logs_only_new_generations_unless_its_tracking_run_is_another(tmp_path):
+    write_state(tmp_path, {"mlflow": {"run_id": "a", "logged": {"tournament": 2}}})
+    same = Recording("mlflow", {"run_id": "a"})
+    progress = TrackingProgress(Warnings(), tmp_path, [same])
+    progress.start(settings=None, resumed=True)
+    feed(progress, 3)
+    assert same.steps == [("tournament", 3)]  # 1 and 2 were logged before the resume
+    write_state(tmp_path, {"mlflow": {"run_id": "a", "logged": {"tournament": 2}}})
+    other = Recording("mlflow", {"run_id": "b"})  # --track mlflow=ANOTHER_STORE
+    progress = TrackingProgress(Warnings(), tmp_path, [other])
+    progress.start(settings=None, resumed=True)
+    feed(progress, 3)
+    assert other.steps == [("tournament", g) for g in (1, 2, 3)]
