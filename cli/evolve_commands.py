@@ -17,16 +17,18 @@ from typing import Annotated, Any, get_type_hints
 import typer
 from rich.console import Console
 
+from jaxgp.cli.config_file import configurable
 from jaxgp.cli.main import app
 from jaxgp.cli.options import (
     Imbalance,
     LabelNoise,
     NoiseKind,
+    Quiet,
     TrainFraction,
     loaded_from_cache,
     split_names,
 )
-from jaxgp.cli.progress import RichProgress
+from jaxgp.display import improvement, progress_for
 from jaxgp.distributed import is_writer
 from jaxgp.errors import RunFinished
 from jaxgp.search.options import RunOptions
@@ -91,6 +93,15 @@ FitnessSeeds = Annotated[
         "means (1: one training, as the thesis; default: the scale's)",
     ),
 ]
+Track = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--track",
+        help="log the run live: tensorboard (event files in RUN/tensorboard/) | mlflow "
+        "(a SQLite store beside the runs) | mlflow=URI | none; repeat for several. A resume "
+        "continues the trackers of the run (pip install 'jaxgp[track]')",
+    ),
+]
 ConfirmSeeds = Annotated[
     int | None,
     typer.Option(
@@ -99,10 +110,6 @@ ConfirmSeeds = Annotated[
         "naming the best (0: none; default: the scale's)",
     ),
 ]
-
-
-def _improvement(value: float | None) -> str:
-    return "failed" if value is None else f"{value:+.2f} %"
 
 
 def _epochs(summary: Summary) -> str:
@@ -120,7 +127,7 @@ def _print_summary(summary: Summary) -> None:
         best = row.best
         console.print(f"[bold]{name}[/]: best [cyan]{best.expression}[/]")
         console.print(
-            f"  wins {best.wins}, average improvement {_improvement(best.average_improvement)}"
+            f"  wins {best.wins}, average improvement {improvement(best.average_improvement)}"
             f" ({metric}); evaluations {row.evaluations} (+{initial} initial): trained "
             f"{row.trained}, stopped early {row.stopped or 0}, cached {row.cached}, failed "
             f"{row.failed}, replayed {row.replayed}; {row.wall_seconds:.1f} s, "
@@ -150,14 +157,16 @@ def _print_summary(summary: Summary) -> None:
             console.print(line, markup=False)
 
 
-def _run(command: str, options: RunOptions) -> None:
+def _run(command: str, options: RunOptions, quiet: bool = False) -> None:
     from jaxgp.search.session import run_search
 
     console = Console(stderr=True, soft_wrap=True)
     started: list = []
 
-    def watch(run, settings, resumed: bool) -> RichProgress:
+    def watch(run, settings, resumed: bool):
         started.append(run.path)
+        if quiet:
+            return progress_for(console, quiet=True)
         console.print(
             f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale "
             f"{settings.scale}, P={settings.search.population} T={settings.search.generations}"
@@ -167,9 +176,11 @@ def _run(command: str, options: RunOptions) -> None:
             f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
             f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"
             f" fitness-seeds={settings.fitness_seeds}"
-            f" training split: {settings.train_split.describe()}"
+            f" training split: {settings.train_split.describe()}",
+            markup=False,
+            highlight=False,
         )
-        return RichProgress(console)
+        return progress_for(console)
 
     try:
         summary = run_search(command, options, watch=watch)
@@ -223,29 +234,80 @@ def _options(
     learning_rate: LearningRate = None,
     language: Language = None,
     fitness_seeds: FitnessSeeds = None,
+    track: Track = None,
 ) -> RunOptions:
     """The options of both search commands (`compare` has no `--algorithm`), as one value."""
     given = dict(locals())
-    data = given.pop("data")
-    return RunOptions(**given, datasets=tuple(split_names(data)) if data is not None else None)
+    data, track = given.pop("data"), given.pop("track")
+    return RunOptions(
+        **given,
+        datasets=tuple(split_names(data)) if data is not None else None,
+        track=tuple(track) if track is not None else None,
+    )
 
 
-def _search_command(command: str, doc: str, without: tuple[str, ...] = ()) -> Callable:
-    """A command taking `_options`'s parameters (less `without`) and running `command`."""
-    hints = get_type_hints(_options, include_extras=True)
-    parameters = [
+def _display_options(quiet: Quiet = False) -> None:
+    """The options of both search commands that change what is shown, not what is run."""
+
+
+def _signature(function: Callable, without: tuple[str, ...] = ()) -> list[inspect.Parameter]:
+    hints = get_type_hints(function, include_extras=True)
+    return [
         parameter.replace(annotation=hints[name])
-        for name, parameter in inspect.signature(_options).parameters.items()
+        for name, parameter in inspect.signature(function).parameters.items()
         if name not in without
     ]
 
-    def search_command(**given: Any) -> None:
-        _run(command, _options(**given))
+
+def _search_command(command: str, doc: str, without: tuple[str, ...] = ()) -> Callable:
+    """A command taking `_options`'s parameters (less `without`) and the display options,
+    and running `command`."""
+    parameters = _signature(_options, without) + _signature(_display_options)
+
+    def search_command(quiet: bool = False, **given: Any) -> None:
+        _run(command, _options(**given), quiet=quiet)
 
     search_command.__signature__ = inspect.Signature(parameters)  # what Typer reads
     search_command.__doc__ = doc
     search_command.__name__ = command
-    return search_command
+
+    def effective(values: dict) -> dict:
+        return _effective(command, values)
+
+    return configurable(search_command, effective=effective, template=run_template)
+
+
+_OPTION_NAMES = tuple(inspect.signature(_options).parameters)
+
+
+def _values(options: RunOptions) -> dict:
+    """`options` as the values of `_options`'s parameters."""
+    values = {name: getattr(options, name, None) for name in _OPTION_NAMES}
+    values["data"] = list(options.datasets) if options.datasets is not None else None
+    values["track"] = list(options.track) if options.track is not None else None
+    return values
+
+
+def run_template(settings: dict) -> dict:
+    """The options an earlier run's settings give (never its directory)."""
+    from jaxgp.search.run_settings import RunSettings, options_of
+
+    return _values(options_of(RunSettings.from_dict(settings)))
+
+
+def _effective(command: str, values: dict) -> dict:
+    """The options `values` run with, each setting resolved (from the scale, or from the run
+    resumed), and the run's directory where one was given."""
+    from jaxgp.search.run_settings import RunSettings, build_settings, options_of
+    from jaxgp.search.rundir import RunDir
+
+    options = _options(**{name: values[name] for name in _OPTION_NAMES if name in values})
+    base = None
+    if options.resume is not None:
+        base = RunSettings.from_dict(RunDir.existing(options.resume).read_config())
+    settings = build_settings(command, options, base=base)
+    return {**_values(options_of(settings)), "out": options.out, "resume": options.resume,
+            "force": options.force, "track": _values(options)["track"]}  # fmt: skip
 
 
 app.command("evolve")(

@@ -22,12 +22,40 @@ app = typer.Typer(
     help="Search for image-classification loss functions with genetic programming, in JAX.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
+
+
+def version_text() -> str:
+    """`jaxgp X (jax Y, Python Z)`: what a bug report needs, read without importing JAX."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"jaxgp {installed('jaxgp')} (jax {installed('jax')}, Python {python})"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(version_text())
+        raise typer.Exit(0)
 
 
 @app.callback()
 def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print the versions of jaxgp, JAX and Python, and exit.",
+        ),
+    ] = False,
     compilation_cache: Annotated[
         str | None,
         typer.Option(

@@ -1,5 +1,6 @@
-"""Option parsing and wording shared by the commands: comma lists, compile counts, and the
-training-split options (`--imbalance`, `--label-noise`, `--noise-kind`, `--train-fraction`)."""
+"""Option parsing and wording shared by the commands: comma lists, compile counts, the
+training-split options (`--imbalance`, `--label-noise`, `--noise-kind`, `--train-fraction`)
+and `--quiet`."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ NoiseKind = Annotated[
         "--noise-kind",
         help="symmetric (default: any other class) | asymmetric (the next class, c -> c+1)",
     ),
+]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="No progress bars: only warnings and the final results."),
 ]
 TrainFraction = Annotated[
     float | None,

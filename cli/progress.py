@@ -59,8 +59,14 @@ class TrainingBars:
 
 
 @contextmanager
-def training_progress(console: Console | None = None, label: str = "") -> Iterator[TrainingBars]:
-    """A `progress(what, done, total)` callback drawing one bar per level, on stderr."""
+def training_progress(
+    console: Console | None = None, label: str = "", *, quiet: bool = False
+) -> Iterator[TrainingBars | None]:
+    """A `progress(what, done, total)` callback drawing one bar per level, on stderr (None,
+    no callback, when `quiet`)."""
+    if quiet:
+        yield None
+        return
     shown = bars(console or Console(stderr=True), transient=True)
     with shown:
         yield TrainingBars(shown, label)

@@ -32,14 +32,22 @@ def export(
         str, typer.Argument(help="a run directory (its best loss) or a loss expression")
     ],
     framework: Annotated[
-        str, typer.Option("--framework", "-f", help="jax | torch | keras")
+        str,
+        typer.Option(
+            "--framework",
+            "-f",
+            help="jax | torch | keras (a module defining `loss`) | sympy (the formula as a SymPy "
+            "module) | latex (the formula for a paper)",
+        ),
     ] = "jax",
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="write the module here (default stdout)")
     ] = None,
 ) -> None:
-    """Write a standalone Python module defining the loss for JAX, PyTorch or Keras."""
+    """Write a standalone Python module defining the loss for JAX, PyTorch or Keras, or its
+    formula as a SymPy module or LaTeX."""
     from jaxgp.errors import ConfigError
+    from jaxgp.export import FORMULAS
     from jaxgp.export import export as export_loss
 
     source, text = export_loss(target, framework)
@@ -53,7 +61,8 @@ def export(
         path.write_text(text, encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"cannot write {path}: {error.strerror}") from None
-    typer.echo(f"wrote {path}: {framework} loss {source.tree}", err=True)
+    what = "formula of" if framework in FORMULAS else "loss"
+    typer.echo(f"wrote {path}: {framework} {what} {source.tree}", err=True)
 
 
 @app.command("show")
@@ -62,9 +71,17 @@ def show(
         str,
         typer.Argument(help="a named loss (ce, ngl, fpl, mse, focal, cb, la) or an expression"),
     ],
+    latex: Annotated[
+        bool, typer.Option("--latex", help="Print the loss's formula in LaTeX instead.")
+    ] = False,
 ) -> None:
     """Print a loss as a tree (when it is one), its size and height, validity and probe
-    values."""
+    values; with --latex, its formula in LaTeX (`jaxgp export --framework latex`)."""
+    if latex:
+        from jaxgp.export import export as export_loss
+
+        typer.echo(export_loss(expression, "latex")[1], nl=False)
+        return
     from jaxgp.show import describe, render
 
     typer.echo(render(describe(expression)))

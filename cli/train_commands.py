@@ -12,6 +12,7 @@ from jaxgp.cli.options import (
     Imbalance,
     LabelNoise,
     NoiseKind,
+    Quiet,
     TrainFraction,
     loaded_from_cache,
     split_names,
@@ -51,6 +52,7 @@ def train(
     noise_kind: NoiseKind = None,
     train_fraction: TrainFraction = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train each LOSS from scratch on each dataset and print validation and test metrics."""
     from jaxgp.data import get_spec, load_dataset
@@ -77,7 +79,7 @@ def train(
     for name in names:
         dataset = load_dataset(name, data_dir=data_dir, seed=seed, train_split=split)
         class_priors_of[name] = class_priors(dataset.train.labels, dataset.num_classes)
-        with training_progress(label=f"{name} ") as progress:
+        with training_progress(label=f"{name} ", quiet=quiet) as progress:
             reports[name] = train_candidates(specs, dataset, config, progress=progress)
     results = [result for report in reports.values() for result in report.results]
     if as_json:

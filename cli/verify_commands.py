@@ -6,11 +6,14 @@ from typing import Annotated
 
 import typer
 
+from jaxgp.cli.config_file import configurable
+from jaxgp.cli.evolve_commands import run_template
 from jaxgp.cli.main import app
 from jaxgp.cli.options import (
     Imbalance,
     LabelNoise,
     NoiseKind,
+    Quiet,
     TrainFraction,
     split_names,
     train_split,
@@ -29,7 +32,6 @@ def _rates(text: str) -> list[float]:
         ) from None
 
 
-@app.command("verify")
 def verify(
     targets: Annotated[
         list[str],
@@ -68,6 +70,7 @@ def verify(
         typer.Option(help="Write verify.json and verify.png here (default: the run directory)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Train the loss(es) and their references from scratch on seeds the search did not use;
     compare test accuracy seed by seed (mean, standard deviation, paired 95 % interval,
@@ -97,7 +100,7 @@ def verify(
             train_split(imbalance, label_noise, noise_kind, train_fraction) if given else None
         ),
     )  # fmt: skip
-    with training_progress(label="verify: ") as progress:
+    with training_progress(label="verify: ", quiet=quiet) as progress:
         result = run_verification(plan, progress=progress)
     written = None
     directory = out if out is not None else result.run_dir
@@ -109,6 +112,15 @@ def verify(
         _print_tables(result)
     if written is not None:
         typer.echo(f"wrote {written[0]} and {written[1]}", err=as_json)
+
+
+def _as_given(values: dict) -> dict:
+    """What `verify --print-config` prints: the options as given (the file's included); one
+    left out takes the run's recipe, or the tiny scale's for a loss given as text."""
+    return values
+
+
+app.command("verify")(configurable(verify, effective=_as_given, template=run_template))
 
 
 def _print_tables(result) -> None:

@@ -1,4 +1,5 @@
-"""Export a loss as a short standalone Python module for JAX, PyTorch or Keras 3.
+"""Export a loss as a short standalone Python module for JAX, PyTorch or Keras 3, or as a
+formula (SymPy, LaTeX: `jaxgp.export_formula`).
 
 The generated module needs only its framework (not jaxgp) and computes exactly jaxgp's
 loss: the protected operators of `jaxgp.expr.primitives` with the same thresholds, and the
@@ -41,6 +42,9 @@ from jaxgp.expr.primitives import CLASS_REDUCTIONS, GUARDS, LEAVES, PRIMITIVES, 
 from jaxgp.expr.tree import Tree
 
 FRAMEWORKS = ("jax", "torch", "keras")
+FORMULAS = ("sympy", "latex")
+TARGETS = (*FRAMEWORKS, *FORMULAS)
+"""Everything `jaxgp export --framework` writes."""
 _ATOM, _UNARY = 4, 3  # precedence of atoms and calls, and of unary minus
 
 
@@ -310,9 +314,14 @@ def semantics() -> str:
 
 
 def export_source(tree: Tree, framework: str, origin: str = "given on the command line") -> str:
-    """The text of a standalone module defining `loss` for `framework`."""
+    """The text of a standalone module defining `loss` for `framework` (or, for `sympy` and
+    `latex`, the formula)."""
+    if framework in FORMULAS:
+        from jaxgp.export_formula import latex_source, sympy_source
+
+        return (sympy_source if framework == "sympy" else latex_source)(tree, origin)
     if framework not in FRAMEWORK_SPECS:
-        raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(FRAMEWORKS)}")
+        raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(TARGETS)}")
     spec = FRAMEWORK_SPECS[framework]
     guards = used_guards(tree)
     expression = str(tree)
@@ -462,8 +471,8 @@ def resolve_target(target: str) -> LossSource:
 
 
 def export(target: str, framework: str) -> tuple[LossSource, str]:
-    """(what was exported, the module text) for a run directory or an expression."""
-    if framework not in FRAMEWORK_SPECS:
-        raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(FRAMEWORKS)}")
+    """(what was exported, the module or formula text) for a run directory or an expression."""
+    if framework not in TARGETS:
+        raise ConfigError(f"unknown framework {framework!r}; valid: {', '.join(TARGETS)}")
     source = resolve_target(target)
     return source, export_source(source.tree, framework, source.origin)

@@ -20,7 +20,9 @@ the priors must be usable and learnable on a balanced and on a long-tailed split
 the thesis's language reads no prior and is judged as it always was.
 
 Trees are checked through the batched interpreter in chunks of a fixed size, so each check
-compiles once per process and language.
+compiles once per process and language. `screened()` counts the trees judged and rejected in
+this process so far (as `jaxgp.compilation.totals` counts compilations), so that a run's
+observers can say what share of a generation's trees the filter turned away.
 """
 
 from __future__ import annotations
@@ -63,6 +65,26 @@ class Verdict:
 
     ok: bool
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Screened:
+    """Trees judged by `check_validity_batch` in this process, and how many it rejected."""
+
+    judged: int = 0
+    rejected: int = 0
+
+    def __sub__(self, earlier: Screened) -> Screened:
+        return Screened(self.judged - earlier.judged, self.rejected - earlier.rejected)
+
+
+_screened = Screened()
+
+
+def screened() -> Screened:
+    """The trees judged and rejected so far in this process (a difference of two readings
+    counts those in between)."""
+    return _screened
 
 
 @cache
@@ -267,7 +289,12 @@ def check_validity_batch(
             fitting.append(i)
     found = _staged_verdicts([trees[i] for i in fitting], max_nodes, screen, language)
     verdicts.update(zip(fitting, found, strict=True))
-    return [verdicts[i] for i in range(len(trees))]
+    result = [verdicts[i] for i in range(len(trees))]
+    global _screened
+    _screened = Screened(
+        _screened.judged + len(result), _screened.rejected + sum(not v.ok for v in result)
+    )
+    return result
 
 
 def check_validity(

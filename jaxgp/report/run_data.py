@@ -1,4 +1,5 @@
-"""A run directory read for reporting: finished (with `summary.json`) or still in progress.
+"""A run directory read for reporting and notebooks: finished (with `summary.json`) or still in
+progress (`jaxgp.load_run`; its evaluations as DataFrames: `candidates()`, `curves()`).
 
 Everything the report shows comes from the run's records (`jaxgp.search.records`): the
 ledger (one `Evaluation` per line, the source of every count), the CE baselines, the
@@ -169,6 +170,19 @@ class RunData:
         """Per-epoch history of a record on a dataset, if the run stored one."""
         scores = record.scores.get(dataset) if record is not None else None
         return list(scores.history) if scores is not None and scores.history else None
+
+    # -- as tables (pandas, for notebooks) ----------------------------------------------
+    def candidates(self):
+        """Every evaluation as a pandas DataFrame, one row each (`jaxgp.report.frames`)."""
+        from jaxgp.report.frames import candidates
+
+        return candidates(self)
+
+    def curves(self):
+        """Every stored training history as a pandas DataFrame, one row per epoch."""
+        from jaxgp.report.frames import curves
+
+        return curves(self)
 
     @property
     def has_history(self) -> bool:

@@ -76,11 +76,15 @@ class Claim:
                 with suppress(OSError):  # only while empty: another run may have come in
                     parent.rmdir()
             return
-        for name in (CONFIG, TRAININGS, LOCK):
+        from jaxgp.track.state import STATE
+        from jaxgp.track.tensorboard_tracker import DIRECTORY as TENSORBOARD
+
+        for name in (CONFIG, TRAININGS, LOCK, STATE):
             with suppress(OSError):
                 (self.path / name).unlink()
         with suppress(OSError):
             (self.path / GENERATIONS).rmdir()
+        shutil.rmtree(self.path / TENSORBOARD, ignore_errors=True)  # `--track tensorboard`'s
 
 
 @contextmanager

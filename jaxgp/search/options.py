@@ -47,3 +47,7 @@ class RunOptions:
     """The run directory to continue."""
     force: bool = False
     """Resume even where settings changed."""
+    track: tuple[str, ...] | None = None
+    """Trackers to log the run to (`tensorboard`, `mlflow`, `mlflow=URI`, `none`:
+    `jaxgp.track`); None: none, or when resuming, those that followed the run before. Not
+    a setting of the run: it changes what is logged, never what is searched."""

@@ -239,6 +239,40 @@ def build_settings(
     return settings
 
 
+def options_of(settings: RunSettings) -> RunOptions:
+    """The options that build `settings` again (`build_settings(command, options_of(s))`
+    equals `s` for any run built from options): every setting an option has, except G and
+    N where they are the population's defaults, so that an edited population keeps them
+    derived. The run's directory is not among them."""
+    search, split = settings.search, settings.train_split
+    derived = SearchConfig(population=search.population)
+    return RunOptions(
+        algorithm=settings.algorithms[0] if settings.command == "evolve" else None,
+        scale=settings.scale,
+        population=search.population,
+        generations=search.generations,
+        sample_size=None if search.sample_size == derived.sample_size else search.sample_size,
+        top_n=None if search.top_n == max(1, search.G // 2) else search.top_n,
+        epochs=settings.train.epochs,
+        datasets=tuple(settings.datasets),
+        model=settings.train.model,
+        fitness=str(settings.fitness),
+        seed=settings.seed,
+        data_dir=settings.data_dir,
+        candidates_per_batch=settings.train.candidates_per_batch,
+        screen=search.tree.screen,
+        early_stop=str(settings.early_stop),
+        imbalance=split.imbalance,
+        label_noise=split.label_noise,
+        noise_kind=split.noise_kind,
+        train_fraction=split.train_fraction,
+        confirm_seeds=settings.confirm_seeds,
+        learning_rate=settings.train.learning_rate,
+        fitness_seeds=settings.fitness_seeds,
+        language=settings.language,
+    )  # fmt: skip
+
+
 def check_confirm_seeds(count: int) -> int:
     """0 (no confirmation) or at least 2 (a paired interval needs two); else `ConfigError`."""
     if count != 0 and count < 2:
@@ -268,11 +302,12 @@ def _pick(value, previous, default):
     return previous if previous is not None else default
 
 
-def _flatten(data: dict, prefix: str = "") -> dict:
+def flatten(data: dict, prefix: str = "") -> dict:
+    """Nested settings as one level, keys joined with dots (`search.population`)."""
     flat = {}
     for key, value in data.items():
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -280,7 +315,7 @@ def _flatten(data: dict, prefix: str = "") -> dict:
 
 def differences(old: RunSettings, new: RunSettings) -> list[str]:
     """`key: old -> new` for every result-relevant setting that differs."""
-    a, b = _flatten(old.to_dict()), _flatten(new.to_dict())
+    a, b = flatten(old.to_dict()), flatten(new.to_dict())
     keys = sorted((set(a) | set(b)) - set(ENVIRONMENT_KEYS))
     return [f"{key}: {a.get(key)!r} -> {b.get(key)!r}" for key in keys if a.get(key) != b.get(key)]
 
@@ -293,13 +328,13 @@ split every candidate batch between them."""
 
 def agreement(settings: RunSettings, resumed: bool) -> str:
     """What the processes of one search must agree on, as text to compare across them."""
-    same = {k: v for k, v in _flatten(settings.to_dict()).items() if k not in PROCESS_LOCAL_KEYS}
+    same = {k: v for k, v in flatten(settings.to_dict()).items() if k not in PROCESS_LOCAL_KEYS}
     return json.dumps({**same, "resumed": resumed}, sort_keys=True)
 
 
 def evaluation_key(settings: RunSettings) -> str:
     """A short hash of what one training result depends on."""
-    train = _flatten(dataclasses.asdict(settings.train), "train.")
+    train = flatten(dataclasses.asdict(settings.train), "train.")
     relevant = {k: v for k, v in train.items() if k not in ENVIRONMENT_KEYS}
     if relevant.get("train.language") in (None, DEFAULT_LANGUAGE):  # older runs' keys hold
         relevant.pop("train.language", None)

