@@ -50,7 +50,7 @@ for path in (str(ROOT), str(BENCHMARKS)):
 import gpu_target
 
 from jaxgp.expr.program import NODE_CAP
-from jaxgp.policy import default_loss_strategy
+from jaxgp.policy import default_loss_strategy, default_max_pool
 
 RESULT = "GPU_COMPILE_RESULT "
 PREALLOCATE = 0.75
@@ -116,7 +116,7 @@ def compile_case(case: dict) -> dict:
         input_size=case["input_size"], candidates_per_batch=k,
         model_strategy="vmap" if case["model_strategy"] == "-" else case["model_strategy"],
         loss_strategy=case["loss_strategy"], epoch_loop=case["epoch_loop"],
-        max_nodes=case["max_nodes"],
+        max_nodes=case["max_nodes"], max_pool=default_max_pool("cuda"),
     )  # fmt: skip
     n = case["train_images"]
     data = types.SimpleNamespace(

@@ -15,7 +15,11 @@ design's expectation until the GPU run (benchmarks/gpu_run.py) measures it:
   per epoch;
 - whether training several candidates in one step can pay (`jaxgp.train.batching`): never
   on a CPU (K = 4 ran at a quarter of K = 1's rate per candidate), so `auto` K is 1 there
-  without measuring; elsewhere `auto` measures.
+  without measuring; elsewhere `auto` measures;
+- the models' max pools (`jaxgp.models.layers.max_pool`): `slices` on a CPU, where XLA's
+  gradient of reduce_window (select_and_scatter) took 7-12x the time of the slices' chain
+  of selects (small_cnn's two pools: 10.2 of a 42 ms step); `window` elsewhere, where the
+  vendor's pooling kernels serve it, until the GPU run measures otherwise.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ def default_model_strategy() -> str:
 
 def default_epoch_loop(backend: str | None = None) -> str:
     return "host" if on_cpu(backend) else "scan"
+
+
+def default_max_pool(backend: str | None = None) -> str:
+    """How the models compute max pools on `backend` (default: this process's)."""
+    return "slices" if on_cpu(backend) else "window"
 
 
 def batching_pays() -> bool:

@@ -30,6 +30,8 @@ class _Block(nn.Module):
     """Base of the mixed blocks: `conv` makes a named ConvBN in this block's scope."""
 
     dtype: Dtype = jnp.float32
+    max_pool: str = "window"
+    """How its max pools are computed (`jaxgp.models.layers.max_pool`)."""
 
     def conv(self, x, train, name, features, kernel, strides=(1, 1), padding="SAME"):
         layer = ConvBN(features, kernel, strides, padding, dtype=self.dtype, name=name)
@@ -62,7 +64,7 @@ class BlockB(_Block):
         bd = self.conv(x, train, "branch3x3dbl_1", 64, (1, 1))
         bd = self.conv(bd, train, "branch3x3dbl_2", 96, (3, 3))
         bd = self.conv(bd, train, "branch3x3dbl_3", 96, (3, 3), (2, 2), "VALID")
-        return jnp.concatenate([b3, bd, max_pool_3x3_s2(x)], axis=-1)
+        return jnp.concatenate([b3, bd, max_pool_3x3_s2(x, self.max_pool)], axis=-1)
 
 
 class BlockC(_Block):
@@ -97,7 +99,7 @@ class BlockD(_Block):
         b7 = self.conv(b7, train, "branch7x7x3_2", 192, (1, 7))
         b7 = self.conv(b7, train, "branch7x7x3_3", 192, (7, 1))
         b7 = self.conv(b7, train, "branch7x7x3_4", 192, (3, 3), (2, 2), "VALID")
-        return jnp.concatenate([b3, b7, max_pool_3x3_s2(x)], axis=-1)
+        return jnp.concatenate([b3, b7, max_pool_3x3_s2(x, self.max_pool)], axis=-1)
 
 
 class BlockE(_Block):
@@ -139,18 +141,19 @@ class InceptionV3Trunk(_Block):
         x = self.conv(x, train, "conv2d_1a", 32, (3, 3), (2, 2), "VALID")
         x = self.conv(x, train, "conv2d_2a", 32, (3, 3), padding="VALID")
         x = self.conv(x, train, "conv2d_2b", 64, (3, 3))
-        x = max_pool_3x3_s2(x)
+        x = max_pool_3x3_s2(x, self.max_pool)
         x = self.conv(x, train, "conv2d_3b", 80, (1, 1), padding="VALID")
         x = self.conv(x, train, "conv2d_4a", 192, (3, 3), padding="VALID")
-        x = max_pool_3x3_s2(x)
+        x = max_pool_3x3_s2(x, self.max_pool)
+        pools = {"dtype": self.dtype, "max_pool": self.max_pool}
         for i, pool_features in enumerate((32, 64, 64)):
-            x = BlockA(self.dtype, pool_features, name=f"mixed{i}")(x, train)
-        x = BlockB(self.dtype, name="mixed3")(x, train)
+            x = BlockA(**pools, pool_features=pool_features, name=f"mixed{i}")(x, train)
+        x = BlockB(**pools, name="mixed3")(x, train)
         for i, channels in enumerate((128, 160, 160, 192), start=4):
-            x = BlockC(self.dtype, channels, name=f"mixed{i}")(x, train)
-        x = BlockD(self.dtype, name="mixed8")(x, train)
-        x = BlockE(self.dtype, name="mixed9")(x, train)
-        x = BlockE(self.dtype, name="mixed10")(x, train)
+            x = BlockC(**pools, channels_7x7=channels, name=f"mixed{i}")(x, train)
+        x = BlockD(**pools, name="mixed8")(x, train)
+        x = BlockE(**pools, name="mixed9")(x, train)
+        x = BlockE(**pools, name="mixed10")(x, train)
         return jnp.max(x, axis=(1, 2))  # GlobalMaxPooling2D
 
 
@@ -170,6 +173,8 @@ class InceptionV3Classifier(nn.Module):
     input_size: int | None = None
     resize_method: str = "bilinear"
     dtype: Dtype = jnp.float32
+    max_pool: str = "window"
+    """How its max pools are computed (`jaxgp.models.layers.max_pool`)."""
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -178,5 +183,5 @@ class InceptionV3Classifier(nn.Module):
         if x.shape[-1] == 1:
             x = jnp.repeat(x, 3, axis=-1)
         x = upsample_or_resize(x, self.input_size, self.resize_method)
-        x = InceptionV3Trunk(self.dtype, name="trunk")(x, train)
+        x = InceptionV3Trunk(self.dtype, self.max_pool, name="trunk")(x, train)
         return NGLHead(self.num_classes, dtype=self.dtype, name="head")(x, train)

@@ -72,9 +72,37 @@ class ConvBN(nn.Module):
         return nn.relu(x)
 
 
-def max_pool_3x3_s2(x: jax.Array) -> jax.Array:
-    """Keras `MaxPooling2D((3, 3), strides=(2, 2))` ('valid' padding)."""
-    return nn.max_pool(x, (3, 3), strides=(2, 2), padding="VALID")
+MAX_POOL_FORMS = ("window", "slices")
+
+
+def max_pool(x: jax.Array, window: int, stride: int, form: str = "window") -> jax.Array:
+    """A 'valid' max pool of [B, H, W, C] over `window` x `window` at `stride`.
+
+    `window`: XLA's reduce_window, whose gradient is select_and_scatter. `slices`: the
+    element-wise max of the window's window**2 strided slices, whose gradient is a chain of
+    selects. The same values; the same gradient except where a window holds a tie (the
+    slices split it evenly, select_and_scatter gives it to one element; after relu the tied
+    zeros get no gradient either way). On XLA's CPU backend the slices' gradient is 10-15x
+    faster (`jaxgp.policy.default_max_pool`, benchmarks/RESULTS.md section 1).
+    """
+    if form not in MAX_POOL_FORMS:
+        raise ConfigError(f"unknown max-pool form {form!r}; valid: {', '.join(MAX_POOL_FORMS)}")
+    if form == "window":
+        return nn.max_pool(x, (window, window), strides=(stride, stride), padding="VALID")
+    rows = (x.shape[1] - window) // stride + 1
+    cols = (x.shape[2] - window) // stride + 1
+    pooled = None
+    for i in range(window):
+        for j in range(window):
+            part = x[:, i : i + stride * (rows - 1) + 1 : stride,
+                     j : j + stride * (cols - 1) + 1 : stride]  # fmt: skip
+            pooled = part if pooled is None else jnp.maximum(pooled, part)
+    return pooled
+
+
+def max_pool_3x3_s2(x: jax.Array, form: str = "window") -> jax.Array:
+    """Keras `MaxPooling2D((3, 3), strides=(2, 2))` ('valid' padding), in `form`."""
+    return max_pool(x, 3, 2, form)
 
 
 def _same_counts(n: int) -> np.ndarray:

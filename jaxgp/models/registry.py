@@ -20,25 +20,37 @@ import jax.numpy as jnp
 
 from jaxgp.errors import ConfigError
 from jaxgp.models.inception_v3 import InceptionV3Classifier
-from jaxgp.models.layers import check_input
+from jaxgp.models.layers import MAX_POOL_FORMS, check_input
 from jaxgp.models.small_cnn import SmallCNN
 
 Builder = Callable[..., nn.Module]
 
 
 def _inception_v3(
-    *, num_classes: int, input_shape: tuple[int, int, int], input_size: int | None, dtype: Any
+    *,
+    num_classes: int,
+    input_shape: tuple[int, int, int],
+    input_size: int | None,
+    dtype: Any,
+    max_pool: str,
 ) -> nn.Module:
     check_input(input_shape, input_size)
-    return InceptionV3Classifier(num_classes=num_classes, input_size=input_size, dtype=dtype)
+    return InceptionV3Classifier(
+        num_classes=num_classes, input_size=input_size, dtype=dtype, max_pool=max_pool
+    )
 
 
 def _small_cnn(
-    *, num_classes: int, input_shape: tuple[int, int, int], input_size: int | None, dtype: Any
+    *,
+    num_classes: int,
+    input_shape: tuple[int, int, int],
+    input_size: int | None,
+    dtype: Any,
+    max_pool: str,
 ) -> nn.Module:
     if input_size is not None:
         raise ConfigError("input_size applies to inception_v3 only, not small_cnn")
-    return SmallCNN(num_classes=num_classes, dtype=dtype)
+    return SmallCNN(num_classes=num_classes, dtype=dtype, max_pool=max_pool)
 
 
 MODELS: dict[str, Builder] = {"inception_v3": _inception_v3, "small_cnn": _small_cnn}
@@ -61,8 +73,10 @@ def build_model(
     input_shape: tuple[int, int, int],
     input_size: int | None = None,
     dtype: Any = jnp.float32,
+    max_pool: str = "window",
 ) -> nn.Module:
-    """The model `name` for `num_classes` classes and [H, W, C] inputs (raises ConfigError)."""
+    """The model `name` for `num_classes` classes and [H, W, C] inputs (raises ConfigError);
+    `max_pool`: how its max pools are computed (`jaxgp.models.layers.max_pool`)."""
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(sorted(MODELS))}")
     if num_classes < 2:
@@ -70,9 +84,12 @@ def build_model(
     if jnp.dtype(dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.bfloat16)):
         raise ConfigError(f"dtype must be float32 or bfloat16, got {jnp.dtype(dtype).name}")
     shape = _check_shape(input_shape)
+    if max_pool not in MAX_POOL_FORMS:
+        raise ConfigError(f"unknown max-pool form {max_pool!r}; valid: {', '.join(MAX_POOL_FORMS)}")
     return MODELS[name](
-        num_classes=num_classes, input_shape=shape, input_size=input_size, dtype=dtype
-    )
+        num_classes=num_classes, input_shape=shape, input_size=input_size, dtype=dtype,
+        max_pool=max_pool,
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=32)

@@ -14,7 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from jaxgp.models.layers import KERNEL_INIT, Dtype, batch_norm
+from jaxgp.models.layers import KERNEL_INIT, Dtype, batch_norm, max_pool
 
 
 class SmallCNN(nn.Module):
@@ -25,6 +25,8 @@ class SmallCNN(nn.Module):
     dropout_rate: float = 0.2
     bn_momentum: float = 0.9
     dtype: Dtype = jnp.float32
+    max_pool: str = "window"
+    """How its max pools are computed (`jaxgp.models.layers.max_pool`)."""
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -42,7 +44,7 @@ class SmallCNN(nn.Module):
             )(x)
             x = nn.relu(batch_norm(train, self.dtype, momentum=self.bn_momentum, name=f"bn_{i}")(x))
             if i < len(self.widths) - 1 and min(x.shape[1], x.shape[2]) >= 8:
-                x = nn.max_pool(x, (2, 2), strides=(2, 2))
+                x = max_pool(x, 2, 2, self.max_pool)
         x = jnp.mean(x, axis=(1, 2))
         x = nn.Dropout(self.dropout_rate, deterministic=not train, name="dropout")(x)
         logits = nn.Dense(

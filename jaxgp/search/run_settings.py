@@ -45,6 +45,7 @@ ENVIRONMENT_KEYS = (
     "train.model_strategy",
     "train.loss_strategy",
     "train.epoch_loop",
+    "train.max_pool",
 )
 #: Compare runs both algorithms in the thesis's order (Algorithm 2: NGL first).
 COMPARE_ALGORITHMS = ("ngl", "tournament")

@@ -10,11 +10,13 @@ from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
 from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
 from jaxgp.expr.program import NODE_CAP
+from jaxgp.models.layers import MAX_POOL_FORMS
 from jaxgp.policy import (
     EPOCH_LOOPS,
     STRATEGIES,
     default_epoch_loop,
     default_loss_strategy,
+    default_max_pool,
     default_model_strategy,
 )
 
@@ -54,6 +56,8 @@ class ProgramSpec:
     loss_strategy: str
     epoch_loop: str
     max_nodes: int
+    max_pool: str = "window"
+    """How the model computes its max pools (`jaxgp.models.layers.max_pool`)."""
     language: str = "thesis"
     """The loss language whose interpreter the step compiles (`jaxgp.expr.language`)."""
     progress: bool = True
@@ -98,6 +102,9 @@ class TrainConfig:
     loss_strategy: str | None = None
     epoch_loop: str | None = None
     max_nodes: int = NODE_CAP
+    max_pool: str | None = None
+    """`window` or `slices` (`jaxgp.models.layers.max_pool`); None: the backend's
+    (`jaxgp.policy.default_max_pool`). The same values and, but for ties, gradients."""
     seed: int = 0
     language: str | None = None
     """The loss language the step's interpreter runs (`jaxgp.expr.language`): `thesis` or
@@ -135,6 +142,10 @@ class TrainConfig:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
         if self.language is not None:
             get_language(self.language)
+        if self.max_pool is not None and self.max_pool not in MAX_POOL_FORMS:
+            raise ConfigError(
+                f"unknown max_pool {self.max_pool!r}; valid: {', '.join(MAX_POOL_FORMS)}"
+            )
 
     def for_dataset(self, dataset) -> TrainConfig:
         """This recipe for `dataset`: a horizontal flip left to the dataset (None) is the
@@ -168,6 +179,7 @@ class TrainConfig:
             loss_strategy=self.loss_strategy or default_loss_strategy(),
             epoch_loop=self.epoch_loop or default_epoch_loop(),
             max_nodes=self.max_nodes,
+            max_pool=self.max_pool or default_max_pool(),
             language=self.language or DEFAULT_LANGUAGE,
             progress=progress,
         )

@@ -132,6 +132,7 @@ def step_parts(
         input_shape=image_shape,
         input_size=config.input_size,
         dtype=dtype,
+        max_pool=config.max_pool,
     )
     model_strategy, loss_strategy = config.model_strategy, config.loss_strategy
     loss = strategy_loss(loss_value, loss_strategy, config.language)
