@@ -50,7 +50,7 @@ for path in (str(ROOT), str(BENCHMARKS)):
 import gpu_target
 
 from jaxgp.expr.program import NODE_CAP
-from jaxgp.policy import default_loss_strategy, default_max_pool
+from jaxgp.policy import default_conv, default_loss_strategy, default_max_pool
 
 RESULT = "GPU_COMPILE_RESULT "
 PREALLOCATE = 0.75
@@ -117,6 +117,7 @@ def compile_case(case: dict) -> dict:
         model_strategy="vmap" if case["model_strategy"] == "-" else case["model_strategy"],
         loss_strategy=case["loss_strategy"], epoch_loop=case["epoch_loop"],
         max_nodes=case["max_nodes"], max_pool=default_max_pool("cuda"),
+        conv=default_conv("cuda"),
     )  # fmt: skip
     n = case["train_images"]
     data = types.SimpleNamespace(

@@ -16,6 +16,10 @@ design's expectation until the GPU run (benchmarks/gpu_run.py) measures it:
 - whether training several candidates in one step can pay (`jaxgp.train.batching`): never
   on a CPU (K = 4 ran at a quarter of K = 1's rate per candidate), so `auto` K is 1 there
   without measuring; elsewhere `auto` measures;
+- the models' convolutions (`jaxgp.models.conv`): `canonical` on a CPU, whose gradient
+  convolutions keep the one layout XLA's CPU kernels are fast for, inside loops too (the
+  scanned epoch) and outside (a 3x3 convolution's gradient step 20% faster from Python);
+  `xla` elsewhere;
 - the models' max pools (`jaxgp.models.layers.max_pool`): `slices` on a CPU, where XLA's
   gradient of reduce_window (select_and_scatter) took 7-12x the time of the slices' chain
   of selects (small_cnn's two pools: 10.2 of a 42 ms step); `window` elsewhere, where the
@@ -47,6 +51,11 @@ def default_model_strategy() -> str:
 
 def default_epoch_loop(backend: str | None = None) -> str:
     return "host" if on_cpu(backend) else "scan"
+
+
+def default_conv(backend: str | None = None) -> str:
+    """How the models compute convolutions on `backend` (default: this process's)."""
+    return "canonical" if on_cpu(backend) else "xla"
 
 
 def default_max_pool(backend: str | None = None) -> str:

@@ -32,9 +32,12 @@ class _Block(nn.Module):
     dtype: Dtype = jnp.float32
     max_pool: str = "window"
     """How its max pools are computed (`jaxgp.models.layers.max_pool`)."""
+    conv_form: str = "xla"
+    """How its convolutions are computed (`jaxgp.models.conv`)."""
 
     def conv(self, x, train, name, features, kernel, strides=(1, 1), padding="SAME"):
-        layer = ConvBN(features, kernel, strides, padding, dtype=self.dtype, name=name)
+        layer = ConvBN(features, kernel, strides, padding, dtype=self.dtype,
+                       conv=self.conv_form, name=name)  # fmt: skip
         return layer(x, train)
 
 
@@ -145,7 +148,7 @@ class InceptionV3Trunk(_Block):
         x = self.conv(x, train, "conv2d_3b", 80, (1, 1), padding="VALID")
         x = self.conv(x, train, "conv2d_4a", 192, (3, 3), padding="VALID")
         x = max_pool_3x3_s2(x, self.max_pool)
-        pools = {"dtype": self.dtype, "max_pool": self.max_pool}
+        pools = {"dtype": self.dtype, "max_pool": self.max_pool, "conv_form": self.conv_form}
         for i, pool_features in enumerate((32, 64, 64)):
             x = BlockA(**pools, pool_features=pool_features, name=f"mixed{i}")(x, train)
         x = BlockB(**pools, name="mixed3")(x, train)
@@ -175,6 +178,8 @@ class InceptionV3Classifier(nn.Module):
     dtype: Dtype = jnp.float32
     max_pool: str = "window"
     """How its max pools are computed (`jaxgp.models.layers.max_pool`)."""
+    conv_form: str = "xla"
+    """How its convolutions are computed (`jaxgp.models.conv`)."""
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -183,5 +188,5 @@ class InceptionV3Classifier(nn.Module):
         if x.shape[-1] == 1:
             x = jnp.repeat(x, 3, axis=-1)
         x = upsample_or_resize(x, self.input_size, self.resize_method)
-        x = InceptionV3Trunk(self.dtype, self.max_pool, name="trunk")(x, train)
+        x = InceptionV3Trunk(self.dtype, self.max_pool, self.conv_form, name="trunk")(x, train)
         return NGLHead(self.num_classes, dtype=self.dtype, name="head")(x, train)

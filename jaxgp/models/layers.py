@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgp.errors import ConfigError
+from jaxgp.models.conv import conv_function
 
 #: Keras `BatchNormalization` defaults.
 BN_EPSILON = 1e-3
@@ -54,6 +55,8 @@ class ConvBN(nn.Module):
     strides: tuple[int, int] = (1, 1)
     padding: str = "SAME"
     dtype: Dtype = jnp.float32
+    conv: str = "xla"
+    """How the convolution is computed (`jaxgp.models.conv`)."""
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -66,6 +69,7 @@ class ConvBN(nn.Module):
             kernel_init=KERNEL_INIT,
             dtype=self.dtype,
             param_dtype=jnp.float32,
+            conv_general_dilated=conv_function(self.conv),
             name="conv",
         )(x)
         x = batch_norm(train, self.dtype, scale=False, name="bn")(x)

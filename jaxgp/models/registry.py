@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxgp.errors import ConfigError
+from jaxgp.models.conv import conv_function
 from jaxgp.models.inception_v3 import InceptionV3Classifier
 from jaxgp.models.layers import MAX_POOL_FORMS, check_input
 from jaxgp.models.small_cnn import SmallCNN
@@ -33,11 +34,13 @@ def _inception_v3(
     input_size: int | None,
     dtype: Any,
     max_pool: str,
+    conv: str,
 ) -> nn.Module:
     check_input(input_shape, input_size)
     return InceptionV3Classifier(
-        num_classes=num_classes, input_size=input_size, dtype=dtype, max_pool=max_pool
-    )
+        num_classes=num_classes, input_size=input_size, dtype=dtype, max_pool=max_pool,
+        conv_form=conv,
+    )  # fmt: skip
 
 
 def _small_cnn(
@@ -47,10 +50,11 @@ def _small_cnn(
     input_size: int | None,
     dtype: Any,
     max_pool: str,
+    conv: str,
 ) -> nn.Module:
     if input_size is not None:
         raise ConfigError("input_size applies to inception_v3 only, not small_cnn")
-    return SmallCNN(num_classes=num_classes, dtype=dtype, max_pool=max_pool)
+    return SmallCNN(num_classes=num_classes, dtype=dtype, max_pool=max_pool, conv=conv)
 
 
 MODELS: dict[str, Builder] = {"inception_v3": _inception_v3, "small_cnn": _small_cnn}
@@ -74,9 +78,11 @@ def build_model(
     input_size: int | None = None,
     dtype: Any = jnp.float32,
     max_pool: str = "window",
+    conv: str = "xla",
 ) -> nn.Module:
     """The model `name` for `num_classes` classes and [H, W, C] inputs (raises ConfigError);
-    `max_pool`: how its max pools are computed (`jaxgp.models.layers.max_pool`)."""
+    `max_pool` and `conv`: how its max pools and convolutions are computed
+    (`jaxgp.models.layers.max_pool`, `jaxgp.models.conv`)."""
     if name not in MODELS:
         raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(sorted(MODELS))}")
     if num_classes < 2:
@@ -86,9 +92,10 @@ def build_model(
     shape = _check_shape(input_shape)
     if max_pool not in MAX_POOL_FORMS:
         raise ConfigError(f"unknown max-pool form {max_pool!r}; valid: {', '.join(MAX_POOL_FORMS)}")
+    conv_function(conv)  # checks the form
     return MODELS[name](
         num_classes=num_classes, input_shape=shape, input_size=input_size, dtype=dtype,
-        max_pool=max_pool,
+        max_pool=max_pool, conv=conv,
     )  # fmt: skip
 
 

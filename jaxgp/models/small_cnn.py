@@ -14,6 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from jaxgp.models.conv import conv_function
 from jaxgp.models.layers import KERNEL_INIT, Dtype, batch_norm, max_pool
 
 
@@ -27,6 +28,8 @@ class SmallCNN(nn.Module):
     dtype: Dtype = jnp.float32
     max_pool: str = "window"
     """How its max pools are computed (`jaxgp.models.layers.max_pool`)."""
+    conv: str = "xla"
+    """How its convolutions are computed (`jaxgp.models.conv`)."""
 
     @nn.compact
     def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
@@ -40,6 +43,7 @@ class SmallCNN(nn.Module):
                 kernel_init=KERNEL_INIT,
                 dtype=self.dtype,
                 param_dtype=jnp.float32,
+                conv_general_dilated=conv_function(self.conv),
                 name=f"conv_{i}",
             )(x)
             x = nn.relu(batch_norm(train, self.dtype, momentum=self.bn_momentum, name=f"bn_{i}")(x))

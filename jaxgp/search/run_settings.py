@@ -46,6 +46,7 @@ ENVIRONMENT_KEYS = (
     "train.loss_strategy",
     "train.epoch_loop",
     "train.max_pool",
+    "train.conv",
 )
 #: Compare runs both algorithms in the thesis's order (Algorithm 2: NGL first).
 COMPARE_ALGORITHMS = ("ngl", "tournament")

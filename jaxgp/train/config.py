@@ -10,10 +10,12 @@ from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
 from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
 from jaxgp.expr.program import NODE_CAP
+from jaxgp.models.conv import CONV_FORMS
 from jaxgp.models.layers import MAX_POOL_FORMS
 from jaxgp.policy import (
     EPOCH_LOOPS,
     STRATEGIES,
+    default_conv,
     default_epoch_loop,
     default_loss_strategy,
     default_max_pool,
@@ -58,6 +60,8 @@ class ProgramSpec:
     max_nodes: int
     max_pool: str = "window"
     """How the model computes its max pools (`jaxgp.models.layers.max_pool`)."""
+    conv: str = "xla"
+    """How the model computes its convolutions (`jaxgp.models.conv`)."""
     language: str = "thesis"
     """The loss language whose interpreter the step compiles (`jaxgp.expr.language`)."""
     progress: bool = True
@@ -105,6 +109,9 @@ class TrainConfig:
     max_pool: str | None = None
     """`window` or `slices` (`jaxgp.models.layers.max_pool`); None: the backend's
     (`jaxgp.policy.default_max_pool`). The same values and, but for ties, gradients."""
+    conv: str | None = None
+    """`xla` or `canonical` (`jaxgp.models.conv`); None: the backend's
+    (`jaxgp.policy.default_conv`). The same values and gradients."""
     seed: int = 0
     language: str | None = None
     """The loss language the step's interpreter runs (`jaxgp.expr.language`): `thesis` or
@@ -142,6 +149,8 @@ class TrainConfig:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
         if self.language is not None:
             get_language(self.language)
+        if self.conv is not None and self.conv not in CONV_FORMS:
+            raise ConfigError(f"unknown conv {self.conv!r}; valid: {', '.join(CONV_FORMS)}")
         if self.max_pool is not None and self.max_pool not in MAX_POOL_FORMS:
             raise ConfigError(
                 f"unknown max_pool {self.max_pool!r}; valid: {', '.join(MAX_POOL_FORMS)}"
@@ -180,6 +189,7 @@ class TrainConfig:
             epoch_loop=self.epoch_loop or default_epoch_loop(),
             max_nodes=self.max_nodes,
             max_pool=self.max_pool or default_max_pool(),
+            conv=self.conv or default_conv(),
             language=self.language or DEFAULT_LANGUAGE,
             progress=progress,
         )

@@ -133,6 +133,7 @@ def step_parts(
         input_size=config.input_size,
         dtype=dtype,
         max_pool=config.max_pool,
+        conv=config.conv,
     )
     model_strategy, loss_strategy = config.model_strategy, config.loss_strategy
     loss = strategy_loss(loss_value, loss_strategy, config.language)
