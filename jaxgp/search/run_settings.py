@@ -10,6 +10,11 @@ depends on (suite, model, recipe, seed, and the early-stop policy with the metri
 by, the training split's transform and a loss language other than the thesis's), so that
 the fitness cache and the CE baselines are only reused under the same training settings.
 
+`train.max_pool` and `train.conv` are the models' kernel forms on the backend a run starts
+on (`jaxgp.policy`), kept so that a resumed run trains as it began (runs made before them
+read as the forms they trained with: `window`, `xla`); like the batching settings they
+change results only at float32 rounding, so they are environment keys.
+
 The loss language (`jaxgp.expr.language`) is one setting kept in two places, each where it
 acts: `search.tree.language` (what trees are drawn) and `train.language` (which
 interpreter the trainer compiles); runs made before it existed read as `thesis`.
@@ -31,6 +36,7 @@ from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
 from jaxgp.expr.validity import LEGACY_SCREEN
 from jaxgp.fitness import Metric
 from jaxgp.limits import check_run_size, check_seed
+from jaxgp.policy import default_conv, default_max_pool
 from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
 from jaxgp.search.options import RunOptions
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
@@ -110,6 +116,9 @@ class RunSettings:
             search["tree"] = TreeConfig(**{"screen": LEGACY_SCREEN, **search["tree"]})
             train = dict(data["train"])
             train["augment"] = AugmentConfig(**train["augment"])
+            # runs made before the CPU's kernel forms: the forms they trained with
+            train.setdefault("max_pool", "window")
+            train.setdefault("conv", "xla")
             return RunSettings(
                 command=data["command"],
                 algorithms=tuple(data["algorithms"]),
@@ -207,6 +216,9 @@ def build_settings(
             options.learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
         ),
         language=language,
+        # the backend's kernel forms, fixed when the run starts: a resumed run keeps them
+        max_pool=base.train.max_pool if base else default_max_pool(),
+        conv=base.train.conv if base else default_conv(),
     )
     settings = RunSettings(
         command=command,

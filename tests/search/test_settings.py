@@ -199,3 +199,19 @@ def test_a_configuration_whose_two_language_entries_disagree_is_refused():
     data["train"]["language"] = "priors"
     with pytest.raises(ConfigError, match="draws trees in the thesis language but trains"):
         RunSettings.from_dict(data)
+
+
+def test_a_run_keeps_the_kernel_forms_it_started_with_and_older_runs_read_as_theirs():
+    from jaxgp.policy import default_conv, default_max_pool
+
+    settings = build_settings("evolve")
+    assert (settings.train.max_pool, settings.train.conv) == (default_max_pool(), default_conv())
+    data = settings.to_dict()
+    data["train"]["max_pool"], data["train"]["conv"] = "window", "xla"
+    stored = RunSettings.from_dict(data)
+    resumed = build_settings("evolve", base=stored)
+    assert (resumed.train.max_pool, resumed.train.conv) == ("window", "xla")
+    del data["train"]["max_pool"], data["train"]["conv"]
+    older = RunSettings.from_dict(data)
+    assert (older.train.max_pool, older.train.conv) == ("window", "xla")
+    assert evaluation_key(older) == evaluation_key(settings)
