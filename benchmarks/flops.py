@@ -8,7 +8,8 @@ Sources, in order (each row names the one it used):
 - `lowered (CPU client)`: the CPU client's cost analysis of the lowered, unoptimized HLO,
   which works whatever the target (the lowered program's own `cost_analysis()` refuses a
   plugin backend);
-- `analytic`: counted from the traced step's jaxpr: convolutions over the input positions a
+- `analytic`: counted from the traced step's jaxpr, pruned of what no output needs (as jit
+  lowers it): convolutions over the input positions a
   kernel really overlaps (padding and dilation holes excluded, as XLA counts them), matrix
   products, and one FLOP per element of elementwise operations and reduction inputs.
 
@@ -139,9 +140,17 @@ def from_lowered_on_cpu(lowered) -> float | None:
         return None
 
 
+def _live(jaxpr: Jaxpr) -> Jaxpr:
+    """The jaxpr without what no output needs, as jit's lowering prunes it (a custom VJP's
+    gradient for an input that is never differentiated, such as the images)."""
+    from jax._src.interpreters import partial_eval  # jit's own pruning; no public route
+
+    return partial_eval.dce_jaxpr(jaxpr, [True] * len(jaxpr.outvars))[0]
+
+
 def analytic(program, arguments) -> float | None:
     try:
-        return float(jaxpr_flops(jax.make_jaxpr(program)(*arguments).jaxpr)) or None
+        return float(jaxpr_flops(_live(jax.make_jaxpr(program)(*arguments).jaxpr))) or None
     except Exception:  # noqa: BLE001
         return None
 
