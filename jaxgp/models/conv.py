@@ -60,18 +60,21 @@ def _conv_bwd(strides, pads, residuals, g):
         (k - 1 - low, n + low - (o - 1) * s - 1)
         for n, k, o, s, (low, _) in zip(x.shape[1:3], w.shape[:2], out, strides, pads, strict=True)
     ]
-    flipped = jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)
-    dx = lax.conv_general_dilated(g, flipped, (1, 1), input_pads, lhs_dilation=strides,
-                                  dimension_numbers=CANONICAL)  # fmt: skip
+    with jax.named_scope("input_gradient"):  # names for profiles (benchmarks/op_profile.py)
+        flipped = jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)
+        dx = lax.conv_general_dilated(g, flipped, (1, 1), input_pads, lhs_dilation=strides,
+                                      dimension_numbers=CANONICAL)  # fmt: skip
     # dw[k] = sum_o x_padded[k + o * s] g[o]: batch and features swapped, g as the kernel.
     filter_pads = [
         (low, k + (o - 1) * s - n - low)
         for n, k, o, s, (low, _) in zip(x.shape[1:3], w.shape[:2], out, strides, pads, strict=True)
     ]
-    dw = lax.conv_general_dilated(x.transpose(3, 1, 2, 0), g.transpose(1, 2, 0, 3), (1, 1),
-                                  filter_pads, rhs_dilation=strides,
-                                  dimension_numbers=CANONICAL)  # fmt: skip
-    return dx.astype(x.dtype), dw.transpose(1, 2, 0, 3).astype(w.dtype)
+    with jax.named_scope("filter_gradient"):
+        dw = lax.conv_general_dilated(x.transpose(3, 1, 2, 0), g.transpose(1, 2, 0, 3), (1, 1),
+                                      filter_pads, rhs_dilation=strides,
+                                      dimension_numbers=CANONICAL)  # fmt: skip
+        dw = dw.transpose(1, 2, 0, 3)
+    return dx.astype(x.dtype), dw.astype(w.dtype)
 
 
 _conv.defvjp(_conv_fwd, _conv_bwd)
