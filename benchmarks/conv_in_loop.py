@@ -4,9 +4,12 @@ The reason jaxgp's epoch is a host loop on a CPU: XLA's CPU backend rewrites con
 to the form its fast kernels take only outside loop bodies (jax-ml/jax#12868), so a
 gradient step inside a `scan` or `fori_loop` runs a naive loop nest instead. This script
 times `--steps` gradient steps of one 3x3 convolution both ways and prints the forms of
-the convolutions XLA compiled (`dim_labels`) for each.
+the convolutions XLA compiled (`dim_labels`) for each. `--conv canonical` writes the
+gradient as jaxgp does on a CPU (`jaxgp.models.conv`: NHWC/HWIO convolutions around
+transposes), which XLA compiles to its fast form inside the loop too.
 
-    python benchmarks/conv_in_loop.py            # NHWC 64x32x32x16 -> 32 channels
+    python benchmarks/conv_in_loop.py                    # NHWC 64x32x32x16 -> 32 channels
+    python benchmarks/conv_in_loop.py --conv canonical   # the same with jaxgp's gradient
 """
 
 from __future__ import annotations
@@ -14,10 +17,18 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
+    sys.path.insert(0, str(ROOT))
+
+from jaxgp.models.conv import CONV_FORMS, conv_function  # noqa: E402
 
 
 def main() -> None:
@@ -26,15 +37,15 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--channels", default="16,32", help="in,out")
     parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--conv", choices=CONV_FORMS, default="xla", help="the gradient's form")
     args = parser.parse_args()
+    convolution = conv_function(args.conv)
     c_in, c_out = (int(c) for c in args.channels.split(","))
     x = jnp.ones((args.batch, args.size, args.size, c_in))
     w0 = jnp.full((3, 3, c_in, c_out), 0.01)
 
     def loss(w):
-        y = jax.lax.conv_general_dilated(
-            x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")
-        )
+        y = convolution(x, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
         return jnp.sum(y**2)
 
     def step(w):
@@ -64,6 +75,7 @@ def main() -> None:
     report = {
         "device": f"{jax.devices()[0].device_kind} ({jax.default_backend()})",
         "shape": [args.batch, args.size, args.size, c_in, c_out],
+        "conv": args.conv,
         "steps": args.steps,
         "python_loop_s": best_of(from_python),
         "fori_loop_s": best_of(in_loop),

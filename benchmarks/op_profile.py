@@ -340,7 +340,10 @@ def main() -> None:
         args.keras_python = None
     if args.steps < 1 or args.batch_size < 1:
         parser.error("--steps and --batch-size must be at least 1")
-    dataset = load_dataset(args.data, seed=0, num_train=4 * args.batch_size, num_test=32)
+    sizes = {"num_train": 4 * args.batch_size, "num_test": 32}
+    dataset = load_dataset(
+        args.data, seed=0, **(sizes if args.data.startswith("synthetic") else {})
+    )
     data = DeviceDataset.from_dataset(dataset)
     config = TrainConfig(
         model=args.model, batch_size=args.batch_size, input_size=args.input_size,
