@@ -144,6 +144,8 @@ def xla_category(record: dict | None, batch: int) -> str:
         if "input_gradient" in name or "filter_gradient" in name:  # jaxgp.models.conv's
             return f"convolution {'input' if 'input_gradient' in name else 'filter'} gradient"
         return f"convolution {'filter' if _is_filter_gradient(record, batch) else 'input'} gradient"
+    if "input_gradient" in name or "filter_gradient" in name:
+        return "layout transposes and copies"  # the canonical convolution's flips, transposes
     if re.search(r"/bn(_\d+)?/|BatchNorm", name):
         return "batch norm"
     if (
@@ -331,6 +333,8 @@ def main() -> None:
     parser.add_argument("--input-size", type=int)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--conv", choices=["xla", "canonical"], help="default: the backend's")
+    parser.add_argument("--max-pool", choices=["window", "slices"], help="default: the backend's")
     parser.add_argument("--keras-python", help="a Python with TensorFlow and Keras 3")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, jaxgp only (CI)")
     parser.add_argument("--json", dest="json_path")
@@ -347,7 +351,7 @@ def main() -> None:
     data = DeviceDataset.from_dataset(dataset)
     config = TrainConfig(
         model=args.model, batch_size=args.batch_size, input_size=args.input_size,
-        candidates_per_batch=1, epoch_loop="host",
+        candidates_per_batch=1, epoch_loop="host", conv=args.conv, max_pool=args.max_pool,
     )  # fmt: skip
     report = {
         "model": args.model,

@@ -91,17 +91,18 @@ def max_pool(x: jax.Array, window: int, stride: int, form: str = "window") -> ja
     """
     if form not in MAX_POOL_FORMS:
         raise ConfigError(f"unknown max-pool form {form!r}; valid: {', '.join(MAX_POOL_FORMS)}")
-    if form == "window":
-        return nn.max_pool(x, (window, window), strides=(stride, stride), padding="VALID")
-    rows = (x.shape[1] - window) // stride + 1
-    cols = (x.shape[2] - window) // stride + 1
-    pooled = None
-    for i in range(window):
-        for j in range(window):
-            part = x[:, i : i + stride * (rows - 1) + 1 : stride,
-                     j : j + stride * (cols - 1) + 1 : stride]  # fmt: skip
-            pooled = part if pooled is None else jnp.maximum(pooled, part)
-    return pooled
+    with jax.named_scope("max_pool"):  # a name for profiles (benchmarks/op_profile.py)
+        if form == "window":
+            return nn.max_pool(x, (window, window), strides=(stride, stride), padding="VALID")
+        rows = (x.shape[1] - window) // stride + 1
+        cols = (x.shape[2] - window) // stride + 1
+        pooled = None
+        for i in range(window):
+            for j in range(window):
+                part = x[:, i : i + stride * (rows - 1) + 1 : stride,
+                         j : j + stride * (cols - 1) + 1 : stride]  # fmt: skip
+                pooled = part if pooled is None else jnp.maximum(pooled, part)
+        return pooled
 
 
 def max_pool_3x3_s2(x: jax.Array, form: str = "window") -> jax.Array:
@@ -124,11 +125,12 @@ def avg_pool_3x3_same(x: jax.Array) -> jax.Array:
     the mean of 4 values, an edge of 6. The divisor is a static NumPy array in `x.dtype`,
     so bfloat16 stays bfloat16.
     """
-    summed = nn.pool(x, 0.0, jax.lax.add, (3, 3), (1, 1), "SAME")
-    h, w = x.shape[1], x.shape[2]
-    counts = _same_counts(h)[:, None] * _same_counts(w)[None, :]
-    inverse = jnp.asarray((1.0 / counts)[None, :, :, None], dtype=x.dtype)
-    return summed * inverse
+    with jax.named_scope("avg_pool"):
+        summed = nn.pool(x, 0.0, jax.lax.add, (3, 3), (1, 1), "SAME")
+        h, w = x.shape[1], x.shape[2]
+        counts = _same_counts(h)[:, None] * _same_counts(w)[None, :]
+        inverse = jnp.asarray((1.0 / counts)[None, :, :, None], dtype=x.dtype)
+        return summed * inverse
 
 
 MIN_INCEPTION_SIZE = 75
