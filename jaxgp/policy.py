@@ -10,9 +10,12 @@ design's expectation until the GPU run (benchmarks/gpu_run.py) measures it:
   puts the models in a loop body, where XLA's CPU backend runs convolution gradients
   naively); on an accelerator `auto` K measures `map` too (`vmap` turns every convolution
   into a grouped one: benchmarks/RESULTS.md section 9) and trains with the faster;
-- the epoch loop (`jaxgp.train.step`): `host` on a CPU, where the same convolution
-  gradients in a `scan` ran 10x slower (jax-ml/jax#12868); `scan` elsewhere, one program
-  per epoch;
+- the epoch loop (`jaxgp.train.step`): `host` on a CPU, where JAX's own convolution
+  gradients in a `scan` ran 10-96x slower (jax-ml/jax#12868); with the `canonical`
+  convolutions below a scanned epoch costs what the host loop does per step (small_cnn
+  27 against 26 ms), but its progress callbacks cost more than the host loop's dispatch on
+  tiny-lt's six-step epochs, so the host loop stays; `scan` elsewhere, one program per
+  epoch;
 - whether training several candidates in one step can pay (`jaxgp.train.batching`): never
   on a CPU (K = 4 ran at a quarter of K = 1's rate per candidate), so `auto` K is 1 there
   without measuring; elsewhere `auto` measures;
