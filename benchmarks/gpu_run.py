@@ -42,8 +42,9 @@ MAX_SECONDS = {
     "environment": 60, "inception": 330, "trace": 90, "small_cnn": 90, "keras": 240,
     "diverging": 90, "compare": 400,
 }  # fmt: skip
-SMOKE_SECONDS = 600
-"""A smoke part's time box: on a busy CPU (beside the test suite) a part takes minutes."""
+SMOKE_SECONDS = 1500
+"""A smoke part's time box: on a busy CPU (beside the test suite, and whatever else a
+newcomer's machine runs) the InceptionV3 part took over 600 s at load 3-16."""
 MIN_SECONDS = 20
 RESERVE = 8
 

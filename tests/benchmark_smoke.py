@@ -20,10 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "benchmarks"
 SIMULATED_PLUGIN = ROOT / "tests" / "simulated_plugin"
-TIMEOUT = 1200
+TIMEOUT = 2400
 """Seconds the last smoke run may take after the suite reaches the smoke tests."""
 
-BUDGET = 1800
+BUDGET = 3600
 """The GPU run's own time budget for its smoke: at the lowest priority beside the suite it
 takes several times its quiet two minutes."""
 
