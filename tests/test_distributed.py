@@ -77,20 +77,16 @@ def one_process(tmp_path_factory):
     return _result(out)
 
 
-def test_two_processes_find_what_one_process_with_as_many_devices_finds(tmp_path, one_process):
+def test_two_processes_find_what_one_process_finds_even_when_one_dies_and_they_resume(
+    tmp_path, one_process
+):
+    """Only process 0 writes and prints; a process that dies stops the other within the
+    heartbeat timeout; `--resume` by two processes finishes the run as one process would
+    have. (One two-process run, cut and resumed: an uninterrupted one as well cost the
+    suite 100 s for nothing these do not check.)"""
     run, elsewhere = tmp_path / "run", tmp_path / "process1"
     first, second = _pair([*SEARCH, "--out", str(run)], [*SEARCH, "--out", str(elsewhere)],
-                          tmp_path)  # fmt: skip
-    assert _finish(first, second) == [0, 0], (tmp_path / "p0.log").read_text()[-3000:]
-    assert _result(run) == one_process
-    assert not elsewhere.exists()  # only process 0 writes
-    assert "starting evolve" not in (tmp_path / "p1.log").read_text()  # nor prints
-
-
-def test_a_process_that_dies_stops_the_other_and_resume_finishes_the_run(tmp_path, one_process):
-    run = tmp_path / "run"
-    search = [*SEARCH, "--out", str(run)]
-    first, second = _pair(search, search, tmp_path, heartbeat=5)
+                          tmp_path, heartbeat=5)  # fmt: skip
     ledger = run / "ledger.jsonl"
     deadline = time.monotonic() + TIMEOUT
     while not (ledger.exists() and len(ledger.read_text().splitlines()) >= 4):
@@ -103,6 +99,8 @@ def test_a_process_that_dies_stops_the_other_and_resume_finishes_the_run(tmp_pat
     assert "heartbeat timeout" in (tmp_path / "p0.log").read_text()
     assert not (run / "summary.json").exists()
     second.wait()
+    assert not elsewhere.exists()  # only process 0 writes
+    assert "starting evolve" not in (tmp_path / "p1.log").read_text()  # nor prints
 
     # process 1 cannot see the run directory (another host, no shared filesystem): it
     # replays process 0's records
