@@ -23,6 +23,7 @@ its step). Either way the state passed in is consumed: its buffers are donated.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +62,13 @@ class _StepListener:
     def __call__(self, step: Any) -> None:
         if self.current is not None:
             self.current(int(step))
+
+
+MIN_REPORT_SECONDS = 0.1
+"""The host loop reports steps only where its first report interval took this long. Each
+report waits for its step, so host and device stop overlapping: on tiny-lt's six 3 ms
+steps an epoch that reported every step took about 1.5x as long (benchmarks/RESULTS.md
+section 1)."""
 
 
 def report_interval(steps: int, reports: int = 20) -> int:
@@ -254,17 +262,22 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
             return state, jax.block_until_ready(metrics)
 
     def host_epoch(state, losses, split, keys, indices, epoch, *, on_step=None):
-        """One epoch as a host loop over the compiled step; metrics come back as NumPy."""
+        """One epoch as a host loop over the compiled step; metrics come back as NumPy.
+        `on_step` hears every `report_interval` steps, or only the first time where that
+        interval took under `MIN_REPORT_SECONDS` (waiting for a step costs the overlap)."""
         keys = host_epoch_keys(keys, epoch)
         total = indices.shape[0]
         every = report_interval(total)
+        reporting = on_step is not None and config.progress
+        start = time.perf_counter()
         metrics = []
         for step in range(total):
             state, step_metrics = host_step(state, losses, split, keys, indices, np.int32(step))
             metrics.append(step_metrics)
-            if on_step is not None and config.progress and (step + 1) % every == 0:
+            if reporting and (step + 1) % every == 0:
                 jax.block_until_ready(step_metrics)
                 on_step(step)
+                reporting = time.perf_counter() - start >= MIN_REPORT_SECONDS
         values, accuracies = zip(*fetch(metrics), strict=True)
         return state, (np.stack(values), np.stack(accuracies))
 
