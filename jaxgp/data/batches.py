@@ -20,6 +20,7 @@ Indices gather from device-resident uint8 arrays inside the step:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 import jax
@@ -58,6 +59,21 @@ def train_batch_indices(
     steps = steps_per_epoch(n, batch_size)
     permutation = epoch_permutation(key_or_seed, epoch, n)
     return permutation[: steps * batch_size].reshape(steps, batch_size)
+
+
+@lru_cache(maxsize=64)
+def _seed_key(seed: int) -> jax.Array:
+    return jax.random.PRNGKey(seed)
+
+
+_compiled_train_batch_indices = jax.jit(train_batch_indices, static_argnums=(2, 3))
+
+
+def seeded_train_batch_indices(seed: int, epoch: int, n: int, batch_size: int) -> jax.Array:
+    """`train_batch_indices` for an integer seed as one compiled program: the same indices,
+    where running the permutation op by op took about 0.7 ms of every epoch on a CPU."""
+    steps_per_epoch(n, batch_size)  # its error, before anything is traced
+    return _compiled_train_batch_indices(_seed_key(int(seed)), epoch, n, batch_size)
 
 
 class EvalBatches(NamedTuple):

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgp.compilation import count_compilations, totals
-from jaxgp.data.batches import eval_batch_indices, train_batch_indices
+from jaxgp.data.batches import eval_batch_indices, seeded_train_batch_indices
 from jaxgp.data.dataset import Dataset
 from jaxgp.errors import ConfigError
 from jaxgp.expr.language import get_language, smallest_language
@@ -200,7 +200,7 @@ def _train_chunk(
 
     for epoch in range(config.epochs):
         clock = _Clock()
-        indices = train_batch_indices(config.seed, epoch, data.train.size, config.batch_size)
+        indices = seeded_train_batch_indices(config.seed, epoch, data.train.size, config.batch_size)
         state, (step_losses, step_accuracy) = functions.train_epoch(
             state, losses, data.train, EpochKeys(data_key, candidate_keys),
             place_replicated(indices), jnp.int32(epoch), on_step=on_step,

@@ -60,3 +60,15 @@ def test_masked_mean_is_the_exact_mean_over_real_examples():
     gathered = values[indices]
     gathered[weights == 0] = np.nan  # padding cannot leak in
     np.testing.assert_allclose(float(masked_mean(gathered, weights)), values.mean(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**40 + 3])
+def test_the_compiled_epoch_indices_equal_the_op_by_op_ones(seed):
+    from jaxgp.data.batches import seeded_train_batch_indices
+
+    for epoch in (0, 1, 32):
+        compiled = seeded_train_batch_indices(seed, epoch, 407, 64)
+        eager = train_batch_indices(seed, epoch, 407, 64)
+        np.testing.assert_array_equal(np.asarray(compiled), np.asarray(eager))
+    with pytest.raises(ConfigError, match="larger than the 10 training examples"):
+        seeded_train_batch_indices(seed, 0, 10, 64)
