@@ -158,9 +158,9 @@ def test_a_one_candidate_step_on_a_cpu_runs_every_convolution_in_the_fast_form(d
 def test_an_accelerator_training_step_never_makes_the_device_wait_for_the_host(
     digits, k, epoch_loop
 ):
-    """With the accelerator defaults (models and losses under `vmap`), every loop of the
-    compiled step or epoch has a known trip count and nothing is conditional: on XLA:GPU
-    either would copy a value to the host and wait for it."""
+    """With the accelerator defaults (models and losses under `vmap`, XLA's own convolutions
+    and max pools), every loop of the compiled step or epoch has a known trip count and
+    nothing is conditional: on XLA:GPU either would copy a value to the host and wait."""
     from jaxgp.train.capacity import abstract_epoch_arguments
     from jaxgp.train.loop import DeviceDataset
     from jaxgp.train.step import build_functions
@@ -168,8 +168,9 @@ def test_an_accelerator_training_step_never_makes_the_device_wait_for_the_host(
 
     data = DeviceDataset.from_dataset(digits)
     config = TrainConfig(
-        candidates_per_batch=k, model_strategy="vmap", loss_strategy="vmap", epoch_loop=epoch_loop
-    )
+        candidates_per_batch=k, model_strategy="vmap", loss_strategy="vmap",
+        epoch_loop=epoch_loop, conv="xla", max_pool="window",
+    )  # fmt: skip
     functions = build_functions(data.num_classes, data.image_shape, config)
     arguments = abstract_epoch_arguments(functions, data, config, k)
     flow = hlo_loops_and_conditionals(functions.epoch_program.lower(*arguments).compile().as_text())
