@@ -146,3 +146,19 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
     final = summary.algorithms["tournament"].final_population
     assert final == reference.algorithms["tournament"].final_population
     assert summary.confirmation["ranking"] == reference.confirmation["ranking"]
+
+
+@pytest.mark.parametrize("status", ["trained", "failed", "stopped"])
+def test_an_earlier_sessions_failed_or_stopped_evaluation_is_taken_back_like_a_trained_one(
+    status,
+):
+    """Every status but `cached` trained the tree: a resumed run must not train a failed or
+    stopped tree again for another slot (`Status.trained_here`)."""
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A], "ngl", 1)
+    (line,) = lines
+    earlier = store("key", [{**line, "status": status}])
+    assert earlier.earlier(str(A)) is not None
+    cached = store("key", [{**line, "status": "cached"}])
+    assert cached.earlier(str(A)) is None
