@@ -28,15 +28,13 @@ import numpy as np
 
 from jaxgp.fitness import Fitness, Metric, Scores, compute_fitness
 from jaxgp.paired import PairedDifference, paired_difference
-from jaxgp.search.population import Individual
-from jaxgp.search.progress import Progress
-from jaxgp.search.store import EvaluationStore
-from jaxgp.train.config import TrainConfig
+from jaxgp.search.evaluated import Evaluated
+from jaxgp.search.evaluations import Slot, TrainerCalls
+from jaxgp.search.labels import Stage
+from jaxgp.status import Status
 
 CONFIRM_SEED_OFFSET = 100
 DEFAULT_TOP = 3
-ALGORITHM = "confirm"
-"""The name confirmation's trainer calls are recorded under."""
 
 
 def confirmation_seeds(run_seed: int, count: int) -> tuple[int, ...]:
@@ -50,7 +48,7 @@ def _mean_scores(per_seed: Sequence[Scores]) -> Scores:
         name: float(np.mean([getattr(s, name) for s in per_seed]))
         for name in ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
     }
-    return Scores(**means, failed=failed)
+    return Scores(**means, status=Status.FAILED if failed else Status.TRAINED)
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ class Confirmation:
         )
 
 
-def _behaviour(individual: Individual) -> tuple:
+def _behaviour(individual: Evaluated) -> tuple:
     """What the search saw of a tree: its validation loss and accuracy on every dataset.
     Two trees with the same are (as far as the search can tell) the same loss written
     twice, such as `y_true + y_true` and `2 * y_true` in the same place."""
@@ -177,7 +175,7 @@ def _behaviour(individual: Individual) -> tuple:
     )
 
 
-def choose(finals: Mapping[str, Sequence[Individual]], top: int) -> list[tuple[str, list[str]]]:
+def choose(finals: Mapping[str, Sequence[Evaluated]], top: int) -> list[tuple[str, list[str]]]:
     """(expression, algorithms) of the `top` best fully trained trees of each algorithm's
     final population (best first), in the order they were chosen, skipping a tree that
     behaved exactly as one already chosen (so a converged population's copies of one loss
@@ -203,33 +201,26 @@ def choose(finals: Mapping[str, Sequence[Individual]], top: int) -> list[tuple[s
 
 
 def confirm(
-    store: EvaluationStore,
-    trainer: Any,
+    calls: TrainerCalls,
     datasets: Sequence[Any],
-    config: TrainConfig,
-    finals: Mapping[str, Sequence[Individual]],
+    finals: Mapping[str, Sequence[Evaluated]],
     *,
     seeds: Sequence[int],
     metric: Metric,
     top: int = DEFAULT_TOP,
-    progress: Progress | None = None,
 ) -> Confirmation:
     """Train the chosen trees and CE on every dataset with every seed (one trainer call per
-    dataset, taken back from the store on resume)."""
-    from jaxgp.search.evaluations import train_on
-
-    progress = progress or Progress()
+    dataset, recorded under `Stage.CONFIRM`, taken back from the store on resume)."""
     chosen = choose(finals, top)
     names = [expression for expression, _ in chosen] + ["ce"]
     losses = [name for name in names for _ in seeds]
     per_seed: dict[str, dict[str, tuple[Scores, ...]]] = {name: {} for name in names}
     n = len(seeds)
-    progress.phase(ALGORITHM, 0)
+    calls.progress.phase(Stage.CONFIRM, 0)
     for dataset in datasets:
-        trained = train_on(
-            store, trainer, losses, dataset, config, algorithm=ALGORITHM, generation=0,
-            progress=progress, seeds=list(seeds) * len(names),
-        )  # fmt: skip
+        trained = calls.train_on(
+            losses, dataset, Slot(Stage.CONFIRM, 0), seeds=list(seeds) * len(names)
+        )
         for i, name in enumerate(names):
             scores = [dataclasses.replace(s, history=()) for s, _ in trained[i * n : (i + 1) * n]]
             per_seed[name][dataset.name] = tuple(scores)

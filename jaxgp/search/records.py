@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
 from jaxgp.record_fields import json_field, number, record_dict, record_from, unless_true
@@ -88,7 +88,7 @@ class Candidate:
     fitness: Mapping[str, Fitness] = field(default_factory=dict)
 
     @staticmethod
-    def evaluated(
+    def scored(
         expression: str,
         status: Status,
         scores: Mapping[str, Scores],
@@ -192,8 +192,16 @@ class Evaluation(Candidate):
         )
 
 
-def _results(data: Any) -> tuple[tuple[Scores, float], ...]:
-    return tuple((Scores.from_dict(r), float(r.get("seconds") or 0.0)) for r in data)
+class Trained(NamedTuple):
+    """One candidate's result of one trainer call: its scores and its share of the call's
+    seconds."""
+
+    scores: Scores
+    seconds: float
+
+
+def _results(data: Any) -> tuple[Trained, ...]:
+    return tuple(Trained(Scores.from_dict(r), float(r.get("seconds") or 0.0)) for r in data)
 
 
 def _plan(data: Any) -> BatchPlan | None:
@@ -218,7 +226,7 @@ class Training:
     generation: int = json_field(parse=int)
     dataset: str = json_field(parse=str)
     expressions: tuple[str, ...] = json_field(parse=lambda data: tuple(str(e) for e in data))
-    results: tuple[tuple[Scores, float], ...] = json_field(parse=_results)
+    results: tuple[Trained, ...] = json_field(parse=_results)
     batching: BatchPlan | None = json_field(default=None, parse=_plan, omit=_is_none)
 
     def to_dict(self) -> dict:

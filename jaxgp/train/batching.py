@@ -32,7 +32,6 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -49,14 +48,13 @@ from jaxgp.train.placement import (
     place_replicated,
     round_up_to_devices,
 )
+from jaxgp.train.protocols import TrainProgress
 from jaxgp.train.state import EpochKeys
 from jaxgp.train.step import Functions, build_functions
 
 PROBE_STEPS = 5
 PROBE_WARMUP = 2
 DECISIONS_FILE = "jaxgp-candidates-per-batch.json"
-
-Progress = Callable[[str, int, int], None]
 
 
 def probe_strategies(config: TrainConfig) -> tuple[str, ...]:
@@ -180,7 +178,7 @@ def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float
         raise
 
 
-def probe(functions: Functions, data, config: TrainConfig, progress: Progress | None) -> Probe:
+def probe(functions: Functions, data, config: TrainConfig, progress: TrainProgress | None) -> Probe:
     """Measure K = 1, 2, 4, ... on this device, K > 1 under each strategy of
     `probe_strategies` (see the module docstring); `functions` are K = 1's."""
     start = time.perf_counter()
@@ -237,7 +235,7 @@ def chunk_size(candidates_per_batch: int | str, pending: int) -> int:
 
 
 def decide(
-    n: int, data, config: TrainConfig, functions: Functions, progress: Progress | None = None
+    n: int, data, config: TrainConfig, functions: Functions, progress: TrainProgress | None = None
 ) -> BatchPlan:
     """K for training n candidates on `data` (a multiple of the device count), and the
     model strategy to train them with."""

@@ -15,6 +15,7 @@ from jaxgp.fitness import Metric, Scores, compute_fitness
 from jaxgp.search import ALGORITHMS, SearchConfig, generation_rng, ranked
 from jaxgp.search.ngl import archived
 from jaxgp.search.tournament import sample_tournament
+from jaxgp.status import Status
 from tests.search.individuals import individual as scored_individual
 
 BASELINES = {"a": Scores(1.0, 0.5, 1.0, 0.5), "b": Scores(1.0, 0.5, 1.0, 0.5)}
@@ -23,7 +24,7 @@ BASELINES = {"a": Scores(1.0, 0.5, 1.0, 0.5), "b": Scores(1.0, 0.5, 1.0, 0.5)}
 def individual(tree):
     digest = hashlib.sha256(str(tree).encode()).digest()
     scores = {
-        name: Scores(1.0, digest[i] / 255, 1.0, digest[i] / 255, digest[2] < 20)
+        name: Scores(1.0, digest[i] / 255, 1.0, digest[i] / 255, Status.of(digest[2] < 20, False))
         for i, name in enumerate(BASELINES)
     }
     return scored_individual(tree, compute_fitness(scores, BASELINES, Metric.ACCURACY), scores)

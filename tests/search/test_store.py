@@ -6,8 +6,7 @@ import json
 import pytest
 
 from jaxgp.expr import parse
-from jaxgp.search import Progress
-from jaxgp.search.evaluations import train_baselines, train_on
+from jaxgp.search.evaluations import Slot, TrainerCalls, train_baselines
 from jaxgp.train.config import TrainConfig
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -89,10 +88,8 @@ def test_an_evaluation_cut_between_datasets_resumes_without_training_the_first_a
 )
 def test_a_recorded_line_is_taken_back_only_by_the_same_call(call):
     sink = ListSink()
-    train_on(
-        store("key", sink=sink), FakeTrainer(), [A, B], fake_load("digits"), TrainConfig(),
-        algorithm="ngl", generation=1, progress=Progress(),
-    )  # fmt: skip
+    calls = TrainerCalls(store("key", sink=sink), FakeTrainer(), TrainConfig())
+    calls.train_on([A, B], fake_load("digits"), Slot("ngl", 1))
     other = store(call.pop("key"), trainings=sink.trainings)
     losses = [str(loss) for loss in call.pop("losses")]
     assert other.taken_back(losses, "digits", **call) is None
@@ -102,10 +99,8 @@ def test_a_recorded_line_is_taken_back_only_by_the_same_call(call):
 
 def test_a_recorded_line_is_taken_back_once():
     sink = ListSink()
-    train_on(
-        store("key", sink=sink), FakeTrainer(), [A], fake_load("digits"), TrainConfig(),
-        algorithm="ngl", generation=1, progress=Progress(),
-    )  # fmt: skip
+    calls = TrainerCalls(store("key", sink=sink), FakeTrainer(), TrainConfig())
+    calls.train_on([A], fake_load("digits"), Slot("ngl", 1))
     again = store("key", trainings=sink.trainings)
     call = dict(algorithm="ngl", generation=1)
     assert again.taken_back([str(A)], "digits", **call) is not None
@@ -116,12 +111,11 @@ def test_baselines_cut_after_the_first_dataset_keep_it():
     sink = ListSink()
     datasets = [fake_load(name) for name in DATASETS]
     with pytest.raises(Crash):
-        train_baselines(
-            store("k", sink=sink), CrashingTrainer(at=2), datasets, TrainConfig(), Progress()
-        )
+        train_baselines(TrainerCalls(store("k", sink=sink), CrashingTrainer(at=2), TrainConfig()),
+                        datasets)  # fmt: skip
     resumed = CrashingTrainer(at=0)
     again = store("k", trainings=list(sink.trainings), sink=sink)
-    baselines = train_baselines(again, resumed, datasets, TrainConfig(), Progress())
+    baselines = train_baselines(TrainerCalls(again, resumed, TrainConfig()), datasets)
     assert resumed.pairs == [("synthetic", "ce")]
     assert set(baselines) == set(DATASETS)
 
