@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from jaxgp.data.train_split import TrainSplit
 from jaxgp.errors import ConfigError
 from jaxgp.expr.generate import DEFAULT_TREE_CONFIG, TreeConfig
+from jaxgp.expr.screen import Screen
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class Scale:
     epochs: int
     datasets: tuple[str, ...]
     model: str
-    screen: str = "thesis"
+    screen: Screen = Screen.THESIS
     train_split: TrainSplit = TrainSplit()
     confirm_seeds: int = 0
     learning_rate: float = 1e-3
@@ -109,7 +110,7 @@ SCALES: dict[str, Scale] = {
         epochs=33,
         datasets=("digits",),
         model="small_cnn",
-        screen="learnable",
+        screen=Screen.LEARNABLE,
         train_split=LONG_TAIL_20,
         confirm_seeds=5,
         learning_rate=1e-2,
