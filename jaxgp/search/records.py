@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
@@ -313,13 +314,20 @@ class Phase:
         return record_from(Phase, data, best=Candidate.from_dict(best, metric) if best else None)
 
 
+class RunState(StrEnum):
+    """Where a run stands when its summary is written: `finished` (the only state a summary
+    records: a run without one is still to be resumed)."""
+
+    FINISHED = "finished"
+
+
 @dataclass(frozen=True)
 class Summary:
     """`summary.json`: what a finished run found and what it cost."""
 
     command: str = json_field(default="evolve", parse=str)
     run_dir: str | None = json_field(default=None)
-    status: str = json_field(default="finished", parse=str)
+    status: RunState = json_field(default=RunState.FINISHED, parse=RunState)
     resumed: bool = json_field(default=False, parse=bool)
     metric: Metric = json_field(key="fitness_metric", default=Metric.ACCURACY, parse=Metric)
     language: str = json_field(default="thesis", parse=str)

@@ -40,6 +40,7 @@ from jaxgp.policy import default_conv, default_max_pool
 from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
 from jaxgp.search.options import RunOptions
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
+from jaxgp.train.choices import AUTO
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
 COMMANDS = ("evolve", "compare")
@@ -211,7 +212,7 @@ def build_settings(
         model=model_name,
         epochs=_pick(options.epochs, sb.train.epochs if sb else None, preset.epochs),
         seed=run_seed,
-        candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, "auto"),
+        candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, AUTO),
         learning_rate=_pick(
             options.learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
         ),
