@@ -171,7 +171,7 @@ def _run(command: str, options: RunOptions, quiet: bool = False) -> None:
             f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale "
             f"{settings.scale}, P={settings.search.population} T={settings.search.generations}"
             f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
-            f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
+            f" model={settings.train.model} fitness={settings.metric} seed={settings.seed}"
             f" language={settings.language}"
             f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
             f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"

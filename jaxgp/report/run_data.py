@@ -59,7 +59,7 @@ class RunData:
 
     @property
     def metric(self) -> str:
-        return self.settings.fitness
+        return self.settings.metric
 
     @property
     def datasets(self) -> list[str]:

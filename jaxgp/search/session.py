@@ -235,7 +235,7 @@ def execute(
     calls = TrainerCalls(store, trainer, settings.train, progress)
     baselines = _baselines(run, calls, datasets, settings)
     scoring = Scoring(
-        tuple(datasets), baselines, settings.fitness, settings.early_stop,
+        tuple(datasets), baselines, settings.metric, settings.early_stop,
         fitness_seeds(settings.seed, settings.fitness_seeds),
     )  # fmt: skip
     evaluate = Evaluations(calls, scoring)
@@ -267,7 +267,7 @@ def execute(
     if settings.confirm_seeds:
         watch = Stopwatch()
         confirmed = confirm(
-            calls, datasets, finals, metric=settings.fitness,
+            calls, datasets, finals, metric=settings.metric,
             seeds=confirmation_seeds(settings.seed, settings.confirm_seeds),
         )  # fmt: skip
         confirmation = {**confirmed.to_dict(), **watch.times().to_dict()}

@@ -127,7 +127,7 @@ def build_summary(
     counts = ledger_counts(
         ledger, settings.train.epochs, settings.datasets, key, settings.fitness_seeds
     )
-    metric = settings.fitness
+    metric = settings.metric
     algorithms = {
         name: _phase_record(
             executed.phases[name],
