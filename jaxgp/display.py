@@ -24,13 +24,14 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from jaxgp.search.labels import Stage
 from jaxgp.search.progress import Progress
 from jaxgp.train.batch_plan import BatchPlan, PlanSource
 
 PHASES = {
     "baselines": "CE baselines",
-    "initial": "initial population",
-    "confirm": "confirming the best on more seeds",
+    Stage.INITIAL: "initial population",
+    Stage.CONFIRM: "confirming the best on more seeds",
 }
 
 
