@@ -151,9 +151,7 @@ def _print_summary(summary: Summary) -> None:
     if summary.command == "compare":
         console.print(f"timing: {summary.timing}")
     if summary.confirmation is not None:
-        from jaxgp.search.confirm import Confirmation
-
-        for line in Confirmation.from_dict(summary.confirmation).describe_best():
+        for line in summary.confirmation.describe_best():
             console.print(line, markup=False)
 
 

@@ -132,17 +132,15 @@ class RunData:
         """(the algorithms it came from, its ledger record) of the best loss the run's
         confirmation on more seeds chose; None when the run did not confirm."""
         confirmation = self.summary.confirmation if self.summary is not None else None
-        expression = (confirmation or {}).get("best")
-        if not expression:
+        best = confirmation.best if confirmation is not None else None
+        if best is None:
             return None
-        found = next(
-            (c for c in confirmation.get("candidates", ()) if c["expression"] == expression), {}
-        )
+        expression = best.expression
         record = next((r for r in reversed(self.records) if r.expression == expression
                        and r.status in ("trained", "cached")), None)  # fmt: skip
         if record is None:
             return None
-        return ", ".join(found.get("algorithms") or [record.algorithm]), record
+        return ", ".join(best.algorithms or [record.algorithm]), record
 
     def best_overall(self) -> tuple[str, Candidate] | None:
         """(algorithm, record) of the best loss of the run: the confirmed best when the run

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from jaxgp import compilation
@@ -23,6 +24,15 @@ class PhaseTimes:
     def to_dict(self) -> dict:
         """The fields as the summary writes them, in order."""
         return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(data: Mapping) -> PhaseTimes:
+        """The times `to_dict` wrote (in `data` beside other keys)."""
+        return PhaseTimes(
+            float(data["wall_seconds"]), int(data["compilations"]),
+            float(data["compile_seconds"]), int(data["compilation_cache_hits"]),
+            float(data["wall_seconds_excluding_compilation"]),
+        )  # fmt: skip
 
 
 class Stopwatch:

@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
 from jaxgp.record_fields import json_field, number, record_dict, record_from, unless_true
+from jaxgp.search.confirmation import Confirmation
 from jaxgp.status import Status
 from jaxgp.train.batch_plan import BatchPlan
 
@@ -213,6 +214,10 @@ def _is_none(value: Any) -> bool:
     return value is None
 
 
+def _confirmation(data: Any) -> Confirmation | None:
+    return None if data is None else Confirmation.from_dict(data)
+
+
 def _members(data: Any) -> tuple[Member, ...]:
     return tuple(Member.from_dict(m) for m in data or ())
 
@@ -352,9 +357,9 @@ class Summary:
     timing: str | None = json_field(default=None)
     eval_key: str | None = json_field(default=None)
     candidates_per_batch: Mapping = json_field(default_factory=dict, parse=dict)
-    confirmation: Mapping | None = json_field(default=None)
-    """`jaxgp.search.confirm.Confirmation.to_dict()` with its phase's times, when the run
-    confirmed its best on more seeds."""
+    confirmation: Confirmation | None = json_field(default=None, parse=_confirmation)
+    """The confirmation with its phase's times, when the run confirmed its best on more
+    seeds."""
     augmentation: Mapping = json_field(default_factory=dict, parse=dict)
     """Per dataset, the augmentation its models trained with (the flip resolved)."""
 

@@ -270,7 +270,7 @@ def execute(
             calls, datasets, finals, metric=settings.metric,
             seeds=confirmation_seeds(settings.seed, settings.confirm_seeds),
         )  # fmt: skip
-        confirmation = {**confirmed.to_dict(), **watch.times().to_dict()}
+        confirmation = dataclasses.replace(confirmed, times=watch.times())
     augmentation = {
         d.name: dataclasses.asdict(settings.train.for_dataset(d).augment) for d in datasets
     }

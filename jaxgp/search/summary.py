@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
+from jaxgp.search.confirmation import Confirmation
 from jaxgp.search.evaluated import Evaluated
 from jaxgp.search.labels import Stage
 from jaxgp.search.phase_times import PhaseTimes
@@ -102,7 +103,7 @@ class Executed:
     finals: Mapping[str, list[Evaluated]]
     phases: Mapping[str, PhaseTimes]
     total: PhaseTimes
-    confirmation: Mapping | None = None
+    confirmation: Confirmation | None = None
     augmentation: Mapping = field(default_factory=dict)
 
 

@@ -77,8 +77,8 @@ def run_end(path: Path) -> RunEnd | None:
     end = RunEnd(path, summary, {k: float(v) for k, v in scalars.items() if v is not None})
     if best is not None:
         end.texts["final/best_expression"] = best.expression
-    confirmation = summary.confirmation or {}
-    ranking = [entry["expression"] for entry in confirmation.get("ranking") or ()]
+    confirmation = summary.confirmation
+    ranking = [c.expression for c in confirmation.ranked()] if confirmation is not None else []
     if ranking:
         per_loss: dict[str, dict[str, list[Scores]]] = {}
         for training in run.read_trainings()[0]:

@@ -139,7 +139,7 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
     assert summary.best == reference.best
     final = summary.algorithms["tournament"].final_population
     assert final == reference.algorithms["tournament"].final_population
-    assert summary.confirmation["ranking"] == reference.confirmation["ranking"]
+    assert summary.confirmation.to_dict()["ranking"] == reference.confirmation.to_dict()["ranking"]
 
 
 @pytest.mark.parametrize("status", ["trained", "failed", "stopped"])
