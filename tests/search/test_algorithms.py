@@ -186,3 +186,23 @@ def test_starting_a_search_leaves_the_initial_population_as_it_was(name, initial
     before = list(initial)
     state, _ = drive(name, initial, Recorder(), SearchConfig(population=8, generations=1), 0)
     assert initial == before and state.population is not initial
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_an_algorithm_needs_only_each_individuals_tree_and_fitness(name, initial):
+    """As in evosax and optax: no record, scores or status reach the algorithm."""
+    from jaxgp.search.population import Individual
+
+    def bare(individuals):
+        return [Individual(i.tree, i.fitness) for i in individuals]
+
+    def evaluate(trees, algorithm, generation):
+        return bare(individual(tree) for tree in trees)
+
+    config = SearchConfig(population=8, generations=2)
+    bare_run, _ = drive(name, bare(initial), evaluate, config, 3)
+    full_run, _ = drive(name, initial, Recorder(), config, 3)
+    assert [i.expression for i in bare_run.population] == [
+        i.expression for i in full_run.population
+    ]
+    assert all(type(i) is Individual for i in bare_run.population)
