@@ -1,12 +1,14 @@
 """The evaluation store's trainer calls: a crash between datasets loses only the dataset in
 training, and a recorded call is taken back only by the same call, once."""
 
+import dataclasses
 import json
 
 import pytest
 
 from jaxgp.expr import parse
 from jaxgp.search.evaluations import Slot, TrainerCalls, train_baselines
+from jaxgp.train.batch_plan import BatchPlan, PlanSource
 from jaxgp.train.config import TrainConfig
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -156,3 +158,48 @@ def test_an_earlier_sessions_failed_or_stopped_evaluation_is_taken_back_like_a_t
     assert earlier.earlier(str(A)) is not None
     cached = store("key", [{**line, "status": "cached"}])
     assert cached.earlier(str(A)) is None
+
+
+def test_a_ledger_line_of_other_settings_hides_none_of_the_lines_after_it():
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A, B], "ngl", 1)
+    first, second = lines
+    resumed = store("key", [{**first, "eval_key": "other"}, second])
+    assert resumed.replay("ngl", 1, str(A)) is None
+    assert resumed.replay("ngl", 1, str(B)) is not None
+
+
+def test_a_replayed_evaluation_is_not_offered_again_to_another_slot():
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A], "ngl", 1)
+    resumed = store("key", lines)
+    assert resumed.replay("ngl", 1, str(A)) is not None
+    assert resumed.earlier(str(A)) is None
+
+
+def test_the_store_counts_each_algorithms_replays():
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A, B], "ngl", 1)
+    evaluate([A], "tournament", 1)
+    resumed = store("key", lines)
+    for algorithm, expression in (("ngl", A), ("ngl", B), ("tournament", A)):
+        resumed.replay(algorithm, 1, str(expression))
+    assert resumed.replays == {"ngl": 2, "tournament": 1}
+
+
+def test_the_store_keeps_each_recorded_calls_batch_plan_for_the_summary():
+    calls = TrainerCalls(store("key"), PlanningTrainer(), TrainConfig())
+    calls.train_on([A, B], fake_load("digits"), Slot("ngl", 1))
+    ((dataset, candidates, plan),) = calls.store.plans
+    assert (dataset, candidates, plan.k) == ("digits", 2, 2)
+
+
+class PlanningTrainer(FakeTrainer):
+    """A FakeTrainer whose report names its batch plan, as the real trainer's does."""
+
+    def __call__(self, losses, dataset, config, **options):
+        report = super().__call__(losses, dataset, config, **options)
+        return dataclasses.replace(report, batching=BatchPlan(len(losses), PlanSource.EXPLICIT))
