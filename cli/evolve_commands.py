@@ -151,9 +151,7 @@ def _print_summary(summary: Summary) -> None:
     if summary.command == "compare":
         console.print(f"timing: {summary.timing}")
     if summary.confirmation is not None:
-        from jaxgp.search.confirm import Confirmation
-
-        for line in Confirmation.from_dict(summary.confirmation).describe_best():
+        for line in summary.confirmation.describe_best():
             console.print(line, markup=False)
 
 
@@ -171,7 +169,7 @@ def _run(command: str, options: RunOptions, quiet: bool = False) -> None:
             f"{'resuming' if resumed else 'starting'} {command} in {run.path}: scale "
             f"{settings.scale}, P={settings.search.population} T={settings.search.generations}"
             f" epochs={settings.train.epochs} data={','.join(settings.datasets)}"
-            f" model={settings.train.model} fitness={settings.fitness} seed={settings.seed}"
+            f" model={settings.train.model} fitness={settings.metric} seed={settings.seed}"
             f" language={settings.language}"
             f" screen={settings.search.tree.screen} early-stop={settings.early_stop}"
             f" lr={settings.train.learning_rate:g} confirm-seeds={settings.confirm_seeds}"

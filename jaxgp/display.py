@@ -24,13 +24,14 @@ from typing import Any, TextIO
 
 from rich.console import Console
 
+from jaxgp.search.labels import Stage
 from jaxgp.search.progress import Progress
-from jaxgp.train.batch_plan import BatchPlan
+from jaxgp.train.batch_plan import BatchPlan, PlanSource
 
 PHASES = {
     "baselines": "CE baselines",
-    "initial": "initial population",
-    "confirm": "confirming the best on more seeds",
+    Stage.INITIAL: "initial population",
+    Stage.CONFIRM: "confirming the best on more seeds",
 }
 
 
@@ -62,7 +63,8 @@ class LineProgress(Progress):
         self.current[algorithm] = generation
 
     def batching(self, dataset: str, plan: BatchPlan) -> None:
-        if plan.source == "one candidate" or dataset in self.batched:
+        alone = plan.source == PlanSource.ONE_CANDIDATE and not plan.per_device
+        if alone or dataset in self.batched:
             return
         self.batched.add(dataset)
         self._line(f"  {dataset}: candidates trained at once: {plan.describe()}")

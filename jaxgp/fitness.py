@@ -34,7 +34,7 @@ from typing import TypeVar
 from jaxgp.errors import parse_choice
 from jaxgp.record_fields import json_field, record_dict, unless_true
 from jaxgp.status import Status
-from jaxgp.train.results import EpochRecord
+from jaxgp.train.results import CandidateResult, EpochRecord
 
 T = TypeVar("T")
 
@@ -78,13 +78,15 @@ METRICS = tuple(Metric)
 
 @dataclass(frozen=True)
 class Scores:
-    """One model trained on one dataset: final validation and test loss and accuracy."""
+    """One model trained on one dataset: final validation and test loss and accuracy, and
+    how its training ended (`status`, as the trainer said; a metric that is not finite makes
+    it `failed`), with the epoch it stopped at when a stop rule ended it."""
 
     val_loss: float
     val_accuracy: float
     test_loss: float
     test_accuracy: float
-    failed: bool = False
+    status: Status = Status.TRAINED
     history: tuple[EpochRecord, ...] = field(default=(), compare=False)
     stopped_epoch: int | None = None
     """The epoch (1-based) after which training stopped early; None when it ran them all."""
@@ -92,18 +94,21 @@ class Scores:
     """Epochs trained over every model seed these scores average (`mean_over_seeds`); None
     for one model, whose history says it."""
 
+    def __post_init__(self) -> None:
+        if self.stopped_epoch is not None and self.status == Status.TRAINED:
+            raise ValueError("scores with a stop epoch are of a stopped (or failed) training")
+        values = (self.val_loss, self.val_accuracy, self.test_loss, self.test_accuracy)
+        if not all(math.isfinite(v) for v in values):
+            object.__setattr__(self, "status", Status.FAILED)
+
     @property
     def usable(self) -> bool:
-        values = (self.val_loss, self.val_accuracy, self.test_loss, self.test_accuracy)
-        return not self.failed and all(math.isfinite(v) for v in values)
+        """Whether its metrics can be compared (it did not fail)."""
+        return self.status != Status.FAILED
 
     @property
     def stopped(self) -> bool:
-        return self.stopped_epoch is not None and self.usable
-
-    @property
-    def status(self) -> Status:
-        return Status.of(not self.usable, self.stopped)
+        return self.status == Status.STOPPED
 
     def to_dict(self) -> dict:
         """The JSON form of the run directory (non-finite values become null there)."""
@@ -120,10 +125,9 @@ class Scores:
     @staticmethod
     def from_dict(data: Mapping) -> Scores:
         values = {name: _float(data.get(name)) for name in SCORE_FIELDS}
-        failed = data.get("status") == Status.FAILED
         stopped, epochs = data.get("stopped_epoch"), data.get("epochs_trained")
         return Scores(
-            **values, failed=failed,
+            **values, status=Status(data.get("status", Status.TRAINED)),
             history=tuple(EpochRecord.from_dict(record, epoch)
                           for epoch, record in enumerate(data.get("history") or (), start=1)),
             stopped_epoch=None if stopped is None else int(stopped),
@@ -131,12 +135,13 @@ class Scores:
         )  # fmt: skip
 
     @staticmethod
-    def from_result(result) -> Scores:
-        """The scores of a trainer's `CandidateResult`."""
+    def from_result(result: CandidateResult) -> Scores:
+        """The scores of a trainer's `CandidateResult`, its status and stop epoch as they
+        are."""
         values = {name: float(getattr(result, name)) for name in SCORE_FIELDS}
         return Scores(
-            **values, failed=result.status == Status.FAILED, history=tuple(result.history),
-            stopped_epoch=getattr(result, "stopped_epoch", None),
+            **values, status=Status(result.status), history=tuple(result.history),
+            stopped_epoch=result.stopped_epoch,
         )  # fmt: skip
 
     @staticmethod
@@ -162,7 +167,7 @@ class Scores:
                              "learning_rate")
             )))  # fmt: skip
         return Scores(
-            **means, failed=any(s.failed for s in per_seed), history=tuple(history),
+            **means, status=Status.combined(s.status for s in per_seed), history=tuple(history),
             stopped_epoch=min(stops) if stops else None,
             epochs_trained=sum(len(s.history) for s in per_seed),
         )  # fmt: skip

@@ -43,7 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgp.errors import ConfigError, ExpressionError
-from jaxgp.expr.interpreter import tree_values
+from jaxgp.expr.interpreter import Form, tree_values
 from jaxgp.expr.language import DEFAULT_LANGUAGE, Language
 from jaxgp.expr.parse import parse
 from jaxgp.expr.primitives import LEAVES
@@ -193,7 +193,7 @@ def loss_value(
     y_true: jnp.ndarray,
     weights: jnp.ndarray | None = None,
     *,
-    form: str = "select",
+    form: Form = Form.SELECT,
     language: Language | str = DEFAULT_LANGUAGE,
 ) -> jnp.ndarray:
     """The loss of one candidate (kind, program and prior without a K axis) on a batch.

@@ -6,13 +6,15 @@ import pytest
 
 from jaxgp.errors import ConfigError
 from jaxgp.fitness import Fitness, Metric, Scores, compute_fitness, rank
+from jaxgp.status import Status
 from jaxgp.train.results import EpochRecord
 
 NAN = float("nan")
 
 
 def acc(*values, failed=False):
-    return [Scores(1.0, v, 1.0, v, failed) for v in values]
+    status = Status.FAILED if failed else Status.TRAINED
+    return [Scores(1.0, v, 1.0, v, status) for v in values]
 
 
 def loss(*values):
@@ -103,6 +105,11 @@ def test_fitness_dict_is_json_friendly():
     assert data["improvements"] == {"d0": pytest.approx(20.0)}
 
 
+def stopped_scores(accuracy, epoch):
+    """A training a stop rule ended after `epoch` with validation accuracy `accuracy`."""
+    return Scores(1.0, accuracy, 1.0, accuracy, Status.STOPPED, stopped_epoch=epoch)
+
+
 def _curve_baseline(curve):
     history = tuple(EpochRecord(e, 1.0, a, 1.0, a, 1e-3) for e, a in enumerate(curve, start=1))
     return Scores(1.0, curve[-1], 1.0, curve[-1], history=history)
@@ -110,7 +117,7 @@ def _curve_baseline(curve):
 
 def test_a_stopped_candidate_is_compared_with_ce_at_the_epoch_it_stopped():
     baselines = {"a": _curve_baseline([0.3, 0.5, 0.8]), "b": _curve_baseline([0.2, 0.4, 0.6])}
-    scores = {"a": Scores(1.0, 0.9, 1.0, 0.9), "b": Scores(1.0, 0.2, 1.0, 0.2, stopped_epoch=2)}
+    scores = {"a": Scores(1.0, 0.9, 1.0, 0.9), "b": stopped_scores(0.2, 2)}
     fitness = compute_fitness(scores, baselines, Metric.ACCURACY)
     a, b = (0.9 - 0.8) / 0.8 * 100, (0.2 - 0.4) / 0.4 * 100
     assert fitness.stopped and not fitness.failed and fitness.wins == 0
@@ -121,7 +128,7 @@ def test_a_stopped_candidate_is_compared_with_ce_at_the_epoch_it_stopped():
 
 def test_a_candidate_stopped_on_its_first_dataset_needs_no_scores_on_the_others():
     baselines = {"a": _curve_baseline([0.3, 0.5, 0.8]), "b": _curve_baseline([0.2, 0.4, 0.6])}
-    stopped = {"b": Scores(1.0, 0.1, 1.0, 0.1, stopped_epoch=1)}
+    stopped = {"b": stopped_scores(0.1, 1)}
     fitness = compute_fitness(stopped, baselines, Metric.ACCURACY)
     assert fitness.stopped and fitness.average_improvement == pytest.approx(-50.0)
     with pytest.raises(ValueError, match="no scores for datasets"):
@@ -131,9 +138,7 @@ def test_a_candidate_stopped_on_its_first_dataset_needs_no_scores_on_the_others(
 def test_stopped_candidates_rank_below_every_completed_one_and_above_the_failed():
     baseline = {"d": _curve_baseline([0.5, 0.5, 0.5])}
     completed = compute_fitness({"d": Scores(1.0, 0.05, 1.0, 0.05)}, baseline, Metric.ACCURACY)
-    stopped = compute_fitness(
-        {"d": Scores(1.0, 0.9, 1.0, 0.9, stopped_epoch=2)}, baseline, Metric.ACCURACY
-    )
+    stopped = compute_fitness({"d": stopped_scores(0.9, 2)}, baseline, Metric.ACCURACY)
     failed = compute_fitness({"d": acc(0.9, failed=True)[0]}, baseline, Metric.ACCURACY)
     assert stopped.average_improvement > completed.average_improvement
     assert rank([failed, stopped, completed], lambda f: f) == [completed, stopped, failed]
@@ -141,7 +146,13 @@ def test_stopped_candidates_rank_below_every_completed_one_and_above_the_failed(
 
 def test_stopped_scores_round_trip_with_their_epoch():
     scores = Scores(
-        1.0, 0.3, 1.1, 0.29, stopped_epoch=4, history=(EpochRecord(1, 1.0, 0.3, 1.0, 0.3, 1e-3),)
+        1.0,
+        0.3,
+        1.1,
+        0.29,
+        Status.STOPPED,
+        stopped_epoch=4,
+        history=(EpochRecord(1, 1.0, 0.3, 1.0, 0.3, 1e-3),),
     )
     data = scores.to_dict()
     assert data["status"] == "stopped" and data["stopped_epoch"] == 4
@@ -155,7 +166,8 @@ def test_scores_over_seeds_are_the_mean_stopped_at_the_first_stop_with_each_epoc
     def run(values, stopped=None, failed=False):
         history = tuple(EpochRecord(e, 1.0, v, 2.0 * v, v, 1e-3)
                         for e, v in enumerate(values, start=1))  # fmt: skip
-        return Scores(2.0 * values[-1], values[-1], 3.0, values[-1] - 0.1, failed=failed,
+        status = Status.of(failed, stopped is not None)
+        return Scores(2.0 * values[-1], values[-1], 3.0, values[-1] - 0.1, status,
                       history=history, stopped_epoch=stopped)  # fmt: skip
 
     full, stopped = run([0.2, 0.4, 0.6, 0.8]), run([0.1, 0.3], stopped=2)

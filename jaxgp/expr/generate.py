@@ -27,6 +27,7 @@ from jaxgp.errors import ConfigError
 from jaxgp.expr.language import CONSTANT, DEFAULT_LANGUAGE, Language, get_language
 from jaxgp.expr.primitives import PRIMITIVES
 from jaxgp.expr.program import NODE_CAP
+from jaxgp.expr.screen import Screen
 from jaxgp.expr.tree import Node, Tree
 
 METHODS = ("grow", "full", "ramped")
@@ -42,13 +43,12 @@ class TreeConfig:
     constant_low: float = -5.0
     constant_high: float = 5.0
     constant_decimals: int = 4
-    screen: str = "thesis"
+    screen: Screen = Screen.THESIS
+    """Parsed here from its text (`Screen.parse`)."""
     language: str = DEFAULT_LANGUAGE
 
     def __post_init__(self) -> None:
-        from jaxgp.expr.validity import check_screen
-
-        check_screen(self.screen)
+        object.__setattr__(self, "screen", Screen.parse(self.screen))
         get_language(self.language)
         if not 0 <= self.min_height <= self.max_height:
             raise ConfigError(

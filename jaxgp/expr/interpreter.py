@@ -39,6 +39,7 @@ runs exactly the code it ran before the priors language existed.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import partial
 
 import jax
@@ -48,7 +49,16 @@ from jaxgp.expr.language import DEFAULT_LANGUAGE, Language, get_language
 from jaxgp.expr.primitives import PRIMITIVES, class_sum
 from jaxgp.expr.program import CODE, Program, language_opcodes
 
-FORMS = ("select", "switch")
+
+class Form(StrEnum):
+    """How the interpreter walks a tree's rows: `select` (every row every step, no loop or
+    conditional) or `switch` (a conditional per row, the least arithmetic)."""
+
+    SELECT = "select"
+    SWITCH = "switch"
+
+
+FORMS = tuple(Form)
 _LEAVES = ("const", "y_pred", "y_true", "prior")
 
 
@@ -278,8 +288,8 @@ def _switch_backward(program: Program, buffer, cotangent, language):
 
 
 # -- both ------------------------------------------------------------------------------------
-_FORWARD = {"select": _select_forward, "switch": _switch_forward}
-_BACKWARD = {"select": _select_backward, "switch": _switch_backward}
+_FORWARD = {Form.SELECT: _select_forward, Form.SWITCH: _switch_forward}
+_BACKWARD = {Form.SELECT: _select_backward, Form.SWITCH: _switch_backward}
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(4, 5))
@@ -316,7 +326,7 @@ def program_loss(
     y_true,
     prior=None,
     *,
-    form: str = "select",
+    form: Form = Form.SELECT,
     language: Language | str = DEFAULT_LANGUAGE,
 ) -> jnp.ndarray:
     """Mean loss of one encoded tree on a batch; vmap it over a leading K axis of `program`.

@@ -19,7 +19,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from jaxgp.expr.interpreter import program_loss, uniform_prior
+from jaxgp.expr.interpreter import Form, program_loss, uniform_prior
 from jaxgp.expr.language import Language, get_language, smallest_language
 from jaxgp.expr.primitives import CLASS_REDUCTIONS, PRIMITIVES
 from jaxgp.expr.program import NODE_CAP, Program, encode_batch
@@ -73,7 +73,7 @@ def _prior_or_uniform(prior, num_classes: int) -> jnp.ndarray:
     return jnp.asarray(prior, jnp.float32)
 
 
-FORM_OF_STRATEGY = {"vmap": "select", "map": "switch"}
+FORM_OF_STRATEGY = {"vmap": Form.SELECT, "map": Form.SWITCH}
 """The interpreter form each strategy runs a tree in (see `jaxgp.expr.interpreter`)."""
 
 

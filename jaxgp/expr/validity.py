@@ -35,28 +35,27 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgp.errors import ConfigError
 from jaxgp.expr import learnability
 from jaxgp.expr.interpreter import program_loss
 from jaxgp.expr.language import DEFAULT_LANGUAGE, Language, get_language, smallest_language
 from jaxgp.expr.lower import FORM_OF_STRATEGY, default_strategy, over_candidates
 from jaxgp.expr.program import NODE_CAP, Program, encode_batch
+from jaxgp.expr.screen import CHOSEN_SCREENS, Screen
 from jaxgp.expr.tree import Tree
 
 LOSS_RANGE = (1e-5, 1e5)
 PROBE_BATCH = 64
 PROBE_CLASSES = (10, 100)
 CHUNK = 16
-SCREENS = ("thesis", "learnable")
-LEGACY_SCREEN = "legacy"
+SCREENS = CHOSEN_SCREENS
+LEGACY_SCREEN = Screen.LEGACY
 PROBE_IMBALANCE = 20.0
 """The long tail a priors-language tree is also probed at (tiny-lt's ratio)."""
 
 
-def check_screen(screen: str) -> str:
-    if screen not in (*SCREENS, LEGACY_SCREEN):
-        raise ConfigError(f"unknown screen {screen!r}; valid: {', '.join(SCREENS)}")
-    return screen
+def check_screen(screen: str) -> Screen:
+    """`screen` parsed (`Screen.parse`)."""
+    return Screen.parse(screen)
 
 
 @dataclass(frozen=True)
@@ -238,7 +237,7 @@ def _staged_verdicts(
             for i, (value, finite, largest) in zip(todo, found, strict=True):
                 reasons[i] = _probe_reason((float(value), bool(finite), float(largest)),
                                            screen, probe)  # fmt: skip
-    if screen == "learnable":
+    if screen == Screen.LEARNABLE:
         for number, priors in enumerate(
             zip(*(probe_priors(c, language) for c in learnability.CLASSES), strict=True)
         ):
@@ -264,14 +263,14 @@ def _prior_note(priors: tuple[np.ndarray, ...], language: Language) -> str:
 def check_validity_batch(
     trees: Sequence[Tree],
     max_nodes: int = NODE_CAP,
-    screen: str = "thesis",
+    screen: Screen | str = Screen.THESIS,
     language: Language | str | None = None,
 ) -> list[Verdict]:
     """The verdict of `screen` on each tree; a tree over the node cap is rejected as such.
 
     `language`: the language the trees are judged in (None: the smallest that says them
     all); a tree it cannot say is rejected as such."""
-    check_screen(screen)
+    screen = check_screen(screen)
     if language is None:
         language = smallest_language(trees) if trees else get_language(DEFAULT_LANGUAGE)
     language = get_language(language)
@@ -300,7 +299,7 @@ def check_validity_batch(
 def check_validity(
     tree: Tree,
     max_nodes: int = NODE_CAP,
-    screen: str = "thesis",
+    screen: Screen | str = Screen.THESIS,
     language: Language | str | None = None,
 ) -> Verdict:
     """The verdict of `screen` on one tree (in `language`; None: the smallest that says it)."""
@@ -320,11 +319,11 @@ def function_probe_values(loss) -> list[tuple[float, bool, float]]:
     return results
 
 
-def check_function(loss, screen: str = "thesis") -> Verdict:
+def check_function(loss, screen: Screen | str = Screen.THESIS) -> Verdict:
     """The verdict of `screen` on a loss that is a JAX function: the same probes and rules
     as for a tree (which leaves it holds cannot be asked)."""
     verdict = _judge_values(function_probe_values(loss), check_screen(screen))
-    if verdict.ok and screen == "learnable":
+    if verdict.ok and screen == Screen.LEARNABLE:
         reason = learnability.screen_function(loss)
         if reason:
             return Verdict(False, reason)

@@ -52,12 +52,9 @@ def _settings_line(run: RunData) -> str:
 
 def _confirmation_lines(run: RunData) -> list[str]:
     """The confirmed best and every confirmed candidate, when the run confirmed."""
-    data = run.summary.confirmation if run.summary is not None else None
-    if not data:
+    confirmation = run.summary.confirmation if run.summary is not None else None
+    if confirmation is None:
         return []
-    from jaxgp.search.confirm import Confirmation
-
-    confirmation = Confirmation.from_dict(data)
     seeds = ", ".join(map(str, confirmation.seeds))
     lines = [
         "",

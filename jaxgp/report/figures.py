@@ -21,9 +21,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from jaxgp.report.run_data import RunData, best_of
+from jaxgp.search.labels import Stage
 from jaxgp.search.records import Member
 
-COLORS = {"initial": "#7f7f7f", "ngl": "#d62728", "tournament": "#1f77b4"}
+COLORS = {Stage.INITIAL: "#7f7f7f", "ngl": "#d62728", "tournament": "#1f77b4"}
 _EXTRA = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 DPI = 110
 
@@ -59,11 +60,11 @@ def _groups(run: RunData) -> list[tuple[str, int, list, bool]]:
     """(label, generation, individuals, complete): each generation's population from its
     snapshot, or the children evaluated so far from the ledger (complete False)."""
     groups: list[tuple[str, int, list, bool]] = []
-    initial = run.population_of("initial", 0)
+    initial = run.population_of(Stage.INITIAL, 0)
     if initial:
-        groups.append(("initial", 0, initial, True))
-    elif run.records_of("initial"):
-        groups.append(("initial", 0, run.records_of("initial"), False))
+        groups.append((Stage.INITIAL, 0, initial, True))
+    elif run.records_of(Stage.INITIAL):
+        groups.append((Stage.INITIAL, 0, run.records_of(Stage.INITIAL), False))
     for algorithm in run.algorithms:
         snapshots = run.snapshots.get(algorithm, {})
         ledger_generations = {r.generation for r in run.records_of(algorithm)}
@@ -112,7 +113,7 @@ def _improvement_and_wins_axes(
 
 def fitness_figure(run: RunData, path: Path) -> Path:
     """Average improvement and wins of every individual per generation."""
-    labels = ["initial", *run.algorithms]
+    labels = [Stage.INITIAL, *run.algorithms]
     shift = offsets(run.algorithms)
     fig = Figure(figsize=(7.5, 6.2), dpi=DPI)
     top, bottom = fig.subplots(2, 1, sharex=True)
@@ -146,7 +147,7 @@ def fitness_figure(run: RunData, path: Path) -> Path:
     handles = [
         Line2D([], [], marker="o", linestyle="", color=color(label, labels), label=label)
         for label in labels
-        if label == "initial" or label in run.algorithms
+        if label == Stage.INITIAL or label in run.algorithms
     ]
     if stopped:
         handles.append(
@@ -176,7 +177,7 @@ def best_series(run: RunData, algorithm: str) -> list[tuple[int, Member]]:
     """(generation, best individual) from generation 0 (the shared initial population)
     to the last generation with a snapshot."""
     series = []
-    initial = run.population_of("initial", 0)
+    initial = run.population_of(Stage.INITIAL, 0)
     if initial:
         series.append((0, best_of(initial)))
     for generation, snapshot in sorted(run.snapshots.get(algorithm, {}).items()):
@@ -187,7 +188,7 @@ def best_series(run: RunData, algorithm: str) -> list[tuple[int, Member]]:
 
 def best_figure(run: RunData, path: Path) -> Path:
     """The best individual of each generation, every algorithm on one plot."""
-    labels = ["initial", *run.algorithms]
+    labels = [Stage.INITIAL, *run.algorithms]
     shift = offsets(run.algorithms, width=0.12)
     fig = Figure(figsize=(7.5, 5.6), dpi=DPI)
     top, bottom = fig.subplots(2, 1, sharex=True)
@@ -213,7 +214,7 @@ def best_figure(run: RunData, path: Path) -> Path:
 def history_figure(run: RunData, dataset: str, path: Path) -> Path | None:
     """Validation accuracy per epoch of each algorithm's best loss and of CE on `dataset`;
     None when the run holds no history for it."""
-    labels = ["initial", *run.algorithms]
+    labels = [Stage.INITIAL, *run.algorithms]
     curves = []
     ce = run.baselines.get(dataset)
     if ce is not None and ce.history:

@@ -22,6 +22,7 @@ from jaxgp.errors import ConfigError
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
+from jaxgp.search.labels import Stage
 from jaxgp.search.records import Candidate, Evaluation, Member, Phase, Snapshot, Summary
 from jaxgp.search.run_settings import RunSettings
 from jaxgp.search.rundir import RunDir
@@ -59,7 +60,7 @@ class RunData:
 
     @property
     def metric(self) -> str:
-        return self.settings.fitness
+        return self.settings.metric
 
     @property
     def datasets(self) -> list[str]:
@@ -79,7 +80,7 @@ class RunData:
 
     def expected_evaluations(self, label: str) -> int:
         """Ledger lines a finished run has for `label` (P initial; T*N or T*P children)."""
-        if label == "initial":
+        if label == Stage.INITIAL:
             return self.population
         algorithm = ALGORITHMS.get(label)
         return algorithm.expected(self.settings.search) if algorithm else 0
@@ -88,13 +89,15 @@ class RunData:
         """The summary's record of a phase (`initial` or an algorithm), when finished."""
         if self.summary is None:
             return None
-        return self.summary.initial if label == "initial" else self.summary.algorithms.get(label)
+        return (
+            self.summary.initial if label == Stage.INITIAL else self.summary.algorithms.get(label)
+        )
 
     # -- ledger -------------------------------------------------------------------------
     @property
     def labels(self) -> list[str]:
         """`initial`, then the run's algorithms, then any other label the ledger holds."""
-        seen = ["initial", *self.algorithms]
+        seen = [Stage.INITIAL, *self.algorithms]
         for record in self.records:
             if record.algorithm not in seen:
                 seen.append(record.algorithm)
@@ -123,23 +126,21 @@ class RunData:
         phase = self.phase(algorithm)
         if phase is not None and phase.best is not None:
             return phase.best
-        return best_of(self.records_of("initial") + self.records_of(algorithm))
+        return best_of(self.records_of(Stage.INITIAL) + self.records_of(algorithm))
 
     def confirmed_best(self) -> tuple[str, Candidate] | None:
         """(the algorithms it came from, its ledger record) of the best loss the run's
         confirmation on more seeds chose; None when the run did not confirm."""
         confirmation = self.summary.confirmation if self.summary is not None else None
-        expression = (confirmation or {}).get("best")
-        if not expression:
+        best = confirmation.best if confirmation is not None else None
+        if best is None:
             return None
-        found = next(
-            (c for c in confirmation.get("candidates", ()) if c["expression"] == expression), {}
-        )
+        expression = best.expression
         record = next((r for r in reversed(self.records) if r.expression == expression
                        and r.status in ("trained", "cached")), None)  # fmt: skip
         if record is None:
             return None
-        return ", ".join(found.get("algorithms") or [record.algorithm]), record
+        return ", ".join(best.algorithms or [record.algorithm]), record
 
     def best_overall(self) -> tuple[str, Candidate] | None:
         """(algorithm, record) of the best loss of the run: the confirmed best when the run
@@ -153,12 +154,12 @@ class RunData:
         candidates = [(a, b) for a, b in candidates if b is not None]
         if not candidates:
             best = best_of(self.records)
-            return ("initial", best) if best is not None else None
+            return (Stage.INITIAL, best) if best is not None else None
         return sorted(candidates, key=lambda item: item[1].sort_key, reverse=True)[0]
 
     def population_of(self, algorithm: str, generation: int) -> list[Member] | None:
         """The population after a generation (generation 0: the initial population)."""
-        name = "initial" if generation == 0 else algorithm
+        name = Stage.INITIAL if generation == 0 else algorithm
         snapshot = self.snapshots.get(name, {}).get(generation)
         return list(snapshot.population) if snapshot is not None else None
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from jaxgp.fitness import Scores
 from jaxgp.report.run_data import RunData, best_of
+from jaxgp.search.labels import Stage
 from jaxgp.search.records import Evaluation
 from jaxgp.search.summary import EPOCH_FIELDS
 
@@ -132,15 +133,17 @@ def evaluations(run: RunData) -> Table:
     rows = []
     for label in run.labels:
         counts = run.counts(label)
-        if not counts["evaluations"] and label not in ("initial", *run.algorithms):
+        if not counts["evaluations"] and label not in (Stage.INITIAL, *run.algorithms):
             continue
-        expected = run.expected_evaluations(label) if label in ("initial", *run.algorithms) else 0
+        expected = (
+            run.expected_evaluations(label) if label in (Stage.INITIAL, *run.algorithms) else 0
+        )
         rows.append(
             (label, str(counts["evaluations"]), str(expected) if expected else DASH,
              *(str(counts[name]) for name in fields))
         )  # fmt: skip
     total = run.counts()
-    expected_total = sum(run.expected_evaluations(x) for x in ("initial", *run.algorithms))
+    expected_total = sum(run.expected_evaluations(x) for x in (Stage.INITIAL, *run.algorithms))
     rows.append(
         ("total", str(total["evaluations"]), str(expected_total),
          *(str(total[name]) for name in fields))

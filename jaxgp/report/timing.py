@@ -19,6 +19,7 @@ from typing import Any
 
 from jaxgp.report.run_data import RunData
 from jaxgp.report.tables import DASH, Table, finite, fmt_percent, fmt_seconds
+from jaxgp.search.labels import Stage
 from jaxgp.search.records import Phase
 
 JAXGP = "jaxgp: initial population in neither"
@@ -87,7 +88,9 @@ def change_percent(ngl: Any, tournament: Any) -> float | None:
 
 def _seconds(run: RunData) -> dict[str, tuple[float | None, float | None]]:
     """(NGL, tournament) seconds in each accounting; None where the run has no time yet."""
-    initial, ngl, tournament = (run.phase(x) or Phase() for x in ("initial", "ngl", "tournament"))
+    initial, ngl, tournament = (
+        run.phase(x) or Phase() for x in (Stage.INITIAL, "ngl", "tournament")
+    )
     seconds = {}
     for suffix, name in (("", "wall_seconds"), (EXCLUDING, "wall_seconds_excluding_compilation")):
         alone = [finite(getattr(phase, name)) for phase in (ngl, tournament)]

@@ -4,8 +4,9 @@
   each a `Search` (a config and a seed) that gives the children of a `SearchState` (`ask`)
   and, told their scores, the next state (`tell`);
 - `SearchConfig`, `SCALES`: search parameters and the thesis's scales;
-- `Evaluations`: trees -> evaluated `Individual`s through the `EvaluationStore` (ledger and
-  trainings file), a cache and the trainer;
+- `Evaluations`: trees -> `Evaluated` individuals through the `EvaluationStore` (ledger and
+  trainings file), a cache and the trainer (an algorithm sees an `Individual`: a tree and
+  its fitness);
 - `run_search(command, RunOptions(...))`: a whole `evolve` or `compare` run in a run
   directory (its steps: `plan_run`, `load_datasets`, `start_run`, `execute`), whose
   records are in `jaxgp.search.records`.
@@ -13,6 +14,7 @@
 
 from jaxgp.search.algorithms import ALGORITHMS, Algorithm
 from jaxgp.search.ask_tell import Search, SearchState
+from jaxgp.search.evaluated import Evaluated
 from jaxgp.search.evaluations import DeviceTrainer, Evaluations, Trainer, train_baselines
 from jaxgp.search.options import RunOptions
 from jaxgp.search.population import Individual, generation_rng, keep_best, make_children, ranked
@@ -27,6 +29,7 @@ __all__ = [
     "SCALES",
     "Algorithm",
     "DeviceTrainer",
+    "Evaluated",
     "EvaluationStore",
     "Evaluations",
     "Individual",

@@ -1,6 +1,6 @@
-"""Evaluations: trees in, evaluated `Individual`s out, from the store, the cache or the trainer.
+"""Evaluations: trees in, `Evaluated` individuals out, from the store, the cache or the trainer.
 
-`Evaluations(...)(trees, algorithm, generation)` resolves each tree in order:
+`Evaluations(calls, scoring)(trees, algorithm, generation)` resolves each tree in order:
 
 1. replay: the store's evaluation of an earlier session for this exact slot is taken back
    as it was (nothing is trained or written);
@@ -9,112 +9,126 @@
    for another slot, is never trained again; it is ledgered with status `cached`;
 3. otherwise it is trained: all such trees of the call go to the trainer together, one call
    per dataset, in chunks (the trainer's `chunk_size`) so that each finished chunk reaches the
-   ledger, and each gets a `trained`, `failed` or `stopped` line. Each trainer call is
-   recorded in the store as it returns (and, on resume, taken back from it).
+   ledger, and each gets the status its trainings ended with (`Status.combined`:
+   `trained`, `failed` or `stopped`). Each trainer call is recorded in the store as it
+   returns (and, on resume, taken back from it): `TrainerCalls`.
 
 Under an early-stop policy (`jaxgp.search.early_stop`) the datasets are trained cheapest
 first, each trainer call gets the policy's rule for its dataset, and a tree that stopped
 (or failed) on a dataset is not trained on the datasets after it.
 
-The trainer is a `Trainer`: `prepare` turns a loaded dataset into what `train` takes (the
-real one puts it on the device), `chunk_size` says how many new trees one call trains,
-`train` has the signature of `jaxgp.train.loop.train_candidates` and reports each call's
-`BatchPlan`. `train_baselines` trains CE once per dataset with it.
+The trainer is a `jaxgp.train.protocols.Trainer` (`DeviceTrainer` for real);
+`train_baselines` trains CE once per dataset with it.
 """
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Metric, Scores
 from jaxgp.search.early_stop import StopPolicy
-from jaxgp.search.population import Individual
+from jaxgp.search.evaluated import Evaluated
+from jaxgp.search.labels import Stage
 from jaxgp.search.progress import Progress
-from jaxgp.search.records import Candidate, Evaluation, Training
-from jaxgp.search.store import EvaluationStore, Trained
+from jaxgp.search.records import Candidate, Evaluation, Trained, Training
+from jaxgp.search.store import EvaluationStore
 from jaxgp.status import Status
 from jaxgp.train.config import TrainConfig
-from jaxgp.train.results import TrainReport
+from jaxgp.train.protocols import Stop, Trainer
+from jaxgp.train.trainer import DeviceTrainer
+
+__all__ = ["DeviceTrainer", "Evaluations", "Scoring", "Trainer", "TrainerCalls", "Slot"]
 
 
-class Trainer(Protocol):
-    def prepare(self, dataset: Any) -> Any: ...
+@dataclass(frozen=True)
+class Slot:
+    """Where an evaluation or a trainer call belongs: an algorithm's name (or a `Stage`)
+    and its generation."""
 
-    def chunk_size(self, config: TrainConfig, pending: int) -> int: ...
-
-    def train(
-        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None,
-        seeds=None,
-    ) -> TrainReport: ...  # fmt: skip
+    algorithm: str
+    generation: int
 
 
-class DeviceTrainer:
-    """The real trainer: each dataset is put on the device once, before any training."""
+@dataclass(frozen=True)
+class TrainerCalls:
+    """A run's trainer calls, each taken back from the store (an earlier session made it)
+    or trained with `config` and recorded, `progress` told as they go."""
 
-    def prepare(self, dataset: Any) -> Any:
-        from jaxgp.train.loop import DeviceDataset
+    store: EvaluationStore
+    trainer: Trainer
+    config: TrainConfig
+    progress: Progress = field(default_factory=Progress)
 
-        return DeviceDataset.from_dataset(dataset)
-
-    def chunk_size(self, config: TrainConfig, pending: int) -> int:
-        """How many of `pending` new trees one trainer call trains (`batching.chunk_size`)."""
-        from jaxgp.train.batching import chunk_size
-
-        return chunk_size(config.candidates_per_batch, pending)
-
-    def train(
-        self, losses: list, dataset: Any, config: TrainConfig, *, progress=None, stop=None,
-        seeds=None,
-    ) -> TrainReport:  # fmt: skip
-        from jaxgp.train.loop import train_candidates
-
-        return train_candidates(losses, dataset, config, progress=progress, stop=stop, seeds=seeds)
-
-
-def train_on(
-    store: EvaluationStore,
-    trainer: Trainer,
-    losses: Sequence[Any],
-    dataset: Any,
-    config: TrainConfig,
-    *,
-    algorithm: str,
-    generation: int,
-    progress: Progress,
-    stop: Any = None,
-    seeds: Sequence[int] | None = None,
-) -> Trained:
-    """One trainer call on one dataset (with the early-stop rule `stop`, and each
-    candidate's model seed, if given): taken back from the store, or trained and recorded."""
-    expressions = [str(loss) for loss in losses]
-    taken = store.taken_back(expressions, dataset.name, algorithm=algorithm, generation=generation)
-    if taken is not None:
-        return taken
-    progress.training_started(algorithm, generation, dataset.name, len(losses))
-    report = trainer.train(
-        list(losses), dataset, config, progress=progress.training, stop=stop,
-        seeds=None if seeds is None else list(seeds),
-    )  # fmt: skip
-    trained = [(Scores.from_result(r), float(r.seconds)) for r in report.results]
-    store.record_training(
-        Training(
-            store.eval_key,
-            algorithm,
-            generation,
-            dataset.name,
-            tuple(expressions),
-            tuple(trained),
-            report.batching,
+    def train_on(
+        self,
+        losses: Sequence[Any],
+        dataset: Any,
+        slot: Slot,
+        *,
+        stop: Stop | None = None,
+        seeds: Sequence[int] | None = None,
+    ) -> list[Trained]:
+        """One trainer call on one dataset (with the early-stop rule `stop`, and each
+        candidate's model seed, if given): taken back from the store, or trained and
+        recorded."""
+        expressions = [str(loss) for loss in losses]
+        algorithm, generation = slot.algorithm, slot.generation
+        taken = self.store.taken_back(
+            expressions, dataset.name, algorithm=algorithm, generation=generation
+        )
+        if taken is not None:
+            return taken
+        self.progress.training_started(algorithm, generation, dataset.name, len(losses))
+        report = self.trainer.train(
+            list(losses), dataset, self.config, progress=self.progress.training, stop=stop,
+            seeds=None if seeds is None else list(seeds),
         )  # fmt: skip
-    )
-    if report.batching is not None:
-        progress.batching(dataset.name, report.batching)
-    return trained
+        trained = [Trained(Scores.from_result(r), float(r.seconds)) for r in report.results]
+        self.store.record_training(
+            Training(
+                self.store.eval_key,
+                algorithm,
+                generation,
+                dataset.name,
+                tuple(expressions),
+                tuple(trained),
+                report.batching,
+            )  # fmt: skip
+        )
+        if report.batching is not None:
+            self.progress.batching(dataset.name, report.batching)
+        return trained
+
+    def train_seeds(
+        self,
+        losses: Sequence[Any],
+        dataset: Any,
+        slot: Slot,
+        seeds: Sequence[int] | None,
+        *,
+        stop: Stop | None = None,
+    ) -> list[Trained]:
+        """`train_on` with each loss trained once per model seed of `seeds` (None: once,
+        from the run seed) in one trainer call, its scores the mean over them
+        (`Scores.mean_over_seeds`) and its seconds their sum."""
+        if seeds is None:
+            return self.train_on(losses, dataset, slot, stop=stop)
+        count = len(seeds)
+        runs = [loss for loss in losses for _ in range(count)]
+        trained = self.train_on(runs, dataset, slot, stop=stop,
+                                seeds=[seed for _ in losses for seed in seeds])  # fmt: skip
+        return [
+            Trained(
+                Scores.mean_over_seeds([t.scores for t in trained[n * count : (n + 1) * count]]),
+                sum(t.seconds for t in trained[n * count : (n + 1) * count]),
+            )
+            for n in range(len(losses))
+        ]
 
 
 def fitness_seeds(run_seed: int, count: int) -> tuple[int, ...] | None:
@@ -129,49 +143,29 @@ def fitness_seeds(run_seed: int, count: int) -> tuple[int, ...] | None:
 FITNESS_SEED_OFFSET = 200
 
 
-def train_seeds(
-    store: EvaluationStore,
-    trainer: Trainer,
-    losses: Sequence[Any],
-    dataset: Any,
-    config: TrainConfig,
-    seeds: Sequence[int] | None,
-    **call: Any,
-) -> Trained:
-    """`train_on` with each loss trained once per model seed of `seeds` (None: once, from
-    the run seed) in one trainer call, its scores the mean over them
-    (`Scores.mean_over_seeds`) and its seconds their sum."""
-    if seeds is None:
-        return train_on(store, trainer, losses, dataset, config, **call)
-    count = len(seeds)
-    runs = [loss for loss in losses for _ in range(count)]
-    trained = train_on(store, trainer, runs, dataset, config,
-                       seeds=[seed for _ in losses for seed in seeds], **call)  # fmt: skip
-    return [
-        (Scores.mean_over_seeds([scores for scores, _ in trained[n * count : (n + 1) * count]]),
-         sum(spent for _, spent in trained[n * count : (n + 1) * count]))
-        for n in range(len(losses))
-    ]  # fmt: skip
-
-
 def train_baselines(
-    store: EvaluationStore,
-    trainer: Trainer,
-    datasets: Sequence[Any],
-    config: TrainConfig,
-    progress: Progress,
-    seeds: Sequence[int] | None = None,
+    calls: TrainerCalls, datasets: Sequence[Any], seeds: Sequence[int] | None = None
 ) -> dict[str, Scores]:
     """CE trained once per dataset with the run's recipe and seed (or on each of `seeds`,
     its scores their mean)."""
     baselines = {}
     for dataset in datasets:
-        ((scores, _),) = train_seeds(
-            store, trainer, ["ce"], dataset, config, seeds,
-            algorithm="baseline", generation=0, progress=progress,
-        )  # fmt: skip
+        ((scores, _),) = calls.train_seeds(["ce"], dataset, Slot(Stage.BASELINE, 0), seeds)
         baselines[dataset.name] = scores
     return baselines
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a run scores a tree: trained on each of `datasets` (with each of `seeds`, its
+    scores their mean; None: one model, from the run seed), cheapest first with the rules of
+    `early_stop`, and judged by `metric` against CE's `baselines`."""
+
+    datasets: tuple[Any, ...]
+    baselines: Mapping[str, Scores]
+    metric: Metric
+    early_stop: StopPolicy = StopPolicy.NONE
+    seeds: tuple[int, ...] | None = None
 
 
 class Evaluations:
@@ -179,30 +173,22 @@ class Evaluations:
 
     def __init__(
         self,
-        store: EvaluationStore,
-        trainer: Trainer,
-        datasets: Sequence[Any],
-        config: TrainConfig,
-        baselines: dict[str, Scores],
-        metric: Metric,
-        progress: Progress | None = None,
+        calls: TrainerCalls,
+        scoring: Scoring,
         cache: dict[str, tuple[dict[str, Scores], float]] | None = None,
-        early_stop: StopPolicy = StopPolicy.NONE,
-        seeds: Sequence[int] | None = None,
     ) -> None:
-        self.store = store
-        self.trainer = trainer
-        self.datasets = list(datasets)
-        self.config = config
-        self.baselines = baselines
-        self.metric = metric
-        self.progress = progress or Progress()
+        self.calls = calls
+        self.scoring = scoring
         self.cache = dict(cache or {})
         """expression -> (scores, seconds) of every tree this algorithm has evaluated."""
-        self.early_stop = early_stop
-        self.seeds = None if seeds is None else tuple(seeds)
-        """The model seeds each tree trains with, its scores their mean (`fitness_seeds`);
-        None: one model, from the run seed."""
+
+    @property
+    def store(self) -> EvaluationStore:
+        return self.calls.store
+
+    @property
+    def progress(self) -> Progress:
+        return self.calls.progress
 
     def with_own_cache(self) -> Evaluations:
         """The same evaluations with a copy of the cache (store and trainer shared)."""
@@ -210,31 +196,30 @@ class Evaluations:
         own.cache = dict(self.cache)
         return own
 
-    def _individual(self, tree: Tree, scores: dict[str, Scores], status: Status) -> Individual:
-        candidate = Candidate.evaluated(str(tree), status, scores, self.baselines, self.metric)
-        if status == Status.TRAINED:  # the trainer's scores say whether it failed or stopped
-            ranking = candidate.ranking
-            status = Status.of(ranking.failed, ranking.stopped)
-            candidate = dataclasses.replace(candidate, status=status)
-        return Individual(tree, candidate)
+    def _evaluated(self, tree: Tree, scores: dict[str, Scores], status: Status) -> Evaluated:
+        scoring = self.scoring
+        candidate = Candidate.scored(str(tree), status, scores, scoring.baselines, scoring.metric)
+        return Evaluated.of(tree, candidate)
 
-    def _record(self, individual: Individual, algorithm: str, generation: int, seconds: float):
+    def _record(self, individual: Evaluated, slot: Slot, seconds: float) -> None:
         self.store.record(
             Evaluation(
-                **vars(individual.candidate), algorithm=algorithm, generation=generation,
-                seconds=seconds, eval_key=self.store.eval_key, time=time.time(),
+                **vars(individual.candidate), algorithm=slot.algorithm,
+                generation=slot.generation, seconds=seconds, eval_key=self.store.eval_key,
+                time=time.time(),
             )
         )  # fmt: skip
-        self.progress.evaluated(algorithm, generation, individual)
+        self.progress.evaluated(slot.algorithm, slot.generation, individual)
 
-    def _cached(self, tree: Tree, algorithm: str, generation: int) -> Individual:
+    def _cached(self, tree: Tree, slot: Slot) -> Evaluated:
         scores, _ = self.cache[str(tree)]
-        individual = self._individual(tree, scores, Status.CACHED)
-        self._record(individual, algorithm, generation, 0.0)
+        individual = self._evaluated(tree, scores, Status.CACHED)
+        self._record(individual, slot, 0.0)
         return individual
 
-    def __call__(self, trees: Sequence[Tree], algorithm: str, generation: int) -> list[Individual]:
-        out: list[Individual | None] = [None] * len(trees)
+    def __call__(self, trees: Sequence[Tree], algorithm: str, generation: int) -> list[Evaluated]:
+        slot = Slot(algorithm, generation)
+        out: list[Evaluated | None] = [None] * len(trees)
         pending: dict[str, list[int]] = {}
         for i, tree in enumerate(trees):
             text = str(tree)
@@ -243,43 +228,42 @@ class Evaluations:
                 scores = dict(replayed.scores)
                 if replayed.status.trained_here:
                     self.cache.setdefault(text, (scores, replayed.seconds))
-                out[i] = self._individual(tree, scores, replayed.status)
+                out[i] = self._evaluated(tree, scores, replayed.status)
                 self.progress.evaluated(algorithm, generation, out[i])
             elif text in pending:
                 pending[text].append(i)
             elif text in self.cache:
-                out[i] = self._cached(tree, algorithm, generation)
+                out[i] = self._cached(tree, slot)
             elif (earlier := self.store.earlier(text)) is not None:
                 self.cache[text] = (dict(earlier.scores), earlier.seconds)
-                out[i] = self._cached(tree, algorithm, generation)
+                out[i] = self._cached(tree, slot)
             else:
                 pending[text] = [i]
         order = list(pending)
-        size = self.trainer.chunk_size(self.config, len(order))
+        size = self.calls.trainer.chunk_size(self.calls.config, len(order))
         for start in range(0, len(order), size):
             chunk = order[start : start + size]
-            trained = self._train([trees[pending[t][0]] for t in chunk], algorithm, generation)
+            trained = self._train([trees[pending[t][0]] for t in chunk], slot)
             for text, individual in zip(chunk, trained, strict=True):
                 first, *rest = pending[text]
                 out[first] = individual
                 for i in rest:
-                    out[i] = self._cached(trees[i], algorithm, generation)
+                    out[i] = self._cached(trees[i], slot)
         return [individual for individual in out if individual is not None]
 
-    def _train(self, trees: list[Tree], algorithm: str, generation: int) -> list[Individual]:
+    def _train(self, trees: list[Tree], slot: Slot) -> list[Evaluated]:
+        scoring = self.scoring
         per_tree: list[dict[str, Scores]] = [{} for _ in trees]
         seconds = [0.0] * len(trees)
         going = list(range(len(trees)))
-        for dataset in self.early_stop.order(self.datasets):
+        for dataset in scoring.early_stop.order(scoring.datasets):
             if not going:
                 break
-            rule = self.early_stop.rule(self.baselines[dataset.name], self.metric,
-                                        self.config.epochs)  # fmt: skip
-            trained = train_seeds(
-                self.store, self.trainer, [trees[i] for i in going], dataset, self.config,
-                self.seeds, algorithm=algorithm, generation=generation, progress=self.progress,
-                stop=rule,
-            )  # fmt: skip
+            rule = scoring.early_stop.rule(scoring.baselines[dataset.name], scoring.metric,
+                                           self.calls.config.epochs)  # fmt: skip
+            trained = self.calls.train_seeds(
+                [trees[i] for i in going], dataset, slot, scoring.seeds, stop=rule
+            )
             for i, (scores, spent) in zip(going, trained, strict=True):
                 per_tree[i][dataset.name] = scores
                 seconds[i] += spent
@@ -287,8 +271,9 @@ class Evaluations:
                 going = [i for i in going if per_tree[i][dataset.name].status == Status.TRAINED]
         individuals = []
         for tree, scores, spent in zip(trees, per_tree, seconds, strict=True):
-            individual = self._individual(tree, scores, Status.TRAINED)
+            status = Status.combined(s.status for s in scores.values())
+            individual = self._evaluated(tree, scores, status)
             self.cache[str(tree)] = (scores, spent)
-            self._record(individual, algorithm, generation, spent)
+            self._record(individual, slot, spent)
             individuals.append(individual)
         return individuals

@@ -16,7 +16,7 @@ passes the filter and is no clone. (Runs made before these rules, whose trees us
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +25,8 @@ from jaxgp.expr.generate import random_tree
 from jaxgp.expr.tree import Tree
 from jaxgp.expr.validity import LEGACY_SCREEN, check_validity_batch
 from jaxgp.expr.variation import crossover, point_mutation, subtree_mutation
-from jaxgp.fitness import Fitness, Scores, rank
-from jaxgp.search.records import Candidate, Member
+from jaxgp.fitness import Fitness, rank
 from jaxgp.search.scales import SearchConfig
-from jaxgp.status import Status
 
 MAX_ATTEMPTS = 50
 
@@ -38,31 +36,17 @@ INITIAL_ID = 0
 
 @dataclass(frozen=True)
 class Individual:
-    """A tree with its evaluation: the `Candidate` record the ledger, the snapshots and the
-    summary are made of (its fitness under the run's metric ranks it)."""
+    """A tree and its fitness under the run's metric: all an algorithm sees of an evaluation
+    (as in evosax and optax, where an algorithm is told fitness values). The session's
+    individuals carry their records too (`jaxgp.search.evaluated.Evaluated`); the
+    algorithms hand back the individuals they were given."""
 
     tree: Tree
-    candidate: Candidate
+    fitness: Fitness
 
     @property
     def expression(self) -> str:
         return str(self.tree)
-
-    @property
-    def fitness(self) -> Fitness:
-        return self.candidate.ranking
-
-    @property
-    def scores(self) -> Mapping[str, Scores]:
-        return self.candidate.scores
-
-    @property
-    def status(self) -> Status:
-        return self.candidate.status
-
-    def member(self) -> Member:
-        """The individual as population snapshots and the summary list it."""
-        return self.candidate.member()
 
 
 #: `second_parent(rng)` draws the second crossover parent of one child.

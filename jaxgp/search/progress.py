@@ -1,16 +1,19 @@
 """The one progress channel of a run: the session and the trainer call it as they go.
 
 `Progress` ignores everything; the CLI's subclass draws rich bars. It is passed explicitly:
-`execute(..., progress=...)` hands it to the evaluations, which pass `progress.training`
-to the trainer as its `progress(what, done, total)` callback (and the trainer passes that
-on to each training epoch for its steps).
+`execute(..., progress=...)` hands it to the run's `TrainerCalls`, which pass
+`progress.training` to the trainer as its `jaxgp.train.protocols.TrainProgress` callback
+(and the trainer passes that on to each training epoch for its steps).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jaxgp.train.batch_plan import BatchPlan
+
+if TYPE_CHECKING:
+    from jaxgp.search.evaluated import Evaluated
 
 
 class Progress:
@@ -32,10 +35,10 @@ class Progress:
         """How many candidates the trainer trained at once on `dataset`, and why (a
         `jaxgp.train.batch_plan.BatchPlan`)."""
 
-    def evaluated(self, algorithm: str, generation: int, individual: Any) -> None:
+    def evaluated(self, algorithm: str, generation: int, individual: Evaluated) -> None:
         """One evaluation finished (trained, cached, failed or replayed from the ledger)."""
 
-    def best(self, algorithm: str, individual: Any) -> None:
+    def best(self, algorithm: str, individual: Evaluated) -> None:
         """The best individual of `algorithm` after a generation."""
 
     def warning(self, text: str) -> None:

@@ -21,10 +21,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
 from jaxgp.record_fields import json_field, number, record_dict, record_from, unless_true
+from jaxgp.search.confirmation import Confirmation
 from jaxgp.status import Status
 from jaxgp.train.batch_plan import BatchPlan
 
@@ -88,7 +90,7 @@ class Candidate:
     fitness: Mapping[str, Fitness] = field(default_factory=dict)
 
     @staticmethod
-    def evaluated(
+    def scored(
         expression: str,
         status: Status,
         scores: Mapping[str, Scores],
@@ -192,8 +194,16 @@ class Evaluation(Candidate):
         )
 
 
-def _results(data: Any) -> tuple[tuple[Scores, float], ...]:
-    return tuple((Scores.from_dict(r), float(r.get("seconds") or 0.0)) for r in data)
+class Trained(NamedTuple):
+    """One candidate's result of one trainer call: its scores and its share of the call's
+    seconds."""
+
+    scores: Scores
+    seconds: float
+
+
+def _results(data: Any) -> tuple[Trained, ...]:
+    return tuple(Trained(Scores.from_dict(r), float(r.get("seconds") or 0.0)) for r in data)
 
 
 def _plan(data: Any) -> BatchPlan | None:
@@ -202,6 +212,10 @@ def _plan(data: Any) -> BatchPlan | None:
 
 def _is_none(value: Any) -> bool:
     return value is None
+
+
+def _confirmation(data: Any) -> Confirmation | None:
+    return None if data is None else Confirmation.from_dict(data)
 
 
 def _members(data: Any) -> tuple[Member, ...]:
@@ -218,7 +232,7 @@ class Training:
     generation: int = json_field(parse=int)
     dataset: str = json_field(parse=str)
     expressions: tuple[str, ...] = json_field(parse=lambda data: tuple(str(e) for e in data))
-    results: tuple[tuple[Scores, float], ...] = json_field(parse=_results)
+    results: tuple[Trained, ...] = json_field(parse=_results)
     batching: BatchPlan | None = json_field(default=None, parse=_plan, omit=_is_none)
 
     def to_dict(self) -> dict:
@@ -305,13 +319,20 @@ class Phase:
         return record_from(Phase, data, best=Candidate.from_dict(best, metric) if best else None)
 
 
+class RunState(StrEnum):
+    """Where a run stands when its summary is written: `finished` (the only state a summary
+    records: a run without one is still to be resumed)."""
+
+    FINISHED = "finished"
+
+
 @dataclass(frozen=True)
 class Summary:
     """`summary.json`: what a finished run found and what it cost."""
 
     command: str = json_field(default="evolve", parse=str)
     run_dir: str | None = json_field(default=None)
-    status: str = json_field(default="finished", parse=str)
+    status: RunState = json_field(default=RunState.FINISHED, parse=RunState)
     resumed: bool = json_field(default=False, parse=bool)
     metric: Metric = json_field(key="fitness_metric", default=Metric.ACCURACY, parse=Metric)
     language: str = json_field(default="thesis", parse=str)
@@ -336,9 +357,9 @@ class Summary:
     timing: str | None = json_field(default=None)
     eval_key: str | None = json_field(default=None)
     candidates_per_batch: Mapping = json_field(default_factory=dict, parse=dict)
-    confirmation: Mapping | None = json_field(default=None)
-    """`jaxgp.search.confirm.Confirmation.to_dict()` with its phase's times, when the run
-    confirmed its best on more seeds."""
+    confirmation: Confirmation | None = json_field(default=None, parse=_confirmation)
+    """The confirmation with its phase's times, when the run confirmed its best on more
+    seeds."""
     augmentation: Mapping = json_field(default_factory=dict, parse=dict)
     """Per dataset, the augmentation its models trained with (the flip resolved)."""
 

@@ -37,9 +37,11 @@ from jaxgp.expr.validity import LEGACY_SCREEN
 from jaxgp.fitness import Metric
 from jaxgp.limits import check_run_size, check_seed
 from jaxgp.policy import default_conv, default_max_pool
+from jaxgp.record_fields import json_field, record_dict, record_from
 from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
 from jaxgp.search.options import RunOptions
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
+from jaxgp.train.choices import AUTO
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
 COMMANDS = ("evolve", "compare")
@@ -58,29 +60,62 @@ ENVIRONMENT_KEYS = (
 COMPARE_ALGORITHMS = ("ngl", "tournament")
 
 
+def _search(data: dict) -> SearchConfig:
+    search = dict(data)
+    # runs made before the thesis's signed filter: keep what they ran with
+    search["tree"] = TreeConfig(**{"screen": LEGACY_SCREEN, **search["tree"]})
+    return SearchConfig(**search)
+
+
+def _train(data: dict) -> TrainConfig:
+    train = dict(data)
+    train["augment"] = AugmentConfig(**train["augment"])
+    # runs made before the CPU's kernel forms: the forms they trained with
+    train.setdefault("max_pool", "window")
+    train.setdefault("conv", "xla")
+    return TrainConfig(**train)
+
+
+def _strings(data: list) -> tuple[str, ...]:
+    return tuple(data)
+
+
+def _or(default: int):
+    return lambda value: int(value or default)
+
+
+REQUIRED = ("command", "algorithms", "scale", "search", "train", "datasets", "fitness", "seed")
+"""The keys every `config.json` has held (the others came later and have defaults)."""
+
+
 @dataclass(frozen=True)
 class RunSettings:
-    """A run's command, algorithms, scale, search and training settings, datasets, fitness
-    metric, early-stop policy, seed and data directory."""
+    """A run's command, algorithms, scale, search and training settings, datasets, the
+    metric fitness compares (`metric`, `config.json`'s `fitness`), early-stop policy, seed
+    and data directory."""
 
     command: str
-    algorithms: tuple[str, ...]
-    scale: str
-    search: SearchConfig
-    train: TrainConfig
-    datasets: tuple[str, ...]
-    fitness: Metric = Metric.ACCURACY
-    seed: int = 0
+    algorithms: tuple[str, ...] = json_field(write=list, parse=_strings)
+    scale: str = json_field()
+    search: SearchConfig = json_field(write=dataclasses.asdict, parse=_search)
+    train: TrainConfig = json_field(write=dataclasses.asdict, parse=_train)
+    datasets: tuple[str, ...] = json_field(write=list, parse=_strings)
+    metric: Metric = json_field(default=Metric.ACCURACY, key="fitness", write=str,
+                                parse=Metric.parse)  # fmt: skip
+    seed: int = json_field(default=0, parse=int)
     data_dir: str | None = None
-    early_stop: StopPolicy = StopPolicy.NONE
+    early_stop: StopPolicy = json_field(default=StopPolicy.NONE, write=str,
+                                        parse=StopPolicy.parse)  # fmt: skip
     """`jaxgp.search.early_stop` policy; runs made before it existed read as `none`."""
-    train_split: TrainSplit = TrainSplit()
+    train_split: TrainSplit = json_field(
+        default=TrainSplit(), write=dataclasses.asdict, parse=TrainSplit.from_dict
+    )
     """What the run does to every training split (`jaxgp.data.train_split`); runs made
     before it existed read as the clean split."""
-    confirm_seeds: int = 0
+    confirm_seeds: int = json_field(default=0, parse=_or(0))
     """Seeds the best few of the final population and CE are trained again on before the
     run names its best (`jaxgp.search.confirm`); 0: none (runs made before it existed)."""
-    fitness_seeds: int = 1
+    fitness_seeds: int = json_field(default=1, parse=_or(1))
     """Model seeds each candidate and CE train with during the search, the fitness
     comparing their means (`jaxgp.search.evaluations.fitness_seeds`); 1: the run seed alone
     (runs made before it existed)."""
@@ -101,39 +136,16 @@ class RunSettings:
         return self.search.tree.language
 
     def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
-        data["algorithms"] = list(self.algorithms)
-        data["datasets"] = list(self.datasets)
-        data["fitness"], data["early_stop"] = str(self.fitness), str(self.early_stop)
-        return data
+        return record_dict(self)
 
     @staticmethod
     def from_dict(data: dict) -> RunSettings:
         """The settings of `config.json`; `ConfigError` when it holds something else."""
         try:
-            search = dict(data["search"])
-            # runs made before the thesis's signed filter: keep what they ran with
-            search["tree"] = TreeConfig(**{"screen": LEGACY_SCREEN, **search["tree"]})
-            train = dict(data["train"])
-            train["augment"] = AugmentConfig(**train["augment"])
-            # runs made before the CPU's kernel forms: the forms they trained with
-            train.setdefault("max_pool", "window")
-            train.setdefault("conv", "xla")
-            return RunSettings(
-                command=data["command"],
-                algorithms=tuple(data["algorithms"]),
-                scale=data["scale"],
-                search=SearchConfig(**search),
-                train=TrainConfig(**train),
-                datasets=tuple(data["datasets"]),
-                fitness=Metric.parse(data["fitness"]),
-                seed=int(data["seed"]),
-                data_dir=data.get("data_dir"),
-                early_stop=StopPolicy.parse(data.get("early_stop", "none")),
-                train_split=TrainSplit.from_dict(data.get("train_split")),
-                confirm_seeds=int(data.get("confirm_seeds") or 0),
-                fitness_seeds=int(data.get("fitness_seeds") or 1),
-            )
+            missing = [key for key in REQUIRED if key not in data]
+            if missing:
+                raise KeyError(missing[0])
+            return record_from(RunSettings, data)
         except (KeyError, TypeError) as error:
             raise ConfigError(f"config.json is not a jaxgp run configuration ({error})") from error
 
@@ -211,7 +223,7 @@ def build_settings(
         model=model_name,
         epochs=_pick(options.epochs, sb.train.epochs if sb else None, preset.epochs),
         seed=run_seed,
-        candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, "auto"),
+        candidates_per_batch=_pick(k, base.train.candidates_per_batch if base else None, AUTO),
         learning_rate=_pick(
             options.learning_rate, sb.train.learning_rate if sb else None, preset.learning_rate
         ),
@@ -227,9 +239,7 @@ def build_settings(
         search=search,
         train=train,
         datasets=names,
-        fitness=Metric.parse(
-            _pick(options.fitness, base.fitness if base else None, Metric.ACCURACY)
-        ),
+        metric=Metric.parse(_pick(options.fitness, base.metric if base else None, Metric.ACCURACY)),
         seed=run_seed,
         data_dir=_pick(options.data_dir, base.data_dir if base else None, None),
         early_stop=StopPolicy.parse(
@@ -270,7 +280,7 @@ def options_of(settings: RunSettings) -> RunOptions:
         epochs=settings.train.epochs,
         datasets=tuple(settings.datasets),
         model=settings.train.model,
-        fitness=str(settings.fitness),
+        fitness=str(settings.metric),
         seed=settings.seed,
         data_dir=settings.data_dir,
         candidates_per_batch=settings.train.candidates_per_batch,
@@ -354,7 +364,7 @@ def evaluation_key(settings: RunSettings) -> str:
         relevant.pop("train.language", None)
     relevant["datasets"] = list(settings.datasets)
     if settings.early_stop is not StopPolicy.NONE:  # results then depend on it and the metric
-        relevant["early_stop"] = [str(settings.early_stop), str(settings.fitness)]
+        relevant["early_stop"] = [str(settings.early_stop), str(settings.metric)]
     if not settings.train_split.identity:  # runs on the clean split keep their old key
         relevant["train_split"] = settings.train_split.to_dict()
     if settings.fitness_seeds != 1:  # and so do runs scored on one model seed

@@ -109,18 +109,25 @@ class RunDir:
         self.path = Path(path)
         self.writer = writer
 
+    @staticmethod
+    def check_new(path: str | os.PathLike) -> None:
+        """`ConfigError` unless a new run can be made at `path`: it holds no run and is a
+        directory or nothing (os.path: False, not OSError, for a name too long)."""
+        path = Path(path)
+        if os.path.exists(path / CONFIG):
+            raise ConfigError(
+                f"{path} already holds a run; continue it with --resume {path} "
+                "or choose another --out"
+            )
+        if os.path.exists(path) and not os.path.isdir(path):
+            raise ConfigError(f"--out {path} exists and is not a directory")
+
     @classmethod
     def create(cls, path: str | os.PathLike, config: dict, writer: bool = True) -> RunDir:
         run = cls(path, writer)
         if not writer:
             return run
-        if os.path.exists(run.path / CONFIG):
-            raise ConfigError(
-                f"{run.path} already holds a run; continue it with --resume {run.path} "
-                "or choose another --out"
-            )
-        if os.path.exists(run.path) and not os.path.isdir(run.path):
-            raise ConfigError(f"--out {run.path} exists and is not a directory")
+        cls.check_new(run.path)
         run.make_directories()
         write_json_atomic(run.path / CONFIG, _sealed(config))  # nothing to resume yet
         return run

@@ -30,14 +30,13 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jaxgp import compilation, distributed
+from jaxgp import distributed
 from jaxgp.data.dataset import Dataset
 from jaxgp.errors import ConfigError, JaxgpError, RunFinished
 from jaxgp.expr.generate import random_trees
@@ -48,11 +47,15 @@ from jaxgp.search.confirm import confirm, confirmation_seeds
 from jaxgp.search.evaluations import (
     DeviceTrainer,
     Evaluations,
+    Scoring,
     Trainer,
+    TrainerCalls,
     fitness_seeds,
     train_baselines,
 )
+from jaxgp.search.labels import Stage
 from jaxgp.search.options import RunOptions
+from jaxgp.search.phase_times import PhaseTimes, Stopwatch
 from jaxgp.search.population import INITIAL_ID, generation_rng, ranked
 from jaxgp.search.progress import Progress
 from jaxgp.search.records import Baselines, Summary
@@ -65,7 +68,7 @@ from jaxgp.search.run_settings import (
 )
 from jaxgp.search.rundir import BASELINES, CONFIG, LEDGER, SUMMARY, TRAININGS, RunDir
 from jaxgp.search.store import EvaluationStore
-from jaxgp.search.summary import build_summary, snapshot
+from jaxgp.search.summary import Executed, build_summary, snapshot
 
 LoadFn = Callable[..., Dataset]
 """`load_fn(name, data_dir=..., seed=...)`: a dataset by name (`jaxgp.data.load_dataset`)."""
@@ -87,13 +90,7 @@ def plan_run(command: str, options: RunOptions) -> tuple[RunSettings, Path, bool
     if options.resume is None:
         settings = build_settings(command, options)
         path = Path(options.out) if options.out else default_out()
-        if os.path.exists(path / CONFIG):  # os.path: False, not OSError, for a name too long
-            raise ConfigError(
-                f"{path} already holds a run; continue it with --resume {path} "
-                "or choose another --out"
-            )
-        if os.path.exists(path) and not os.path.isdir(path):
-            raise ConfigError(f"--out {path} exists and is not a directory")
+        RunDir.check_new(path)
         return settings, path, False
     resume = options.resume
     if options.out is not None and Path(options.out).resolve() != Path(resume).resolve():
@@ -196,37 +193,19 @@ def load_datasets(
 
 
 def _baselines(
-    run: RunDir,
-    store: EvaluationStore,
-    trainer: Trainer,
-    datasets: list[Any],
-    settings: RunSettings,
-    progress: Progress,
+    run: RunDir, calls: TrainerCalls, datasets: list[Any], settings: RunSettings
 ) -> dict[str, Scores]:
     stored = run.read_baselines()
-    if stored is not None and stored.eval_key == store.eval_key:
+    if stored is not None and stored.eval_key == calls.store.eval_key:
         return {d.name: stored.scores[d.name] for d in datasets}
-    progress.phase("baselines", 0)
+    calls.progress.phase("baselines", 0)
     seeds = fitness_seeds(settings.seed, settings.fitness_seeds)
-    baselines = train_baselines(store, trainer, datasets, settings.train, progress, seeds)
+    baselines = train_baselines(calls, datasets, seeds)
     broken = [name for name, scores in baselines.items() if not scores.usable]
     if broken:
         raise JaxgpError(f"the CE baseline did not train on {', '.join(broken)}")
-    run.write_baselines(Baselines(store.eval_key, baselines))
+    run.write_baselines(Baselines(calls.store.eval_key, baselines))
     return baselines
-
-
-def _phase(compiles: compilation.CompileStats, start: float) -> dict:
-    """Wall seconds and XLA compilations since (`compiles`, `start`)."""
-    now, wall = compilation.totals(), time.perf_counter() - start
-    compile_seconds = now.seconds - compiles.seconds
-    return {
-        "wall_seconds": wall,
-        "compilations": now.count - compiles.count,
-        "compile_seconds": compile_seconds,
-        "compilation_cache_hits": now.cache_hits - compiles.cache_hits,
-        "wall_seconds_excluding_compilation": max(0.0, wall - compile_seconds),
-    }
 
 
 def execute(
@@ -245,70 +224,60 @@ def execute(
     """
     progress = progress or Progress()
     trainer = trainer or DeviceTrainer()
-    compile_start, started = compilation.totals(), time.perf_counter()
+    session = Stopwatch()
     evaluations, warnings = run.read_evaluations(repair=True) if resumed else ([], [])
     trainings, more = run.read_trainings(repair=True) if resumed else ([], [])
     for text in warnings + more:
         progress.warning(text)
     if datasets is None:
         datasets = load_datasets(settings, trainer, load_fn)
-    key = evaluation_key(settings)
-    store = EvaluationStore(key, run, evaluations, trainings)
-    baselines = _baselines(run, store, trainer, datasets, settings, progress)
-    evaluate = Evaluations(
-        store, trainer, datasets, settings.train, baselines, settings.fitness, progress,
-        early_stop=settings.early_stop,
-        seeds=fitness_seeds(settings.seed, settings.fitness_seeds),
+    store = EvaluationStore(evaluation_key(settings), run, evaluations, trainings)
+    calls = TrainerCalls(store, trainer, settings.train, progress)
+    baselines = _baselines(run, calls, datasets, settings)
+    scoring = Scoring(
+        tuple(datasets), baselines, settings.metric, settings.early_stop,
+        fitness_seeds(settings.seed, settings.fitness_seeds),
     )  # fmt: skip
-    search = settings.search
-    progress.phase("initial", 0)
-    phase_start = (compilation.totals(), time.perf_counter())
+    evaluate = Evaluations(calls, scoring)
+    config = settings.search
+    progress.phase(Stage.INITIAL, 0)
+    watch = Stopwatch()
     rng = generation_rng(settings.seed, INITIAL_ID, 0)
-    initial = evaluate(random_trees(rng, search.population, config=search.tree), "initial", 0)
-    run.write_snapshot(snapshot("initial", 0, ranked(initial), []))
-    phases: dict[str, dict] = {"initial": _phase(*phase_start)}
+    initial = evaluate(random_trees(rng, config.population, config=config.tree), Stage.INITIAL, 0)
+    run.write_snapshot(snapshot(Stage.INITIAL, 0, ranked(initial), []))
+    phases: dict[str, PhaseTimes] = {Stage.INITIAL: watch.times()}
     finals = {}
     for name in settings.algorithms:
         # Each algorithm has its own cache: neither reuses the other's training. The
         # population copy is made by `init`; the timer starts right after it.
         own = evaluate.with_own_cache()
-        algorithm = ALGORITHMS[name].search(search, settings.seed)
-        state = algorithm.init(initial)
-        progress.phase(name, search.generations)
-        phase_start = (compilation.totals(), time.perf_counter())
-        for generation in range(1, search.generations + 1):
-            progress.generation(name, generation, search.generations)
-            children = algorithm.ask(state)
-            state = algorithm.tell(state, children, own(children, name, generation))
+        search = ALGORITHMS[name].search(config, settings.seed)
+        state = search.init(initial)
+        progress.phase(name, config.generations)
+        watch = Stopwatch()
+        for generation in range(1, config.generations + 1):
+            progress.generation(name, generation, config.generations)
+            children = search.ask(state)
+            state = search.tell(state, children, own(children, name, generation))
             run.write_snapshot(snapshot(name, generation, state.population, state.archive))
             progress.best(name, state.population[0])
-        phases[name] = _phase(*phase_start)
+        phases[name] = watch.times()
         finals[name] = list(state.population)
     confirmation = None
     if settings.confirm_seeds:
-        phase_start = (compilation.totals(), time.perf_counter())
+        watch = Stopwatch()
         confirmed = confirm(
-            store, trainer, datasets, settings.train, finals, metric=settings.fitness,
-            seeds=confirmation_seeds(settings.seed, settings.confirm_seeds), progress=progress,
+            calls, datasets, finals, metric=settings.metric,
+            seeds=confirmation_seeds(settings.seed, settings.confirm_seeds),
         )  # fmt: skip
-        confirmation = {**confirmed.to_dict(), **_phase(*phase_start)}
+        confirmation = dataclasses.replace(confirmed, times=watch.times())
+    augmentation = {
+        d.name: dataclasses.asdict(settings.train.for_dataset(d).augment) for d in datasets
+    }
+    executed = Executed(baselines, finals, phases, session.times(), confirmation, augmentation)
     ledger, _ = run.read_evaluations()
     summary = build_summary(
-        settings,
-        run_dir=str(run.path),
-        key=key,
-        baselines=baselines,
-        finals=finals,
-        phases=phases,
-        ledger=ledger,
-        replayed=store.replayed(),
-        total=_phase(compile_start, started),
-        resumed=resumed,
-        plans=store.plans,
-        confirmation=confirmation,
-        augmentation={
-            d.name: dataclasses.asdict(settings.train.for_dataset(d).augment) for d in datasets
-        },
+        settings, executed, store=store, ledger=ledger, run_dir=str(run.path), resumed=resumed
     )
     run.write_summary(summary)
     return summary

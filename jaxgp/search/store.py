@@ -24,13 +24,9 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
 from typing import Any
 
-from jaxgp.fitness import Scores
-from jaxgp.search.records import Evaluation, Training
+from jaxgp.search.records import Evaluation, Trained, Training
 from jaxgp.search.rundir import RunDir
 from jaxgp.train.batch_plan import BatchPlan
-
-Trained = list[tuple[Scores, float]]
-"""(scores, seconds) of each candidate of a trainer call, in order."""
 
 
 def _call(algorithm: Any, generation: Any, dataset: Any, expressions: Sequence[Any]) -> tuple:
@@ -56,7 +52,7 @@ class EvaluationStore:
                 continue
             slot = (evaluation.algorithm, evaluation.generation, evaluation.expression)
             self._slots[slot].append(evaluation)
-            if evaluation.status in ("trained", "failed", "stopped"):
+            if evaluation.status.trained_here:
                 self._earlier.setdefault(evaluation.expression, evaluation)
         self._calls: dict[tuple, deque[Training]] = defaultdict(deque)
         for training in trainings:
@@ -64,8 +60,8 @@ class EvaluationStore:
                 key = _call(training.algorithm, training.generation, training.dataset,
                             training.expressions)  # fmt: skip
                 self._calls[key].append(training)
-        self.counts: Counter = Counter()
-        """(algorithm, status) -> ledger lines written, and (algorithm, 'replayed')."""
+        self.replays: Counter[str] = Counter()
+        """algorithm -> evaluations taken back from the ledger this session."""
         self.plans: list[tuple[str, int, BatchPlan]] = []
         """(dataset, candidates, plan) of each trainer call recorded this session, in
         order (the run summary's `candidates_per_batch`)."""
@@ -77,7 +73,7 @@ class EvaluationStore:
             return None
         evaluation = queue.popleft()
         self._earlier.pop(expression, None)
-        self.counts[(algorithm, "replayed")] += 1
+        self.replays[algorithm] += 1
         return evaluation
 
     def earlier(self, expression: str) -> Evaluation | None:
@@ -86,16 +82,11 @@ class EvaluationStore:
     def record(self, evaluation: Evaluation) -> None:
         if self.run is not None:
             self.run.append_evaluation(evaluation)
-        self.counts[(evaluation.algorithm, evaluation.status)] += 1
-
-    def replayed(self) -> Counter:
-        """Evaluations taken back from the ledger, per algorithm."""
-        return Counter({a: n for (a, s), n in self.counts.items() if s == "replayed"})
 
     # trainer calls -------------------------------------------------------------------
     def taken_back(
         self, expressions: Sequence[Any], dataset: str, *, algorithm: str, generation: int
-    ) -> Trained | None:
+    ) -> list[Trained] | None:
         """The recorded results of this exact trainer call, once; None if there are none."""
         queue = self._calls.get(_call(algorithm, generation, dataset, expressions))
         return list(queue.popleft().results) if queue else None

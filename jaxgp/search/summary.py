@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Scores
 from jaxgp.search.algorithms import ALGORITHMS
-from jaxgp.search.population import Individual, ranked
+from jaxgp.search.confirmation import Confirmation
+from jaxgp.search.evaluated import Evaluated
+from jaxgp.search.labels import Stage
+from jaxgp.search.phase_times import PhaseTimes
+from jaxgp.search.population import ranked
 from jaxgp.search.records import Evaluation, Phase, Snapshot, Summary
 from jaxgp.search.run_settings import RunSettings
+from jaxgp.search.store import EvaluationStore
 from jaxgp.status import Status
 from jaxgp.train.batch_plan import BatchPlan
 
@@ -36,7 +42,7 @@ COUNTS = ("evaluations", *STATUSES, *EPOCH_FIELDS)
 
 
 def snapshot(
-    algorithm: str, generation: int, population: Sequence[Individual], archive: Sequence[Tree]
+    algorithm: str, generation: int, population: Sequence[Evaluated], archive: Sequence[Tree]
 ) -> Snapshot:
     """The population after a generation, best first."""
     members = tuple(individual.member() for individual in population)
@@ -86,33 +92,46 @@ def batching_record(plans: Sequence[tuple[str, int, BatchPlan]]) -> dict[str, di
     return record
 
 
-def _phase(times: dict, counts: dict | None, replayed: int, **more) -> Phase:
-    return Phase(**times, **(counts or dict.fromkeys(COUNTS, 0)), replayed=replayed, **more)
+@dataclass(frozen=True)
+class Executed:
+    """What executing a run produced, for its summary: CE's scores, each algorithm's final
+    population (best first), what each phase (`initial` and each algorithm) and the whole
+    session cost, the confirmation (its record with its phase's times) and each dataset's
+    augmentation."""
+
+    baselines: Mapping[str, Scores]
+    finals: Mapping[str, list[Evaluated]]
+    phases: Mapping[str, PhaseTimes]
+    total: PhaseTimes
+    confirmation: Confirmation | None = None
+    augmentation: Mapping = field(default_factory=dict)
+
+
+def _phase_record(times: PhaseTimes, counts: dict | None, replayed: int, **more: object) -> Phase:
+    return Phase(
+        **times.to_dict(), **(counts or dict.fromkeys(COUNTS, 0)), replayed=replayed, **more
+    )
 
 
 def build_summary(
     settings: RunSettings,
+    executed: Executed,
     *,
-    run_dir: str,
-    key: str,
-    baselines: Mapping[str, Scores],
-    finals: Mapping[str, list[Individual]],
-    phases: Mapping[str, dict],
+    store: EvaluationStore,
     ledger: Sequence[Evaluation],
-    replayed: Mapping[str, int],
-    total: dict,
+    run_dir: str,
     resumed: bool,
-    plans: Sequence[tuple[str, int, BatchPlan]],
-    confirmation: Mapping | None = None,
-    augmentation: Mapping | None = None,
 ) -> Summary:
+    """The summary of a run whose session `executed` it with `store` (its evaluation key,
+    what it replayed and its trainer calls' plans), `ledger` the run's whole ledger."""
+    key, replayed, finals = store.eval_key, store.replays, executed.finals
     counts = ledger_counts(
         ledger, settings.train.epochs, settings.datasets, key, settings.fitness_seeds
     )
-    metric = settings.fitness
+    metric = settings.metric
     algorithms = {
-        name: _phase(
-            phases[name],
+        name: _phase_record(
+            executed.phases[name],
             counts.get(name),
             replayed.get(name, 0),
             best=population[0].candidate,
@@ -124,14 +143,18 @@ def build_summary(
     leaders = [population[0] for population in finals.values()]
     best = ranked(leaders)[0]
     totals = {name: sum(c[name] for c in counts.values()) for name in COUNTS}
+    total = executed.total
+    initial = Stage.INITIAL
     return Summary(
         command=settings.command,
         metric=metric,
         language=settings.language,
         best=best.candidate,
         best_algorithm=list(finals)[leaders.index(best)],
-        baselines=dict(baselines),
-        initial=_phase(phases["initial"], counts.get("initial"), replayed.get("initial", 0)),
+        baselines=dict(executed.baselines),
+        initial=_phase_record(
+            executed.phases[initial], counts.get(initial), replayed.get(initial, 0)
+        ),
         algorithms=algorithms,
         eval_key=key,
         run_dir=run_dir,
@@ -143,12 +166,12 @@ def build_summary(
         stopped=totals["stopped"],
         candidate_epochs_trained=totals["candidate_epochs_trained"],
         candidate_epochs_saved=totals["candidate_epochs_saved"],
-        wall_seconds=total["wall_seconds"],
-        compilations=total["compilations"],
-        compile_seconds=total["compile_seconds"],
-        compilation_cache_hits=total["compilation_cache_hits"],
+        wall_seconds=total.wall_seconds,
+        compilations=total.compilations,
+        compile_seconds=total.compile_seconds,
+        compilation_cache_hits=total.compilation_cache_hits,
         timing=TIMING,
-        candidates_per_batch=batching_record(plans),
-        confirmation=confirmation,
-        augmentation=dict(augmentation or {}),
+        candidates_per_batch=batching_record(store.plans),
+        confirmation=executed.confirmation,
+        augmentation=dict(executed.augmentation),
     )

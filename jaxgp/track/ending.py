@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxgp.fitness import Scores
-from jaxgp.search.confirm import ALGORITHM as CONFIRM
+from jaxgp.search.labels import Stage
 from jaxgp.search.records import Summary
 from jaxgp.search.rundir import RunDir
 
@@ -77,12 +77,12 @@ def run_end(path: Path) -> RunEnd | None:
     end = RunEnd(path, summary, {k: float(v) for k, v in scalars.items() if v is not None})
     if best is not None:
         end.texts["final/best_expression"] = best.expression
-    confirmation = summary.confirmation or {}
-    ranking = [entry["expression"] for entry in confirmation.get("ranking") or ()]
+    confirmation = summary.confirmation
+    ranking = [c.expression for c in confirmation.ranked()] if confirmation is not None else []
     if ranking:
         per_loss: dict[str, dict[str, list[Scores]]] = {}
         for training in run.read_trainings()[0]:
-            if training.algorithm != CONFIRM:
+            if training.algorithm != Stage.CONFIRM:
                 continue
             for expression, (scores, _) in zip(training.expressions, training.results, strict=True):
                 per_loss.setdefault(expression, {}).setdefault(training.dataset, []).append(scores)

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jaxgp.expr.validity import Screened, screened
+from jaxgp.search.labels import Stage
 from jaxgp.status import Status
 
-INITIAL = "initial"
+INITIAL = Stage.INITIAL
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 CLEAR_MARGIN = 1.10
 """K > 1 is chosen only if it trains the call this much faster than K = 1."""
@@ -70,23 +71,44 @@ class Probe:
                      float(data["seconds"]), int(data["cap"]))  # fmt: skip
 
 
+class PlanSource(StrEnum):
+    """Why a plan has its K: given (`explicit`), forced (`one candidate`, `cpu`, `several
+    processes`), or measured by a probe here (`probed`) or earlier in this process or on
+    this machine (`remembered`)."""
+
+    EXPLICIT = "explicit"
+    ONE_CANDIDATE = "one candidate"
+    CPU = "cpu"
+    SEVERAL_PROCESSES = "several processes"
+    PROBED = "probed"
+    REMEMBERED = "remembered"
+
+
+PER_DEVICE = "; one per device or more"
+"""What the source's text adds where K was raised to a multiple of the device count."""
+
+
 @dataclass(frozen=True)
 class BatchPlan:
-    """K for one trainer call, the model strategy it trains with, and why: `explicit`,
-    `one candidate`, `cpu`, `several processes`, `probed` (here) or `remembered` (from an
-    earlier probe in this process or on this machine), with `; one per device or more`
-    where K was raised to a multiple of the device count. The trainer makes it
-    (`jaxgp.train.batching.decide`); the run's records keep it as it is until the summary
-    writes it."""
+    """K for one trainer call, the model strategy it trains with, and why (`source`, and
+    `per_device` where K was raised to a multiple of the device count). The trainer makes
+    it (`jaxgp.train.batching.decide`); the run's records keep it as it is until the
+    summary writes it."""
 
     k: int
-    source: str
+    source: PlanSource
     probe: Probe | None = field(default=None)
     model_strategy: str | None = None
     """The strategy the K candidates run under (None: the configuration's)."""
+    per_device: bool = False
+
+    @property
+    def source_text(self) -> str:
+        """The source as the records write it (`PER_DEVICE` added where it applies)."""
+        return f"{self.source}{PER_DEVICE}" if self.per_device else str(self.source)
 
     def to_dict(self) -> dict:
-        data: dict = {"k": self.k, "source": self.source}
+        data: dict = {"k": self.k, "source": self.source_text}
         if self.model_strategy is not None:
             data["model_strategy"] = self.model_strategy
         if self.probe is not None:
@@ -96,13 +118,14 @@ class BatchPlan:
     @staticmethod
     def from_dict(data: Mapping) -> BatchPlan:
         """The plan `to_dict` wrote (a trainings line's `batching`)."""
-        probe = data.get("probe")
-        return BatchPlan(int(data["k"]), str(data["source"]),
+        probe, text = data.get("probe"), str(data["source"])
+        per_device = text.endswith(PER_DEVICE)
+        return BatchPlan(int(data["k"]), PlanSource(text.removesuffix(PER_DEVICE)),
                          None if probe is None else Probe.from_dict(probe),
-                         data.get("model_strategy"))  # fmt: skip
+                         data.get("model_strategy"), per_device)  # fmt: skip
 
     def describe(self) -> str:
-        text = f"K={self.k} ({self.source})"
+        text = f"K={self.k} ({self.source_text})"
         if self.k > 1 and self.model_strategy is not None:
             text += f" under {self.model_strategy}"
         if self.probe is not None:

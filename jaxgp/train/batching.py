@@ -32,7 +32,6 @@ import dataclasses
 import json
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
@@ -40,8 +39,9 @@ import numpy as np
 
 from jaxgp.losses import encode_losses, resolve_loss
 from jaxgp.policy import STRATEGIES, batching_pays
-from jaxgp.train.batch_plan import BatchPlan, Probe
+from jaxgp.train.batch_plan import BatchPlan, PlanSource, Probe
 from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
+from jaxgp.train.choices import AUTO
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.placement import (
     device_count,
@@ -49,14 +49,13 @@ from jaxgp.train.placement import (
     place_replicated,
     round_up_to_devices,
 )
+from jaxgp.train.protocols import TrainProgress
 from jaxgp.train.state import EpochKeys
 from jaxgp.train.step import Functions, build_functions
 
 PROBE_STEPS = 5
 PROBE_WARMUP = 2
 DECISIONS_FILE = "jaxgp-candidates-per-batch.json"
-
-Progress = Callable[[str, int, int], None]
 
 
 def probe_strategies(config: TrainConfig) -> tuple[str, ...]:
@@ -180,7 +179,7 @@ def _rate(functions: Functions, data, config: TrainConfig, k: int, budget: float
         raise
 
 
-def probe(functions: Functions, data, config: TrainConfig, progress: Progress | None) -> Probe:
+def probe(functions: Functions, data, config: TrainConfig, progress: TrainProgress | None) -> Probe:
     """Measure K = 1, 2, 4, ... on this device, K > 1 under each strategy of
     `probe_strategies` (see the module docstring); `functions` are K = 1's."""
     start = time.perf_counter()
@@ -237,7 +236,7 @@ def chunk_size(candidates_per_batch: int | str, pending: int) -> int:
 
 
 def decide(
-    n: int, data, config: TrainConfig, functions: Functions, progress: Progress | None = None
+    n: int, data, config: TrainConfig, functions: Functions, progress: TrainProgress | None = None
 ) -> BatchPlan:
     """K for training n candidates on `data` (a multiple of the device count), and the
     model strategy to train them with."""
@@ -245,30 +244,30 @@ def decide(
     k = round_up_to_devices(plan.k)
     if k == plan.k:
         return plan
-    return dataclasses.replace(plan, k=k, source=f"{plan.source}; one per device or more")
+    return dataclasses.replace(plan, k=k, per_device=True)
 
 
 def _decide(n: int, data, config: TrainConfig, functions: Functions, progress) -> BatchPlan:
     config = config.for_dataset(data)
     strategy = config.program().model_strategy
-    if config.candidates_per_batch != "auto":
-        return BatchPlan(int(config.candidates_per_batch), "explicit", None, strategy)
+    if config.candidates_per_batch != AUTO:
+        return BatchPlan(int(config.candidates_per_batch), PlanSource.EXPLICIT, None, strategy)
     if not batching_pays():
-        return BatchPlan(1, "cpu", None, strategy)
+        return BatchPlan(1, PlanSource.CPU, None, strategy)
     if jax.process_count() > 1:  # a probe's timings differ between processes: K must not
-        return BatchPlan(1, "several processes", None, strategy)
+        return BatchPlan(1, PlanSource.SEVERAL_PROCESSES, None, strategy)
     if n <= 1:
-        return BatchPlan(1, "one candidate", None, strategy)
+        return BatchPlan(1, PlanSource.ONE_CANDIDATE, None, strategy)
     key = probe_key(data, config)
     known = _recall(key, strategy)
     if known is not None and (not known.reached_cap or known.cap >= config.max_auto_candidates):
-        return _decision(known, n, config, "remembered")
+        return _decision(known, n, config, PlanSource.REMEMBERED)
     measured = probe(functions, data, config, progress)
     _remember(key, measured)
-    return _decision(measured, n, config, "probed")
+    return _decision(measured, n, config, PlanSource.PROBED)
 
 
-def _decision(probe: Probe, n: int, config: TrainConfig, source: str) -> BatchPlan:
+def _decision(probe: Probe, n: int, config: TrainConfig, source: PlanSource) -> BatchPlan:
     k, strategy = probe.best(n)
     if k == 1:
         strategy = config.program().model_strategy

@@ -13,22 +13,30 @@ from jaxgp.expr.program import NODE_CAP
 from jaxgp.models.conv import CONV_FORMS
 from jaxgp.models.layers import MAX_POOL_FORMS
 from jaxgp.policy import (
-    EPOCH_LOOPS,
-    STRATEGIES,
     default_conv,
     default_epoch_loop,
     default_loss_strategy,
     default_max_pool,
     default_model_strategy,
 )
+from jaxgp.train.choices import (
+    AUTO,
+    Auto,
+    Dtype,
+    EpochLoop,
+    Strategy,
+    parse_dtype,
+    parse_epoch_loop,
+    parse_strategy,
+)
 
-DTYPES = ("float32", "bfloat16")
+DTYPES = tuple(Dtype)
 
 
-def parse_candidates_per_batch(value: int | str) -> int | str:
-    """`auto` or a positive integer (also as text, as the CLI gives it); else `ConfigError`."""
-    if value == "auto":
-        return value
+def parse_candidates_per_batch(value: int | str) -> int | Auto:
+    """`AUTO` or a positive integer (also as text, as the CLI gives it); else `ConfigError`."""
+    if value == AUTO:
+        return AUTO
     try:
         k = int(value)
     except (TypeError, ValueError):
@@ -97,14 +105,14 @@ class TrainConfig:
     plateau_min_delta: float = 1e-4
     min_learning_rate: float = 1e-4
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    compute_dtype: str = "float32"
+    compute_dtype: Dtype = Dtype.FLOAT32
     input_size: int | None = None
-    candidates_per_batch: int | str = "auto"
+    candidates_per_batch: int | Auto = AUTO
     max_auto_candidates: int = 32
     memory_margin: float = 0.2
-    model_strategy: str | None = None
-    loss_strategy: str | None = None
-    epoch_loop: str | None = None
+    model_strategy: Strategy | None = None
+    loss_strategy: Strategy | None = None
+    epoch_loop: EpochLoop | None = None
     max_nodes: int = NODE_CAP
     max_pool: str | None = None
     """`window` or `slices` (`jaxgp.models.layers.max_pool`); None: the backend's
@@ -130,21 +138,15 @@ class TrainConfig:
             )
         if not 0 < self.plateau_factor < 1:
             raise ConfigError(f"plateau_factor must be in (0, 1), got {self.plateau_factor}")
-        if self.compute_dtype not in DTYPES:
-            raise ConfigError(
-                f"unknown compute dtype {self.compute_dtype!r}; valid: {', '.join(DTYPES)}"
-            )
-        object.__setattr__(
-            self, "candidates_per_batch", parse_candidates_per_batch(self.candidates_per_batch)
-        )
-        for name in ("model_strategy", "loss_strategy"):
-            value = getattr(self, name)
-            if value is not None and value not in STRATEGIES:
-                raise ConfigError(f"unknown {name} {value!r}; valid: {', '.join(STRATEGIES)}")
-        if self.epoch_loop is not None and self.epoch_loop not in EPOCH_LOOPS:
-            raise ConfigError(
-                f"unknown epoch_loop {self.epoch_loop!r}; valid: {', '.join(EPOCH_LOOPS)}"
-            )
+        parsed = {
+            "compute_dtype": parse_dtype(self.compute_dtype),
+            "candidates_per_batch": parse_candidates_per_batch(self.candidates_per_batch),
+            "model_strategy": parse_strategy(self.model_strategy, "model_strategy"),
+            "loss_strategy": parse_strategy(self.loss_strategy, "loss_strategy"),
+            "epoch_loop": parse_epoch_loop(self.epoch_loop),
+        }
+        for name, value in parsed.items():
+            object.__setattr__(self, name, value)
         if not 0 <= self.memory_margin < 1:
             raise ConfigError(f"memory_margin must be in [0, 1), got {self.memory_margin}")
         if self.language is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -53,15 +53,10 @@ from jaxgp.train.placement import (
     place_replicated,
 )
 from jaxgp.train.plateau import Plateau
+from jaxgp.train.protocols import Stop, TrainProgress
 from jaxgp.train.results import CandidateResult, EpochRecord, TrainReport
 from jaxgp.train.state import EpochKeys, with_learning_rates
 from jaxgp.train.step import Functions, build_functions
-
-Progress = Callable[[str, int, int], None]
-"""`progress(what, done, total)` with `what` in {"probe", "chunk", "epoch", "step"}."""
-Stop = Callable[[int, EpochRecord], bool]
-"""`stop(epoch, record)`: whether a candidate whose epoch `epoch` (1-based) ended with
-`record` stops training there (`jaxgp.search.early_stop` builds them)."""
 
 
 def evaluate(functions: Functions, state, losses, split: DeviceSplit, batch_size: int):
@@ -94,6 +89,13 @@ class _Outcome:
     stopped_epoch: int | None = None
     seconds: float = 0.0
     compile_seconds: float = 0.0
+
+    @property
+    def status(self) -> Status:
+        """How its training ended, decided here once for every record after it: failed
+        (at `failed_epoch`), else stopped by the stop rule (at `stopped_epoch`), else
+        trained."""
+        return Status.of(self.failed_epoch is not None, self.stopped_epoch is not None)
 
 
 def _preparing() -> float:
@@ -153,7 +155,7 @@ def _train_chunk(
     rates: Sequence[float],
     data: DeviceDataset,
     config: TrainConfig,
-    progress: Progress | None,
+    progress: TrainProgress | None,
     stop: Stop | None,
 ) -> list[_Outcome]:
     """Train the first `real` of `specs` (the rest pad the batch to its compiled K).
@@ -277,7 +279,7 @@ def train_candidates(
     *,
     seeds: Sequence[int] | None = None,
     learning_rates: Sequence[float] | None = None,
-    progress: Progress | None = None,
+    progress: TrainProgress | None = None,
     stop: Stop | None = None,
 ) -> TrainReport:
     """Train every loss on `dataset` with `config`; results come back in input order.
@@ -324,13 +326,11 @@ def train_candidates(
             )  # fmt: skip
             for spec, outcome in zip(real, outcomes, strict=True):
                 last = outcome.history[-1]
-                status = Status.of(outcome.failed_epoch is not None,
-                                   outcome.stopped_epoch is not None)  # fmt: skip
                 results.append(
                     CandidateResult(
                         label=spec.label,
                         dataset=data.name,
-                        status=status,
+                        status=outcome.status,
                         val_loss=last.val_loss,
                         val_accuracy=last.val_accuracy,
                         test_loss=outcome.test_loss,

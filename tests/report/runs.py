@@ -18,6 +18,7 @@ from jaxgp.search.options import RunOptions
 from jaxgp.search.run_settings import build_settings, evaluation_key
 from jaxgp.search.rundir import RunDir, dumps, write_json_atomic
 from jaxgp.search.session import run_search
+from jaxgp.status import Status
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
 COMPARE = dict(
@@ -64,7 +65,7 @@ def _record(algorithm, generation, expression, accuracies, baselines, key, statu
             val_accuracy=acc,
             test_loss=float("nan") if status == "failed" else 1.1 - acc,
             test_accuracy=acc - 0.01,
-            failed=status == "failed",
+            status=Status.FAILED if status == "failed" else Status.TRAINED,
         )
         for name, acc in accuracies.items()
     }

@@ -2,13 +2,13 @@
 
 from jaxgp.expr.tree import Tree
 from jaxgp.fitness import Fitness, Scores
-from jaxgp.search.population import Individual
+from jaxgp.search.evaluated import Evaluated
 from jaxgp.search.records import Candidate
 from jaxgp.status import Status
 
 
-def individual(tree: Tree, fitness: Fitness, scores: dict[str, Scores] | None = None) -> Individual:
+def individual(tree: Tree, fitness: Fitness, scores: dict[str, Scores] | None = None) -> Evaluated:
     """`tree` trained, with `fitness` under its metric and `scores` per dataset."""
     candidate = Candidate(str(tree), Status.TRAINED, fitness.metric, dict(scores or {}),
                           {fitness.metric: fitness})  # fmt: skip
-    return Individual(tree, candidate)
+    return Evaluated.of(tree, candidate)

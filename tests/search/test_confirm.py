@@ -9,6 +9,7 @@ from jaxgp.fitness import Fitness, Metric, Scores
 from jaxgp.search import run_search
 from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
 from jaxgp.search.options import RunOptions
+from jaxgp.search.records import Summary
 from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.verify import verification_seeds
 from tests.search import fake_run
@@ -95,7 +96,7 @@ def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_
     trainer = FakeTrainer()
     options = RunOptions(out=str(tmp_path / "run"), **OPTIONS)
     summary = run_search("evolve", options, trainer=trainer, load_fn=fake_load)
-    confirmation = Confirmation.from_dict(summary.confirmation)
+    confirmation = summary.confirmation
     chosen = [c.expression for c in confirmation.candidates]
     finals = summary.algorithms["tournament"].final_population
     usable = [m.expression for m in finals if not (m.failed or m.stopped)]
@@ -104,8 +105,11 @@ def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_
     assert sorted(trainer.reseeded) == sorted(
         (label, seed) for label in [*chosen, "ce"] for seed in (104, 105, 106)
     )
-    assert summary.confirmation["best"] in chosen
-    assert summary.confirmation["wall_seconds"] > 0 and "compilations" in summary.confirmation
+    assert confirmation.best.expression in chosen
+    assert confirmation.times.wall_seconds > 0
+    data = summary.to_dict()["confirmation"]
+    assert data["best"] == confirmation.best.expression and "compilations" in data
+    assert Summary.from_dict(summary.to_dict()).confirmation == confirmation
     assert any("confirmed best on 3 more seeds" in line for line in confirmation.describe_best())
 
 
@@ -126,7 +130,8 @@ def test_a_run_killed_during_its_confirmation_resumes_without_training_a_dataset
     summary = run(tmp_path / "killed", resumed, resume=True)
     assert resumed.count == 1 and resumed.pairs == []  # only the cut confirmation call
     assert {seed for _, seed in resumed.reseeded} == {104, 105, 106}
-    assert summary.confirmation["ranking"] == uninterrupted.confirmation["ranking"]
+    ranking = summary.confirmation.to_dict()["ranking"]
+    assert ranking == uninterrupted.confirmation.to_dict()["ranking"]
 
 
 def test_confirm_seeds_are_zero_or_at_least_two_and_old_runs_read_as_none():

@@ -43,7 +43,7 @@ def test_tiny_evolve_with_the_real_trainer(tmp_path):
     batching = summary.candidates_per_batch["digits"]
     if jax.default_backend() == "cpu":  # one candidate per trainer call, each ledgered at once
         # and one confirmation call: the best (at most 3) and CE on the scale's 3 seeds
-        confirmed = len(summary.confirmation["candidates"]) + 1
+        confirmed = len(summary.confirmation.candidates) + 1
         assert batching == {
             "k_by_candidates": {"1": 1, str(3 * confirmed): 1},
             "source": "cpu",

@@ -5,6 +5,7 @@ import pytest
 from jaxgp.expr import parse
 from jaxgp.fitness import Metric, Scores
 from jaxgp.search import Evaluations
+from jaxgp.search.evaluations import Scoring, TrainerCalls
 from jaxgp.train import batching
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import CE_ACCURACY, CE_LOSS, FakeTrainer, fake_load
@@ -21,13 +22,11 @@ def make(k="auto", replay=(), datasets=("digits", "synthetic"), trainer=None, tr
     """(evaluations, their trainer, their ledger lines) with the fake trainer by default."""
     trainer, sink = trainer or FakeTrainer(), sink or ListSink()
     evaluations = Evaluations(
-        store("key", replay, trainings, sink),
-        trainer,
-        [fake_load(name) for name in datasets],
-        TrainConfig(candidates_per_batch=k),
-        {name: BASE for name in datasets},
-        Metric.ACCURACY,
-    )
+        TrainerCalls(store("key", replay, trainings, sink), trainer,
+                     TrainConfig(candidates_per_batch=k)),
+        Scoring(tuple(fake_load(name) for name in datasets), {name: BASE for name in datasets},
+                Metric.ACCURACY),
+    )  # fmt: skip
     return evaluations, trainer, sink.lines
 
 

@@ -29,7 +29,7 @@ BASE = {"digits": Scores(1.0, 0.5, 1.1, 0.5)}
 
 
 def evaluation(i: int, status: str = "trained") -> Evaluation:
-    candidate = Candidate.evaluated(f"y_pred * {i}.5", status, SCORES, BASE, "accuracy")
+    candidate = Candidate.scored(f"y_pred * {i}.5", status, SCORES, BASE, "accuracy")
     return Evaluation(**vars(candidate), algorithm="ngl", generation=i, seconds=0.5,
                       eval_key="key", time=1.0)  # fmt: skip
 
@@ -132,7 +132,7 @@ def test_snapshots_are_read_back_per_algorithm_and_generation(tmp_path):
 
 
 def test_every_record_survives_its_json_round_trip():
-    best = Candidate.evaluated("y_pred", Status.TRAINED, SCORES, BASE, Metric.LOSS)
+    best = Candidate.scored("y_pred", Status.TRAINED, SCORES, BASE, Metric.LOSS)
     phase = Phase(wall_seconds=2.0, compilations=3, evaluations=4, trained=3, cached=1, failed=0,
                   replayed=0, expected_evaluations=4, best=best,
                   final_population=(best.member(),))  # fmt: skip

@@ -237,3 +237,24 @@ def test_a_run_with_two_fitness_seeds_resumes_to_the_same_result_without_trainin
     assert again.calls == [] and again.reseeded == []
     assert resumed.evaluations == 8 + 2 * 3
     assert final_state(cut) == final_state(full)
+
+
+def test_in_compare_a_child_both_algorithms_ask_for_is_trained_by_each_with_its_own_cache(
+    tmp_path, monkeypatch
+):
+    """The summary's timing note says neither algorithm reuses the other's training: a tree
+    that NGL trained is trained again when the tournament asks for it, not taken from NGL's
+    cache."""
+    from jaxgp.expr import parse
+
+    shared = parse("sin(y_pred) * y_true * y_true")
+    for algorithm in ALGORITHMS.values():
+        monkeypatch.setattr(algorithm.search, "propose", lambda self, state, rng: [shared])
+    given = RunOptions(out=str(tmp_path / "run"), **{**TINY, "generations": 1})
+    trainer = FakeTrainer()
+    run_search("compare", given, trainer=trainer, load_fn=fake_load)
+    ledger, _ = RunDir.open(tmp_path / "run").read_evaluations()
+    lines = {(e.algorithm, e.expression): e.status for e in ledger if e.algorithm != "initial"}
+    assert set(lines) == {("ngl", str(shared)), ("tournament", str(shared))}
+    assert "cached" not in lines.values()
+    assert trainer.trained().count(str(shared)) == 2

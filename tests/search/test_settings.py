@@ -215,3 +215,28 @@ def test_a_run_keeps_the_kernel_forms_it_started_with_and_older_runs_read_as_the
     older = RunSettings.from_dict(data)
     assert (older.train.max_pool, older.train.conv) == ("window", "xla")
     assert evaluation_key(older) == evaluation_key(settings)
+
+
+def test_config_json_keeps_the_form_runs_have_always_written():
+    """`RunSettings` is written field by field (`record_fields`); the text is the one the
+    hand-written form gave: nested settings as dicts, tuples as lists, choices as text, the
+    metric under `fitness`."""
+    import dataclasses
+    import json
+    from enum import Enum
+
+    settings = build_settings(
+        "evolve", RunOptions(early_stop="baseline", confirm_seeds=2, imbalance=10.0)
+    )
+    old = {}
+    for spec in dataclasses.fields(settings):
+        value = getattr(settings, spec.name)
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Enum):
+            value = str(value)
+        elif dataclasses.is_dataclass(value):
+            value = dataclasses.asdict(value)
+        old["fitness" if spec.name == "metric" else spec.name] = value
+    assert json.dumps(settings.to_dict()) == json.dumps(old)
+    assert RunSettings.from_dict(json.loads(json.dumps(old))) == settings

@@ -1,13 +1,14 @@
 """The evaluation store's trainer calls: a crash between datasets loses only the dataset in
 training, and a recorded call is taken back only by the same call, once."""
 
+import dataclasses
 import json
 
 import pytest
 
 from jaxgp.expr import parse
-from jaxgp.search import Progress
-from jaxgp.search.evaluations import train_baselines, train_on
+from jaxgp.search.evaluations import Slot, TrainerCalls, train_baselines
+from jaxgp.train.batch_plan import BatchPlan, PlanSource
 from jaxgp.train.config import TrainConfig
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -89,10 +90,8 @@ def test_an_evaluation_cut_between_datasets_resumes_without_training_the_first_a
 )
 def test_a_recorded_line_is_taken_back_only_by_the_same_call(call):
     sink = ListSink()
-    train_on(
-        store("key", sink=sink), FakeTrainer(), [A, B], fake_load("digits"), TrainConfig(),
-        algorithm="ngl", generation=1, progress=Progress(),
-    )  # fmt: skip
+    calls = TrainerCalls(store("key", sink=sink), FakeTrainer(), TrainConfig())
+    calls.train_on([A, B], fake_load("digits"), Slot("ngl", 1))
     other = store(call.pop("key"), trainings=sink.trainings)
     losses = [str(loss) for loss in call.pop("losses")]
     assert other.taken_back(losses, "digits", **call) is None
@@ -102,10 +101,8 @@ def test_a_recorded_line_is_taken_back_only_by_the_same_call(call):
 
 def test_a_recorded_line_is_taken_back_once():
     sink = ListSink()
-    train_on(
-        store("key", sink=sink), FakeTrainer(), [A], fake_load("digits"), TrainConfig(),
-        algorithm="ngl", generation=1, progress=Progress(),
-    )  # fmt: skip
+    calls = TrainerCalls(store("key", sink=sink), FakeTrainer(), TrainConfig())
+    calls.train_on([A], fake_load("digits"), Slot("ngl", 1))
     again = store("key", trainings=sink.trainings)
     call = dict(algorithm="ngl", generation=1)
     assert again.taken_back([str(A)], "digits", **call) is not None
@@ -116,12 +113,11 @@ def test_baselines_cut_after_the_first_dataset_keep_it():
     sink = ListSink()
     datasets = [fake_load(name) for name in DATASETS]
     with pytest.raises(Crash):
-        train_baselines(
-            store("k", sink=sink), CrashingTrainer(at=2), datasets, TrainConfig(), Progress()
-        )
+        train_baselines(TrainerCalls(store("k", sink=sink), CrashingTrainer(at=2), TrainConfig()),
+                        datasets)  # fmt: skip
     resumed = CrashingTrainer(at=0)
     again = store("k", trainings=list(sink.trainings), sink=sink)
-    baselines = train_baselines(again, resumed, datasets, TrainConfig(), Progress())
+    baselines = train_baselines(TrainerCalls(again, resumed, TrainConfig()), datasets)
     assert resumed.pairs == [("synthetic", "ce")]
     assert set(baselines) == set(DATASETS)
 
@@ -145,4 +141,65 @@ def test_a_run_killed_between_datasets_resumes_to_the_uninterrupted_result(tmp_p
     assert summary.best == reference.best
     final = summary.algorithms["tournament"].final_population
     assert final == reference.algorithms["tournament"].final_population
-    assert summary.confirmation["ranking"] == reference.confirmation["ranking"]
+    assert summary.confirmation.to_dict()["ranking"] == reference.confirmation.to_dict()["ranking"]
+
+
+@pytest.mark.parametrize("status", ["trained", "failed", "stopped"])
+def test_an_earlier_sessions_failed_or_stopped_evaluation_is_taken_back_like_a_trained_one(
+    status,
+):
+    """Every status but `cached` trained the tree: a resumed run must not train a failed or
+    stopped tree again for another slot (`Status.trained_here`)."""
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A], "ngl", 1)
+    (line,) = lines
+    earlier = store("key", [{**line, "status": status}])
+    assert earlier.earlier(str(A)) is not None
+    cached = store("key", [{**line, "status": "cached"}])
+    assert cached.earlier(str(A)) is None
+
+
+def test_a_ledger_line_of_other_settings_hides_none_of_the_lines_after_it():
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A, B], "ngl", 1)
+    first, second = lines
+    resumed = store("key", [{**first, "eval_key": "other"}, second])
+    assert resumed.replay("ngl", 1, str(A)) is None
+    assert resumed.replay("ngl", 1, str(B)) is not None
+
+
+def test_a_replayed_evaluation_is_not_offered_again_to_another_slot():
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A], "ngl", 1)
+    resumed = store("key", lines)
+    assert resumed.replay("ngl", 1, str(A)) is not None
+    assert resumed.earlier(str(A)) is None
+
+
+def test_the_store_counts_each_algorithms_replays():
+    sink = ListSink()
+    evaluate, _, lines = make(datasets=("digits",), sink=sink)
+    evaluate([A, B], "ngl", 1)
+    evaluate([A], "tournament", 1)
+    resumed = store("key", lines)
+    for algorithm, expression in (("ngl", A), ("ngl", B), ("tournament", A)):
+        resumed.replay(algorithm, 1, str(expression))
+    assert resumed.replays == {"ngl": 2, "tournament": 1}
+
+
+def test_the_store_keeps_each_recorded_calls_batch_plan_for_the_summary():
+    calls = TrainerCalls(store("key"), PlanningTrainer(), TrainConfig())
+    calls.train_on([A, B], fake_load("digits"), Slot("ngl", 1))
+    ((dataset, candidates, plan),) = calls.store.plans
+    assert (dataset, candidates, plan.k) == ("digits", 2, 2)
+
+
+class PlanningTrainer(FakeTrainer):
+    """A FakeTrainer whose report names its batch plan, as the real trainer's does."""
+
+    def __call__(self, losses, dataset, config, **options):
+        report = super().__call__(losses, dataset, config, **options)
+        return dataclasses.replace(report, batching=BatchPlan(len(losses), PlanSource.EXPLICIT))

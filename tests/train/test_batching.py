@@ -10,7 +10,7 @@ import pytest
 from jaxgp.compilation import count_compilations
 from jaxgp.train import TrainConfig, batching, train_candidates
 from jaxgp.train import loop as train_loop
-from jaxgp.train.batch_plan import CLEAR_MARGIN, BatchPlan, Probe
+from jaxgp.train.batch_plan import CLEAR_MARGIN, BatchPlan, PlanSource, Probe
 from jaxgp.train.batching import decide
 from jaxgp.train.loop import DeviceDataset
 from jaxgp.train.step import build_functions
@@ -232,3 +232,11 @@ def test_a_k_that_runs_out_of_device_memory_stops_the_probe_as_memory(digits, mo
     result = batching.probe(_functions(data, config), data, config, None)
     assert result.stopped == {"vmap": "memory", "map": "memory"}
     assert sorted(result.rates["vmap"]) == sorted(result.rates["map"]) == [1, 2]
+
+
+@pytest.mark.parametrize("per_device", [False, True])
+def test_a_plans_source_reads_back_from_the_text_the_records_hold(per_device):
+    plan = BatchPlan(4, PlanSource.CPU, None, "vmap", per_device)
+    text = "cpu; one per device or more" if per_device else "cpu"
+    assert plan.to_dict() == {"k": 4, "source": text, "model_strategy": "vmap"}
+    assert BatchPlan.from_dict(plan.to_dict()) == plan
