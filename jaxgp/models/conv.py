@@ -113,10 +113,15 @@ def canonical_conv(
     return _conv(lhs, rhs, strides, _pads(padding, lhs.shape, rhs.shape, strides))
 
 
-def conv_function(form: str):
-    """The convolution `flax.linen.Conv` should call for `form` (`xla` or `canonical`)."""
+def check_conv_form(form: str) -> None:
+    """Raise ConfigError unless `form` is one of `CONV_FORMS`."""
     from jaxgp.errors import ConfigError
 
     if form not in CONV_FORMS:
         raise ConfigError(f"unknown convolution form {form!r}; valid: {', '.join(CONV_FORMS)}")
+
+
+def conv_function(form: str):
+    """The convolution `flax.linen.Conv` should call for `form` (`xla` or `canonical`)."""
+    check_conv_form(form)
     return canonical_conv if form == "canonical" else lax.conv_general_dilated

@@ -79,6 +79,12 @@ class ConvBN(nn.Module):
 MAX_POOL_FORMS = ("window", "slices")
 
 
+def check_max_pool_form(form: str) -> None:
+    """Raise ConfigError unless `form` is one of `MAX_POOL_FORMS`."""
+    if form not in MAX_POOL_FORMS:
+        raise ConfigError(f"unknown max-pool form {form!r}; valid: {', '.join(MAX_POOL_FORMS)}")
+
+
 def max_pool(x: jax.Array, window: int, stride: int, form: str = "window") -> jax.Array:
     """A 'valid' max pool of [B, H, W, C] over `window` x `window` at `stride`.
 
@@ -89,8 +95,7 @@ def max_pool(x: jax.Array, window: int, stride: int, form: str = "window") -> ja
     zeros get no gradient either way). On XLA's CPU backend the slices' gradient is 10-15x
     faster (`jaxgp.policy.default_max_pool`, benchmarks/RESULTS.md section 1).
     """
-    if form not in MAX_POOL_FORMS:
-        raise ConfigError(f"unknown max-pool form {form!r}; valid: {', '.join(MAX_POOL_FORMS)}")
+    check_max_pool_form(form)
     with jax.named_scope("max_pool"):  # a name for profiles (benchmarks/op_profile.py)
         if form == "window":
             return nn.max_pool(x, (window, window), strides=(stride, stride), padding="VALID")

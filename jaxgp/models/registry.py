@@ -19,9 +19,9 @@ import jax
 import jax.numpy as jnp
 
 from jaxgp.errors import ConfigError
-from jaxgp.models.conv import conv_function
+from jaxgp.models.conv import check_conv_form
 from jaxgp.models.inception_v3 import InceptionV3Classifier
-from jaxgp.models.layers import MAX_POOL_FORMS, check_input
+from jaxgp.models.layers import check_input, check_max_pool_form
 from jaxgp.models.small_cnn import SmallCNN
 
 Builder = Callable[..., nn.Module]
@@ -90,9 +90,8 @@ def build_model(
     if jnp.dtype(dtype) not in (jnp.dtype(jnp.float32), jnp.dtype(jnp.bfloat16)):
         raise ConfigError(f"dtype must be float32 or bfloat16, got {jnp.dtype(dtype).name}")
     shape = _check_shape(input_shape)
-    if max_pool not in MAX_POOL_FORMS:
-        raise ConfigError(f"unknown max-pool form {max_pool!r}; valid: {', '.join(MAX_POOL_FORMS)}")
-    conv_function(conv)  # checks the form
+    check_max_pool_form(max_pool)
+    check_conv_form(conv)
     return MODELS[name](
         num_classes=num_classes, input_shape=shape, input_size=input_size, dtype=dtype,
         max_pool=max_pool, conv=conv,
