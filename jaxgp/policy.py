@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import jax
 
-STRATEGIES = ("vmap", "map")
-EPOCH_LOOPS = ("scan", "host")
+from jaxgp.choices import EpochLoop, Strategy
+
+STRATEGIES = tuple(Strategy)
+EPOCH_LOOPS = tuple(EpochLoop)
 
 
 def on_cpu(backend: str | None = None) -> bool:
@@ -42,18 +44,18 @@ def on_cpu(backend: str | None = None) -> bool:
     return (backend or jax.default_backend()) == "cpu"
 
 
-def default_loss_strategy(backend: str | None = None) -> str:
+def default_loss_strategy(backend: str | None = None) -> Strategy:
     """The loss strategy for `backend` (default: this process's; `cuda` for a GPU target
     compiled for on a CPU, benchmarks/gpu_compile.py)."""
-    return "map" if on_cpu(backend) else "vmap"
+    return Strategy.MAP if on_cpu(backend) else Strategy.VMAP
 
 
-def default_model_strategy() -> str:
-    return "vmap"
+def default_model_strategy() -> Strategy:
+    return Strategy.VMAP
 
 
-def default_epoch_loop(backend: str | None = None) -> str:
-    return "host" if on_cpu(backend) else "scan"
+def default_epoch_loop(backend: str | None = None) -> EpochLoop:
+    return EpochLoop.HOST if on_cpu(backend) else EpochLoop.SCAN
 
 
 def default_conv(backend: str | None = None) -> str:

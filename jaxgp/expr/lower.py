@@ -19,6 +19,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from jaxgp.choices import Strategy
 from jaxgp.expr.interpreter import Form, program_loss, uniform_prior
 from jaxgp.expr.language import Language, get_language, smallest_language
 from jaxgp.expr.primitives import CLASS_REDUCTIONS, PRIMITIVES
@@ -73,7 +74,7 @@ def _prior_or_uniform(prior, num_classes: int) -> jnp.ndarray:
     return jnp.asarray(prior, jnp.float32)
 
 
-FORM_OF_STRATEGY = {"vmap": Form.SELECT, "map": Form.SWITCH}
+FORM_OF_STRATEGY = {Strategy.VMAP: Form.SELECT, Strategy.MAP: Form.SWITCH}
 """The interpreter form each strategy runs a tree in (see `jaxgp.expr.interpreter`)."""
 
 
@@ -109,7 +110,7 @@ def over_candidates(fn: Callable, in_axes: Sequence[int | None], strategy: str) 
 
         return jax.lax.map(one, per_candidate)
 
-    batched = jax.vmap(fn, in_axes=axes) if strategy == "vmap" else looped
+    batched = jax.vmap(fn, in_axes=axes) if strategy == Strategy.VMAP else looped
 
     def mapped(*args):
         sizes = {

@@ -27,6 +27,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from jaxgp.choices import AUTO
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.data.registry import get_spec
 from jaxgp.data.train_split import TrainSplit
@@ -41,7 +42,6 @@ from jaxgp.record_fields import json_field, record_dict, record_from
 from jaxgp.search.early_stop import DEFAULT_POLICY, StopPolicy
 from jaxgp.search.options import RunOptions
 from jaxgp.search.scales import DEFAULT_SCALE, SearchConfig, get_scale
-from jaxgp.train.choices import AUTO
 from jaxgp.train.config import TrainConfig, parse_candidates_per_batch
 
 COMMANDS = ("evolve", "compare")

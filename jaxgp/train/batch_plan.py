@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from jaxgp.choices import Strategy
+
 CLEAR_MARGIN = 1.10
 """K > 1 is chosen only if it trains the call this much faster than K = 1."""
 
@@ -38,7 +40,7 @@ class Probe:
             for k, rate in rates.items()
             if rate > 0
         }
-        first = next(iter(self.rates), "vmap")
+        first = next(iter(self.rates), Strategy.VMAP)
         one = min((c for (k, _), c in cost.items() if k == 1), default=None)
         if not cost:
             return 1, first
@@ -60,7 +62,7 @@ class Probe:
         }
 
     @staticmethod
-    def from_dict(data: dict, strategy: str = "vmap") -> Probe:
+    def from_dict(data: dict, strategy: str = Strategy.VMAP) -> Probe:
         """A stored probe; one written before strategies were probed (rates by K, one
         `stopped`) measured `strategy` only."""
         rates, stopped = data["rates"], data["stopped"]

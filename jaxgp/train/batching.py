@@ -37,11 +37,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from jaxgp.choices import AUTO
 from jaxgp.losses import encode_losses, resolve_loss
 from jaxgp.policy import STRATEGIES, batching_pays
 from jaxgp.train.batch_plan import BatchPlan, PlanSource, Probe
 from jaxgp.train.capacity import compiled_footprint_bytes, device_memory_bytes
-from jaxgp.train.choices import AUTO
 from jaxgp.train.config import TrainConfig
 from jaxgp.train.placement import (
     device_count,

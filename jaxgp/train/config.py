@@ -6,6 +6,16 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
+from jaxgp.choices import (
+    AUTO,
+    Auto,
+    Dtype,
+    EpochLoop,
+    Strategy,
+    parse_dtype,
+    parse_epoch_loop,
+    parse_strategy,
+)
 from jaxgp.data.augment import AugmentConfig
 from jaxgp.errors import ConfigError
 from jaxgp.expr.language import DEFAULT_LANGUAGE, get_language
@@ -18,16 +28,6 @@ from jaxgp.policy import (
     default_loss_strategy,
     default_max_pool,
     default_model_strategy,
-)
-from jaxgp.train.choices import (
-    AUTO,
-    Auto,
-    Dtype,
-    EpochLoop,
-    Strategy,
-    parse_dtype,
-    parse_epoch_loop,
-    parse_strategy,
 )
 
 DTYPES = tuple(Dtype)

@@ -7,7 +7,8 @@
   `epoch` (1-based) ended with `record` stops training there (`jaxgp.search.early_stop`
   builds them);
 - `Trainer`: what the search trains with (`jaxgp.train.trainer.DeviceTrainer`, or a test's
-  fake): `prepare` turns a loaded dataset into what `train` takes, `chunk_size` says how
+  fake), generic in what it trains on: `prepare` turns a loaded `Dataset` into that (the
+  real trainer: a `DeviceDataset`, the dataset on the device), `chunk_size` says how
   many new trees one call takes, `train` has the signature of
   `jaxgp.train.loop.train_candidates`.
 """
@@ -15,9 +16,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from jaxgp.data.dataset import Dataset
     from jaxgp.expr.tree import Tree
     from jaxgp.losses import LossSpec
     from jaxgp.train.config import TrainConfig
@@ -32,9 +34,13 @@ class Stop(Protocol):
     def __call__(self, epoch: int, record: EpochRecord) -> bool: ...
 
 
-class Trainer(Protocol):
-    def prepare(self, dataset: Any) -> Any:
-        """What `train` takes of a loaded dataset (the real trainer: it on the device)."""
+Prepared = TypeVar("Prepared")
+"""What a trainer trains on, made by its `prepare`."""
+
+
+class Trainer(Protocol[Prepared]):
+    def prepare(self, dataset: Dataset) -> Prepared:
+        """What `train` takes of a loaded dataset."""
         ...
 
     def chunk_size(self, config: TrainConfig, pending: int) -> int:
@@ -44,7 +50,7 @@ class Trainer(Protocol):
     def train(
         self,
         losses: Sequence[str | Tree | LossSpec],
-        dataset: Any,
+        dataset: Prepared,
         config: TrainConfig,
         *,
         progress: TrainProgress | None = None,

@@ -35,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgp.choices import EpochLoop
 from jaxgp.data.augment import preprocess
 from jaxgp.expr.lower import over_candidates, strategy_loss
 from jaxgp.losses import loss_value
@@ -281,7 +282,7 @@ def _build_functions(num_classes: int, image_shape: tuple[int, int, int], config
         values, accuracies = zip(*fetch(metrics), strict=True)
         return state, (np.stack(values), np.stack(accuracies))
 
-    if config.epoch_loop == "scan":
+    if config.epoch_loop is EpochLoop.SCAN:
         train_epoch, epoch_program = scanned_epoch, scan_epoch
     else:
         train_epoch, epoch_program = host_epoch, host_step
