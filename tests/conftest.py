@@ -3,7 +3,8 @@ smoke runs started in the background and their tests run last, and the
 persistent compilation cache: none in the test process (tests count its compilations; the
 cache's own tests set one), one for the whole session in the `jaxgp` and benchmark
 subprocesses, which compile the same programs again and again (`tests.cli.invoke.run_main`, the
-command run in-process, turns it off again)."""
+command run in-process, turns it off again); and LLVM optimisation level 0 for every
+compilation of the suite and its subprocesses (`tests/xla_env.py` says why)."""
 
 import atexit
 import os
@@ -11,6 +12,10 @@ import shutil
 import tempfile
 
 from hypothesis import HealthCheck, settings
+
+from tests.xla_env import with_suite_flags
+
+os.environ["XLA_FLAGS"] = with_suite_flags(os.environ.get("XLA_FLAGS", ""))
 
 SUBPROCESS_CACHE = tempfile.mkdtemp(prefix="jaxgp-test-xla-")
 os.environ["JAXGP_COMPILATION_CACHE"] = SUBPROCESS_CACHE  # inherited by the subprocesses

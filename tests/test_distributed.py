@@ -5,7 +5,6 @@ run, also where the other process cannot see the run directory. Every run is a `
 subprocess (a process joins a cluster once in its life)."""
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 from jaxgp.distributed import check_options
 from jaxgp.errors import ConfigError
 from tests.cli.invoke import run_main as jaxgp
+from tests.xla_env import devices_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH = ["evolve", "--scale", "tiny", "--population", "4", "--generations", "2",
@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 
 def _command(devices: int, *args: str) -> tuple[list[str], dict]:
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    env = devices_env(devices)
     return [sys.executable, "-m", "jaxgp.cli.main", *args], env
 
 

@@ -13,6 +13,7 @@ import tensorflow_datasets as tfds
 
 from jaxgp.data import load_dataset
 from jaxgp.train import TrainConfig, train_candidates
+from tests.xla_env import devices_env
 
 
 def test_one_real_inception_v3_training_step_runs_on_the_cpu():
@@ -53,7 +54,7 @@ _SCRIPT = textwrap.dedent(
 
 
 def _run(devices: int, k: int) -> dict:
-    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    env = devices_env(devices)
     out = subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(k)], env=env, capture_output=True, text=True,
         check=True, timeout=600,
@@ -94,7 +95,7 @@ _REPACK = textwrap.dedent(
 
 @pytest.mark.skipif(sys.platform != "linux", reason="virtual CPU devices")
 def test_over_four_devices_survivors_repacked_from_eight_train_as_before(tmp_path):
-    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    env = devices_env(4)
     out = subprocess.run(
         [sys.executable, "-c", _REPACK], env=env, capture_output=True, text=True, timeout=600
     )
