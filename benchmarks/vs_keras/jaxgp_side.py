@@ -23,18 +23,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from compare_keras import ReferenceInputs
-from compare_process import run_json
+
+from benchmarks.vs_keras.keras_side import ReferenceInputs
+from benchmarks.vs_keras.process import run_json
 
 if TYPE_CHECKING:
     from jaxgp.data import Dataset
 
-ENTRY = Path(__file__).resolve().parent / "compare.py"
-
 
 def run_jaxgp(args: argparse.Namespace, inputs: ReferenceInputs) -> dict:
     """The worker's report (`measure_jaxgp`), run in a fresh process; it also writes `inputs`."""
-    command = [sys.executable, str(ENTRY), "--worker", "jaxgp"]
+    command = [sys.executable, "-m", "benchmarks.vs_keras.compare", "--worker", "jaxgp"]
     command += ["--reference-inputs", str(inputs.directory)]
     command += ["--model", args.model, "--data", ",".join(args.datasets), "--ks", args.ks]
     command += ["--dtype", args.dtype, "--model-strategy", args.model_strategy]
@@ -130,8 +129,8 @@ def measure_jaxgp(args: argparse.Namespace, loss: str) -> dict:
     measurement still leaves them.
     """
     import jax
-    from measure import device_description
 
+    from benchmarks.lib.provenance import device_description
     from jaxgp.compilation import count_compilations
     from jaxgp.train import DeviceDataset, TrainConfig, train_candidates
 

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from compare_process import run_json
+from benchmarks.vs_keras.process import run_json
 
 HERE = Path(__file__).resolve().parent
 KERAS_MODEL = {"small_cnn": "small", "inception_v3": "inception_v3"}

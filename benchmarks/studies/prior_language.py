@@ -24,16 +24,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
-
-from measure import git_commit, write_json
-
+from benchmarks.lib.provenance import git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
 from jaxgp.expr.language import LANGUAGES, Language, get_language

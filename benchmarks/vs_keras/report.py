@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compare_process import first_line
+from benchmarks.vs_keras.process import first_line
 
 
 def comparison_rows(jaxgp: dict | None, keras: list[dict]) -> list[dict]:

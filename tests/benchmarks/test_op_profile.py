@@ -1,20 +1,15 @@
-"""benchmarks/op_profile.py's reading of profiles: own times of nested events, and what each
+"""benchmarks/micro/op_profile.py's reading of profiles: own times of nested events, and what each
 XLA instruction of a real training step and each TensorFlow op is counted as."""
 
 import collections
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-import op_profile  # noqa: E402
-
-from jaxgp.data import load_dataset  # noqa: E402
-from jaxgp.train import DeviceDataset, TrainConfig  # noqa: E402
-from jaxgp.train.capacity import abstract_epoch_arguments  # noqa: E402
-from jaxgp.train.step import build_functions  # noqa: E402
+from benchmarks.micro import op_profile
+from jaxgp.data import load_dataset
+from jaxgp.train import DeviceDataset, TrainConfig
+from jaxgp.train.capacity import abstract_epoch_arguments
+from jaxgp.train.step import build_functions
 
 
 def test_an_events_own_time_excludes_the_events_nested_in_it_on_its_thread():

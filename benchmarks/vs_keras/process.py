@@ -8,7 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+"""The checkout, where a side runs: `-m benchmarks...` finds this package there."""
 
 
 def readable_error(returncode: int | None, lines: list[str], limit: int = 3000) -> str:

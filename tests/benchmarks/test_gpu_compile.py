@@ -1,7 +1,7 @@
 """The GPU program checked without a GPU: jaxgp's training step compiled for an H200 target
-on this CPU (benchmarks/gpu_compile.py), and the sweep's helpers.
+on this CPU (benchmarks/gpu/compile.py), and the sweep's helpers.
 
-The compile test needs the CUDA compile plugin (`python benchmarks/gpu_compile.py
+The compile test needs the CUDA compile plugin (`python -m benchmarks.gpu.compile
 --install`, which the README's test command runs) and is skipped, saying so, without it.
 It compiles small_cnn's host-loop step at K = 1 and K = 2 (`vmap`) with the loss
 interpreter's node cap at 8: XLA's GPU fusion pass takes most of the compile time and grows
@@ -12,31 +12,28 @@ does not depend on the cap.
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-sys.path.insert(0, str(BENCHMARKS))
+import benchmarks.gpu.compile as gpu_compile
+import benchmarks.gpu.target as gpu_target
 
-import gpu_compile  # noqa: E402
-import gpu_target  # noqa: E402
-
-SCRIPT = str(BENCHMARKS / "gpu_compile.py")
+COMMAND = [sys.executable, "-m", "benchmarks.gpu.compile"]
+"""Run in the checkout (`cwd=gpu_target.ROOT`), where `-m` finds the package."""
 
 
 @pytest.mark.skipif(
     not gpu_target.plugin_available(),
-    reason="the CUDA compile plugin is not installed: python benchmarks/gpu_compile.py --install",
+    reason="the CUDA compile plugin is not installed: python -m benchmarks.gpu.compile --install",
 )
 def test_the_step_compiled_for_an_h200_has_no_unknown_loop_no_conditional_and_groups_only_batched(
     tmp_path,
 ):
     out = tmp_path / "h200.json"
-    command = [sys.executable, SCRIPT, "--target", "h200", "--model", "small_cnn", "--ks", "1,2",
+    command = [*COMMAND, "--target", "h200", "--model", "small_cnn", "--ks", "1,2",
                "--dtypes", "float32", "--strategies", "vmap", "--loops", "host",
                "--max-nodes", "8", "--json", str(out)]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=gpu_target.ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = {row["k"]: row for row in json.loads(out.read_text())["rows"]}
     assert sorted(rows) == [1, 2]
@@ -106,8 +103,8 @@ def test_a_case_that_fails_is_a_row_with_its_one_line_error(tmp_path):
 
 
 def test_an_unknown_target_is_a_one_line_error_and_a_nonzero_exit():
-    done = subprocess.run([sys.executable, SCRIPT, "--target", "h300"], capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    done = subprocess.run([*COMMAND, "--target", "h300"], capture_output=True, text=True,
+                          timeout=120, cwd=gpu_target.ROOT)  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: unknown GPU target 'h300'; known: a100, h200"

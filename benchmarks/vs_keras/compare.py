@@ -46,17 +46,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-for path in (str(HERE), str(ROOT)):
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-from compare_jaxgp import measure_jaxgp, run_jaxgp  # noqa: E402
-from compare_keras import KERAS_MODEL, ReferenceInputs, keras_available, run_keras  # noqa: E402
-from compare_projection import project  # noqa: E402
-from compare_report import comparison_rows, markdown  # noqa: E402
-from measure import LOSS, git_commit  # noqa: E402
+from benchmarks.lib.measure import LOSS
+from benchmarks.lib.provenance import ROOT, git_commit
+from benchmarks.vs_keras.jaxgp_side import measure_jaxgp, run_jaxgp
+from benchmarks.vs_keras.keras_side import KERAS_MODEL, ReferenceInputs, keras_available, run_keras
+from benchmarks.vs_keras.projection import project
+from benchmarks.vs_keras.report import comparison_rows, markdown
 
 SMOKE = {"model": "small_cnn", "data": "cifar10", "train_images": 160, "batch_size": 32,
          "epochs": 2, "ks": "1", "keras_candidates": 1}  # fmt: skip

@@ -1,10 +1,10 @@
 """The benchmarks run end to end at smoke sizes and report well-formed, positive numbers.
 
 `benchmarks/gpu_run.py --smoke` (every part of the GPU measurement at toy sizes, and with
-them `throughput.py --smoke` and `reference_keras.py --smoke`), `benchmarks/compare.py
---smoke`, `benchmarks/step_profile.py --smoke`, `benchmarks/interpreter.py --smoke`,
-`benchmarks/screen.py --smoke` and `benchmarks/early_stop.py --smoke` run
-as subprocesses in the background from the start of the suite (tests/benchmark_smoke.py),
+them `micro.throughput --smoke` and `vs_keras/reference_keras.py --smoke`), and the modules
+`vs_keras.compare`, `micro.step_profile`, `micro.interpreter`, `studies.screen`,
+`studies.early_stop` and `studies.prior_language noise`, each with `--smoke`, run as
+subprocesses in the background from the start of the suite (tests/benchmarks/smoke.py),
 and these tests, which read them, run last. compare runs jaxgp and the Keras reference; the
 Keras part is skipped, with the reason, when Keras or its backend cannot be imported. The
 Keras reference runs on the jax backend unless KERAS_BACKEND says otherwise, so it needs no
@@ -20,9 +20,9 @@ import sys
 
 import pytest
 
-from tests import benchmark_smoke
-
-BENCHMARKS = benchmark_smoke.BENCHMARKS
+from benchmarks.gpu.parts import INCEPTION_ROWS
+from benchmarks.gpu.run import ORDER
+from tests.benchmarks import smoke as benchmark_smoke
 
 
 def _keras_missing() -> str | None:
@@ -51,10 +51,6 @@ def smoke_runs():
 
 
 def test_the_gpu_run_smoke_measures_every_part_into_at_most_eight_files(smoke_runs):
-    sys.path.insert(0, str(BENCHMARKS))
-    from gpu_parts import INCEPTION_ROWS
-    from gpu_run import ORDER
-
     code, stdout, stderr, _ = smoke_runs["gpu_run"]
     out = smoke_runs["out"] / "gpu"
     assert code == 0, (stdout + stderr)[-3000:]

@@ -22,16 +22,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
-
-from measure import add_mfu, device_description, git_commit, train_row, write_json
-
+from benchmarks.lib.measure import add_mfu, train_row
+from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.batching import decide

@@ -30,22 +30,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import gpu_results
 import jax
 import numpy as np
-from compare_jaxgp import load_synthetic, write_data, write_loss
-from compare_keras import ReferenceInputs
-from compare_process import readable_error
-from measure import (
-    LOSS,
-    ROOT,
-    add_mfu,
-    device_description,
-    git_commit,
-    matmul_ceilings,
-    train_row,
-)
 
+import benchmarks.gpu.results as gpu_results
+from benchmarks.lib.measure import LOSS, add_mfu, matmul_ceilings, train_row
+from benchmarks.lib.provenance import ROOT, device_description, git_commit
+from benchmarks.vs_keras.jaxgp_side import load_synthetic, write_data, write_loss
+from benchmarks.vs_keras.keras_side import ReferenceInputs
+from benchmarks.vs_keras.process import readable_error
 from jaxgp.compilation import cache_directory, use_persistent_cache
 from jaxgp.data import load_dataset
 from jaxgp.data.dataset import Dataset
@@ -170,8 +163,7 @@ def inception(ctx: Context) -> None:
 
 # -- the trace ---------------------------------------------------------------------------------
 def trace(ctx: Context) -> None:
-    from trace_summary import summarize
-
+    from benchmarks.lib.trace_summary import summarize
     from jaxgp.train.loop import train_candidates
 
     ctx.started("k1_bf16")
@@ -202,7 +194,8 @@ def trace(ctx: Context) -> None:
 
 # -- small_cnn, Keras, the diverging test: other scripts ----------------------------------------
 def _script(command: list[str], env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run a script of the checkout, which imports jaxgp from it (installed or not)."""
+    """Run a command in the checkout, which imports jaxgp and benchmarks from it (installed or
+    not)."""
     env = dict(env or os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
@@ -211,7 +204,7 @@ def _script(command: list[str], env: dict | None = None) -> subprocess.Completed
 def small_cnn(ctx: Context) -> None:
     path = ctx.scratch / "small_cnn.json"
     sizes = ["--smoke"] if ctx.smoke else ["--train-images", "6400", "--ks", "1,8,32"]
-    done = _script([sys.executable, "benchmarks/throughput.py", "--model", "small_cnn",
+    done = _script([sys.executable, "-m", "benchmarks.micro.throughput", "--model", "small_cnn",
                     "--data", "synthetic:cifar10", "--epochs", "2", *sizes,
                     "--json", str(path)])  # fmt: skip
     print(done.stdout[-3000:], done.stderr[-3000:])
@@ -239,7 +232,7 @@ def keras(ctx: Context) -> None:
                "jaxgp synthetic:cifar10")  # fmt: skip
     write_loss(inputs, LOSS)
     sizes = ["--smoke"] if ctx.smoke else ["--model", "inception_v3", "--epochs", "2"]
-    command = [sys.executable, "benchmarks/reference_keras.py", "--backend", "jax", *sizes,
+    command = [sys.executable, "benchmarks/vs_keras/reference_keras.py", "--backend", "jax", *sizes,
                "--data-npz", str(inputs.data("cifar10")), "--loss-module",
                str(inputs.loss_module), "--loss-check", str(inputs.loss_check)]  # fmt: skip
     done = _script([*command, "--json", str(path)], env)

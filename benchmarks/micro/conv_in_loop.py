@@ -17,18 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
-
-from jaxgp.models.conv import CONV_FORMS, conv_function  # noqa: E402
+from jaxgp.models.conv import CONV_FORMS, conv_function
 
 
 def main() -> None:

@@ -26,8 +26,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TARGETS = Path(__file__).resolve().parent / "gpu_targets"
+ROOT = Path(__file__).resolve().parents[2]
+TARGETS = Path(__file__).resolve().parent / "targets"
 INSTALL_DIR = ROOT / ".gpu-compile"
 EXTRA = "gpu-compile"
 PLUGIN_PACKAGE = "jax-cuda12-pjrt"

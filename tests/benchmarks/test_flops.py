@@ -1,21 +1,15 @@
-"""A training step's FLOPs (benchmarks/flops.py): three sources that agree, and a fallback
+"""A training step's FLOPs (benchmarks/lib/flops.py): three sources that agree, and a fallback
 that says which one it used when a backend (the CUDA PJRT plugin) gives no cost analysis."""
-
-import sys
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-import flops  # noqa: E402
-
-from jaxgp.data import load_dataset  # noqa: E402
-from jaxgp.train import DeviceDataset, TrainConfig  # noqa: E402
-from jaxgp.train.capacity import abstract_epoch_arguments  # noqa: E402
-from jaxgp.train.step import build_functions  # noqa: E402
+from benchmarks.lib import flops
+from jaxgp.data import load_dataset
+from jaxgp.train import DeviceDataset, TrainConfig
+from jaxgp.train.capacity import abstract_epoch_arguments
+from jaxgp.train.step import build_functions
 
 
 def _xla_flops(fn, *args) -> float:

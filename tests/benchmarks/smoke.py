@@ -3,7 +3,7 @@
 `start` launches them when the suite is collected (tests/conftest.py) at the lowest CPU
 priority, so they use what the other tests leave idle on a 2-core machine (most tests wait
 on one single-threaded XLA compilation) instead of holding the suite for their own five
-minutes; tests/test_benchmarks_smoke.py runs last and reads them with `results`.
+minutes; tests/benchmarks/test_smoke.py runs last and reads them with `results`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "benchmarks"
+ROOT = Path(__file__).resolve().parents[2]
+GPU_RUN = ROOT / "benchmarks" / "gpu_run.py"
+"""Run by its path, as the standing order runs it; the others run as modules in the checkout."""
 SIMULATED_PLUGIN = ROOT / "tests" / "simulated_plugin"
 TIMEOUT = 2400
 """Seconds the last smoke run may take after the suite reaches the smoke tests."""
@@ -41,35 +42,35 @@ def env() -> dict[str, str]:
 def _commands(out: Path) -> dict[str, list[str]]:
     return {
         "gpu_run": [
-            sys.executable, str(BENCHMARKS / "gpu_run.py"), "--smoke", "--out", str(out / "gpu"),
+            sys.executable, str(GPU_RUN), "--smoke", "--out", str(out / "gpu"),
             "--budget", str(BUDGET),
         ],
         "interpreter": [
-            sys.executable, str(BENCHMARKS / "interpreter.py"), "--smoke",
+            sys.executable, "-m", "benchmarks.micro.interpreter", "--smoke",
             "--json", str(out / "interpreter.json"),
         ],
         "screen": [
-            sys.executable, str(BENCHMARKS / "screen.py"), "--smoke",
+            sys.executable, "-m", "benchmarks.studies.screen", "--smoke",
             "--json", str(out / "screen.json"),
         ],
         "early_stop": [
-            sys.executable, str(BENCHMARKS / "early_stop.py"), "--smoke",
+            sys.executable, "-m", "benchmarks.studies.early_stop", "--smoke",
             "--json", str(out / "early_stop.json"),
         ],
         "compare": [
-            sys.executable, str(BENCHMARKS / "compare.py"), "--smoke",
+            sys.executable, "-m", "benchmarks.vs_keras.compare", "--smoke",
             "--json", str(out / "compare.json"), "--markdown", str(out / "compare.md"),
         ],
         "prior_language": [
-            sys.executable, str(BENCHMARKS / "prior_language.py"), "noise", "--smoke",
+            sys.executable, "-m", "benchmarks.studies.prior_language", "noise", "--smoke",
             "--json", str(out / "prior_language.json"),
         ],
         "step_profile": [
-            sys.executable, str(BENCHMARKS / "step_profile.py"), "--smoke",
+            sys.executable, "-m", "benchmarks.micro.step_profile", "--smoke",
             "--json", str(out / "step_profile.json"),
         ],
         "gpu_run_plugin": [
-            sys.executable, str(BENCHMARKS / "gpu_run.py"), "--smoke", "--out",
+            sys.executable, str(GPU_RUN), "--smoke", "--out",
             str(out / "gpu_plugin"), "--parts", "environment,inception",
             "--inception-rows", "k1_host_bf16,k4_vmap_bf16", "--budget", str(BUDGET),
         ],

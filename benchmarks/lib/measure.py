@@ -19,19 +19,15 @@ which. The programs are built without the progress callback (`ProgramSpec.progre
 from __future__ import annotations
 
 import collections
-import json
-import platform
 import re
 import statistics
-import subprocess
 import time
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from flops import candidate_step_flops
 
+from benchmarks.lib.flops import candidate_step_flops
 from jaxgp.compilation import count_compilations
 from jaxgp.data import train_batch_indices
 from jaxgp.losses import TREE_LOSSES, encode_losses, resolve_loss
@@ -41,7 +37,6 @@ from jaxgp.train.placement import place_candidates, place_replicated
 from jaxgp.train.state import EpochKeys, with_learning_rates
 from jaxgp.train.step import build_functions
 
-ROOT = Path(__file__).resolve().parent.parent
 LOSS = TREE_LOSSES["ngl"]
 
 #: Dense bfloat16 tensor-core peaks in FLOP/s (NVIDIA data sheets, SXM parts; no sparsity).
@@ -58,26 +53,6 @@ def datasheet_peak_flops() -> float | None:
     """The first device's data-sheet dense bfloat16 peak, if its kind is known here."""
     kind = jax.devices()[0].device_kind
     return next((peak for name, peak in PEAK_BF16.items() if kind.startswith(name)), None)
-
-
-def device_description() -> str:
-    """The first device's kind, the backend and the host's architecture."""
-    return f"{jax.devices()[0].device_kind} ({jax.default_backend()}, {platform.machine()})"
-
-
-def write_json(path: str | None, report: dict) -> None:
-    """A benchmark's full report written to `path` (its `--json`), when given."""
-    if path:
-        Path(path).write_text(json.dumps(report, indent=2))
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.check_output(
-            ["git", "rev-parse", "--short", "HEAD"], text=True, cwd=ROOT, stderr=subprocess.DEVNULL
-        ).strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def benchmark_candidates(functions, config: TrainConfig, k: int, num_classes: int) -> tuple:

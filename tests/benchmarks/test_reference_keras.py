@@ -1,9 +1,10 @@
-"""`benchmarks/reference_keras.py` needs neither jaxgp nor jax: its loss and data come as files.
+"""`benchmarks/vs_keras/reference_keras.py` needs neither jaxgp, jax nor the benchmarks package:
+its loss and data come as files.
 
-The handed-over files are written by `compare.py`'s own writers (`compare_jaxgp`), so these
+The handed-over files are written by compare's own writers (`vs_keras.jaxgp_side`), so these
 tests also check that the writer and the reader agree on the formats. The reference runs on
 the jax backend here (the only Keras backend installed), in a process where `import jaxgp`
-fails.
+and `import benchmarks` fail.
 """
 
 from __future__ import annotations
@@ -19,20 +20,17 @@ from pathlib import Path
 import pytest
 
 import jaxgp
+from benchmarks.vs_keras.jaxgp_side import load_synthetic, write_data, write_loss
+from benchmarks.vs_keras.keras_side import ReferenceInputs
+from benchmarks.vs_keras.process import first_line, readable_error
 from jaxgp.export import export
 
-ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = ROOT / "benchmarks"
-SCRIPT = BENCHMARKS / "reference_keras.py"
-if str(BENCHMARKS) not in sys.path:
-    sys.path.insert(0, str(BENCHMARKS))
-
-from compare_jaxgp import load_synthetic, write_data, write_loss  # noqa: E402
-from compare_keras import ReferenceInputs  # noqa: E402
+KERAS_SIDE = Path(__file__).resolve().parents[2] / "benchmarks" / "vs_keras"
+SCRIPT = KERAS_SIDE / "reference_keras.py"
 
 WITHOUT_JAXGP = """
 import runpy, sys
-sys.modules["jaxgp"] = None
+sys.modules["jaxgp"] = sys.modules["benchmarks"] = None
 try:
     import jaxgp
 except ImportError:
@@ -62,16 +60,17 @@ def _reference_module():
     return module
 
 
-def test_the_reference_imports_neither_jax_nor_jaxgp():
-    imported = _top_level_imports(SCRIPT)
-    assert {"keras", "numpy"} <= imported  # what it does import is seen
-    assert not imported & {"jax", "jaxlib", "jaxgp"}
+@pytest.mark.parametrize("script", ["reference_keras.py", "op_profile_keras.py"])
+def test_the_keras_only_scripts_import_neither_jax_jaxgp_nor_the_benchmarks_package(script):
+    imported = _top_level_imports(KERAS_SIDE / script)
+    assert "keras" in imported  # what it does import is seen
+    assert not imported & {"jax", "jaxlib", "jaxgp", "benchmarks"}
 
 
 def test_the_bundled_ngl_loss_module_is_what_jaxgp_export_writes_today():
     _, text = export("ngl", "keras")
-    assert (BENCHMARKS / "compare_ngl_keras.py").read_text() == text, (
-        "regenerate it: jaxgp export ngl --framework keras -o benchmarks/compare_ngl_keras.py"
+    assert (KERAS_SIDE / "ngl_keras.py").read_text() == text, (
+        "regenerate it: jaxgp export ngl --framework keras -o benchmarks/vs_keras/ngl_keras.py"
     )
 
 
@@ -119,7 +118,7 @@ def test_without_scipy_the_authors_generator_stops_at_once_with_a_one_line_error
     if importlib.util.find_spec("keras") is None:
         pytest.skip("Keras 3 is not installed (pip install keras)")
     without_scipy = WITHOUT_JAXGP.replace(
-        'sys.modules["jaxgp"] = None', 'sys.modules["jaxgp"] = None\nsys.modules["scipy"] = None'
+        '["benchmarks"] = None', '["benchmarks"] = sys.modules["scipy"] = None'
     )
     command = [sys.executable, "-c", without_scipy, str(SCRIPT), "--smoke", "--json", "-"]
     env = {**os.environ, "KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -128,3 +127,14 @@ def test_without_scipy_the_authors_generator_stops_at_once_with_a_one_line_error
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("error: the authors' ImageDataGenerator needs SciPy")
     assert "--augment layers" in last and "Traceback" not in done.stderr
+
+
+def test_a_failed_process_is_reported_by_its_last_line_first_then_whole_earlier_lines():
+    lines = ["Traceback (most recent call last):\n", '  File "x.py", line 3\n', "\n",
+             "ImportError: This requires the scipy module\n"]  # fmt: skip
+    error = readable_error(1, lines)
+    assert first_line(error) == "exit 1: ImportError: This requires the scipy module"
+    assert error.splitlines()[1:] == ["Traceback (most recent call last):", '  File "x.py", line 3']
+    short = readable_error(1, ["a" * 50 + "\n", "b" * 50 + "\n", "ImportError: x\n"], limit=80)
+    assert short.splitlines() == ["exit 1: ImportError: x", "b" * 50]
+    assert readable_error(-9, []) == "exit -9: no output"

@@ -29,21 +29,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
 
 import jax
 import jax.numpy as jnp
 import optax
-from measure import benchmark_candidates, device_description, git_commit, write_json
-from measure import median_seconds as timed
 
+from benchmarks.lib.measure import benchmark_candidates
+from benchmarks.lib.measure import median_seconds as timed
+from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset, train_batch_indices
 from jaxgp.policy import default_model_strategy
 from jaxgp.train import DeviceDataset, TrainConfig

@@ -15,17 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
 
 import numpy as np
-from measure import device_description, git_commit, write_json
 
+from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
 from jaxgp.expr.validity import check_validity_batch

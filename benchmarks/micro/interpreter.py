@@ -25,26 +25,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from measure import (
-    LOSS,
-    benchmark_candidates,
-    device_description,
-    git_commit,
-    median_seconds,
-    write_json,
-)
 
+from benchmarks.lib.measure import LOSS, benchmark_candidates, median_seconds
+from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.compilation import count_compilations
 from jaxgp.data import load_dataset, train_batch_indices
 from jaxgp.expr import NODE_CAP, TreeConfig, random_tree, random_trees

@@ -30,25 +30,23 @@ import math
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-HERE = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:  # run as a script from anywhere, jaxgp installed or not
-    sys.path.insert(0, str(ROOT))
-
 import jax
 import numpy as np
-from measure import benchmark_candidates, device_description, git_commit, write_json
 
+from benchmarks.lib.measure import benchmark_candidates
+from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset, train_batch_indices
 from jaxgp.policy import default_conv, default_max_pool
 from jaxgp.train import DeviceDataset, TrainConfig
 from jaxgp.train.step import build_functions
+
+KERAS_SIDE = Path(__file__).resolve().parents[1] / "vs_keras"
+"""Where op_profile_keras.py and the reference it builds its model from live."""
 
 CATEGORIES = (
     "convolution forward",
@@ -277,13 +275,13 @@ def profile_keras(args, image_shape: tuple, classes: int, logdir: str) -> dict:
     shape = "x".join(str(n) for n in image_shape)
     model = {"small_cnn": "small", "inception_v3": "inception_v3"}[args.model]
     command = [
-        args.keras_python, str(HERE / "op_profile_keras.py"), "--model", model, "--shape", shape,
-        "--classes", str(classes), "--batch-size", str(args.batch_size),
+        args.keras_python, str(KERAS_SIDE / "op_profile_keras.py"), "--model", model,
+        "--shape", shape, "--classes", str(classes), "--batch-size", str(args.batch_size),
         "--steps", str(args.steps), "--logdir", logdir,
     ]  # fmt: skip
     if args.input_size:
         command += ["--input-size", str(args.input_size)]
-    environment = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(HERE))
+    environment = dict(os.environ, KERAS_BACKEND="tensorflow", PYTHONPATH=str(KERAS_SIDE))
     process = subprocess.run(command, capture_output=True, text=True, env=environment)
     if process.returncode != 0:
         tail = (process.stderr.strip().splitlines() or ["?"])[-1]
