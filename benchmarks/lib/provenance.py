@@ -23,8 +23,10 @@ def device_description() -> str:
 
 
 def write_json(path: str | None, report: dict) -> None:
-    """A benchmark's full report written to `path` (its `--json`), when given."""
-    if path:
+    """A benchmark's full report written to `path` (its `--json`), when given; `-`: stdout."""
+    if path == "-":
+        print(json.dumps(report, indent=2))
+    elif path:
         Path(path).write_text(json.dumps(report, indent=2))
 
 

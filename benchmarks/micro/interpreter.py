@@ -22,7 +22,6 @@ and the thesis's random trees again under it, to show what that machinery costs)
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -31,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.measure import LOSS, benchmark_candidates, median_seconds
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.compilation import count_compilations
@@ -143,15 +143,13 @@ def markdown(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--ks", default="1,8")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--classes", default="10,100")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--model", default="small_cnn")
     parser.add_argument("--train-images", type=int, default=1024)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
-    parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     if args.smoke:
         args.ks, args.classes, args.repeats, args.train_images = "2", "10", 3, 160

@@ -22,7 +22,6 @@ can add up to more than the step's wall time; the unprofiled step time is given 
 
 from __future__ import annotations
 
-import argparse
 import collections
 import glob
 import json
@@ -38,6 +37,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.measure import benchmark_candidates
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset, train_batch_indices
@@ -325,7 +325,7 @@ def markdown(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--model", choices=["small_cnn", "inception_v3"], default="small_cnn")
     parser.add_argument("--data", default="synthetic:cifar10")
     parser.add_argument("--input-size", type=int)
@@ -334,8 +334,6 @@ def main() -> None:
     parser.add_argument("--conv", choices=["xla", "canonical"], help="default: the backend's")
     parser.add_argument("--max-pool", choices=["window", "slices"], help="default: the backend's")
     parser.add_argument("--keras-python", help="a Python with TensorFlow and Keras 3")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, jaxgp only (CI)")
-    parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     if args.smoke:
         args.data, args.batch_size, args.steps = "synthetic:16x16x3:10", 32, 2

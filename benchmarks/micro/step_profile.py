@@ -27,7 +27,6 @@ dispatch).
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 from datetime import UTC, datetime
@@ -36,6 +35,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.measure import benchmark_candidates
 from benchmarks.lib.measure import median_seconds as timed
 from benchmarks.lib.provenance import device_description, git_commit, write_json
@@ -134,7 +134,7 @@ def markdown(report: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--model", default="small_cnn")
     parser.add_argument("--data", default="synthetic:cifar10")
     parser.add_argument("--train-images", type=int, default=1024)
@@ -147,8 +147,6 @@ def main() -> None:
     parser.add_argument(
         "--loops", default="host,scan", help="epoch loops to time the whole step in: host[,scan]"
     )
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
-    parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     if args.smoke:
         args.train_images, args.batch_size, args.repeats = 128, 32, 2

@@ -25,6 +25,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.measure import add_mfu, train_row
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
@@ -81,7 +82,7 @@ def write(report: dict, args: argparse.Namespace) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--model", default="small_cnn")
     parser.add_argument("--data", default="synthetic:cifar10")
     parser.add_argument("--train-images", type=int, default=2048)
@@ -95,8 +96,6 @@ def main() -> None:
     parser.add_argument(
         "--epoch-loop", choices=["scan", "host"], help="default: host on a CPU, else scan"
     )
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
-    parser.add_argument("--json", dest="json_path")
     parser.add_argument("--markdown", dest="markdown_path")
     args = parser.parse_args()
     if args.smoke:

@@ -24,13 +24,13 @@ orders: that policy depends on the order, so it is reported as a distribution.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import numpy as np
 from scipy.stats import spearmanr
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
@@ -117,14 +117,12 @@ def asha(curves: np.ndarray, ce: np.ndarray, epochs: int, rng, orders: int) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--trees", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0, help="generator of the random trees")
     parser.add_argument("--epochs", type=int, default=get_scale("tiny").epochs)
     parser.add_argument("--candidates-per-batch", default="auto")
     parser.add_argument("--orders", type=int, default=50, help="ASHA orders simulated")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
-    parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     if args.smoke:
         args.trees, args.epochs, args.orders = 4, 4, 3

@@ -19,17 +19,16 @@ generator seed 0, the learnability screen) trained on digits with the tiny recip
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
 from scipy.stats import spearmanr
 
-from benchmarks.lib.provenance import device_description, git_commit
+from benchmarks.lib.args import script_parser
+from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
 from jaxgp.losses import encode_losses, resolve_loss
@@ -69,12 +68,10 @@ def one_step_difference(data: DeviceDataset, config: TrainConfig, trees, k: int)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--trees", type=int, default=48)
     parser.add_argument("--ks", default="1,4,8")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     ks = [int(k) for k in args.ks.split(",")]
     if ks[0] != 1:
@@ -127,10 +124,9 @@ def main(argv: list[str] | None = None) -> None:
                 one_step_max_rel_param_diff=one_step_difference(data, config, trees, k),
             )
         report["rows"].append(row)
-    text = json.dumps(report, indent=1)
-    print(text)
-    if args.json:
-        args.json.write_text(text)
+    print(json.dumps(report, indent=1))
+    if args.json_path != "-":
+        write_json(args.json_path, report)
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ initial weights), no early stopping:
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import statistics
 import time
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.provenance import git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
@@ -115,15 +115,13 @@ def draws(count: int, seed: int, language: Language, epochs: int | None) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("part", choices=("noise", "draws"))
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--losses", default="ce,cb,la,ngl")
     parser.add_argument("--trees", type=int, default=96)
     parser.add_argument("--weights", default=None, help="e.g. prior=2,csum=2")
     parser.add_argument("--epochs", type=int, default=None, help="default: tiny-lt's 33")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
-    parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     if args.smoke:
         args.seeds, args.losses, args.trees, args.epochs = "0,1", "ce,la", 4, 1

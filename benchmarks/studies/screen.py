@@ -13,12 +13,12 @@ without the screen on the same trees, after compilation).
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import numpy as np
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
 from jaxgp.expr.generate import TreeConfig, random_trees
@@ -45,12 +45,10 @@ def learns(trees, data, config: TrainConfig, chance: float) -> list[float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--trees", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=get_scale("tiny").epochs)
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI on a CPU")
-    parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
     if args.smoke:
         args.trees, args.epochs = 4, 1

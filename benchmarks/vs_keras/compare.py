@@ -46,6 +46,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.lib.args import script_parser
 from benchmarks.lib.measure import LOSS
 from benchmarks.lib.provenance import ROOT, git_commit
 from benchmarks.vs_keras.jaxgp_side import measure_jaxgp, run_jaxgp
@@ -59,7 +60,7 @@ SMOKE = {"model": "small_cnn", "data": "cifar10", "train_images": 160, "batch_si
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The options; --smoke replaces the sizes with `SMOKE`'s."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = script_parser(__doc__)
     parser.add_argument("--model", default="small_cnn", choices=sorted(KERAS_MODEL))
     parser.add_argument(
         "--data",
@@ -97,8 +98,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="fresh Keras models trained per dataset; the last one's numbers are used",
     )
     parser.add_argument("--skip-keras", action="store_true")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, CPU, about a minute")
-    parser.add_argument("--json", dest="json_path", help="write the report here ('-': stdout)")
     parser.add_argument("--markdown", dest="markdown_path")
     parser.add_argument("--worker", choices=["jaxgp"], help=argparse.SUPPRESS)
     parser.add_argument("--reference-inputs", help=argparse.SUPPRESS)  # the worker's
