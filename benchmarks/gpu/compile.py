@@ -8,7 +8,7 @@
 Each case is the trainer's own program (`build_functions`, progress off): the host loop's
 step or the scanned epoch, for K candidates, a dtype and a model strategy, its arguments
 those training passes (`abstract_epoch_arguments`) placed on the target's compile-only
-device (`gpu_target`). Each case compiles in a process of its own (a crash or a time-out
+device (`target.py`). Each case compiles in a process of its own (a crash or a time-out
 costs only that case, recorded with its one-line error), and both files are rewritten after
 every case. K = 1 is the same program under either strategy (`over_candidates` does not
 wrap one candidate), so it is compiled once, as `-`.

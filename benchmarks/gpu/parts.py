@@ -6,8 +6,9 @@
   one at a time), the 28x28x1 -> 224 and 100-class shapes at K = 1, and K = 1 with the
   host loop instead of the scanned epoch; each row compiled once (`measure.train_row`);
 - `trace`: a profiled epoch of the first row, summarised (`trace_summary`);
-- `small_cnn`: `throughput.py` at K = 1, 8, 32;
-- `keras`: the Keras 3 reference of the same recipe on the jax backend (`reference_keras.py`);
+- `small_cnn`: `micro/throughput.py` at K = 1, 8, 32;
+- `keras`: the Keras 3 reference of the same recipe on the jax backend
+  (`vs_keras/reference_keras.py`);
 - `diverging`: the trainer's diverging-candidate test, on this device;
 - `compare`: `jaxgp compare --scale small` cut down (population 2, one generation, one epoch,
   synthetic images in the three paper shapes; one in the smoke): the real path with its wall
@@ -213,7 +214,7 @@ def small_cnn(ctx: Context) -> None:
         row.pop("hlo", None)
         ctx.append("small_cnn", f"K={row['k']}", vs_k1=row.get("speedup_vs_k1"), **row)
     if done.returncode != 0 or not rows:
-        ctx.append("small_cnn", "throughput.py", error=done.stderr[-400:] or "no rows")
+        ctx.append("small_cnn", "micro.throughput", error=done.stderr[-400:] or "no rows")
 
 
 def keras(ctx: Context) -> None:

@@ -6,7 +6,7 @@
 It runs from a bare checkout without network: jaxgp imports from the checkout
 (tensorflow-datasets is only imported to read tfds datasets), and the Keras reference
 installs the wheels in `.whl/` if they are there (see benchmarks/RESULTS.md). The parts
-(`gpu_parts.py`) run in priority order, each in its own process under its own time box, so
+(`parts.py`) run in priority order, each in its own process under its own time box, so
 a slow compilation or a crash costs only its part (a part that crashes is started again for
 its remaining rows); the whole run ends by itself within `--budget` seconds (default 530,
 inside the GPU machine's 10-minute command limit). Every row is written to
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="toy sizes, on a CPU (CI)")
     parser.add_argument("--parts", help=f"comma-separated, in this order: {','.join(ORDER)}")
     parser.add_argument("--inception-rows", help="comma-separated rows of the inception part "
-                        "(default: all, in gpu_parts.INCEPTION_ROWS's order)")  # fmt: skip
+                        "(default: all, in gpu/parts.py's INCEPTION_ROWS order)")  # fmt: skip
     parser.add_argument("--part", help=argparse.SUPPRESS)
     parser.add_argument("--rows", help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)

@@ -2,7 +2,7 @@
 
 XLA compiles for a CUDA GPU on a CPU through the CUDA PJRT plugin's compile-only client,
 given a target config: the device description a GPU would report, kept as files in
-`gpu_targets/` (`h200`, `a100`; any other `.txtpb` path works too). Nothing runs on the
+`targets/` (`h200`, `a100`; any other `.txtpb` path works too). Nothing runs on the
 target; the process's own JAX runs on the CPU.
 
 Where the plugin comes from: `python benchmarks/gpu_compile.py --install` installs the
@@ -44,7 +44,7 @@ def target_names() -> list[str]:
 
 
 def target_config(name: str) -> str:
-    """The target config text of a target in `gpu_targets/` by name, or of a file path."""
+    """The target config text of a target in `targets/` by name, or of a file path."""
     path = TARGETS / f"{name}.txtpb"
     if not path.exists():
         path = Path(name)

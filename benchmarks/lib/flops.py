@@ -13,7 +13,7 @@ Sources, in order (each row names the one it used):
   kernel really overlaps (padding and dilation holes excluded, as XLA counts them), matrix
   products, and one FLOP per element of elementwise operations and reduction inputs.
 
-The three agree within a few percent (tests/test_flops.py); XLA counts a loop body once,
+The three agree within a few percent (tests/benchmarks/test_flops.py); XLA counts a loop body once,
 so the count is taken on the one-candidate host step, never on a scanned epoch or a
 `lax.map` over candidates.
 """

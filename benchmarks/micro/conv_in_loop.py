@@ -8,8 +8,8 @@ the convolutions XLA compiled (`dim_labels`) for each. `--conv canonical` writes
 gradient as jaxgp does on a CPU (`jaxgp.models.conv`: NHWC/HWIO convolutions around
 transposes), which XLA compiles to its fast form inside the loop too.
 
-    python benchmarks/conv_in_loop.py                    # NHWC 64x32x32x16 -> 32 channels
-    python benchmarks/conv_in_loop.py --conv canonical   # the same with jaxgp's gradient
+    python -m benchmarks.micro.conv_in_loop                    # NHWC 64x32x32x16 -> 32 channels
+    python -m benchmarks.micro.conv_in_loop --conv canonical   # the same with jaxgp's gradient
 """
 
 from __future__ import annotations

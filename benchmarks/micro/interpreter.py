@@ -16,8 +16,8 @@ their language (`language` column): the thesis's, and the priors language's (ran
 of that language, with `prior` and `csum`, whose select form carries rank-one path maps;
 and the thesis's random trees again under it, to show what that machinery costs).
 
-    python benchmarks/interpreter.py [--ks 1,8] [--repeats 20] [--json out.json]
-    python benchmarks/interpreter.py --smoke        # seconds, on a CPU (CI)
+    python -m benchmarks.micro.interpreter [--ks 1,8] [--repeats 20] [--json out.json]
+    python -m benchmarks.micro.interpreter --smoke        # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

@@ -8,16 +8,17 @@ by what the op does:
   after its HLO instruction, whose JAX name stack (`jvp(SmallCNN)/conv_1/...`, a
   `transpose(...)` for the backward pass) and fused computation (a `convolution`, a `dot`)
   say what it is;
-- the reference: `op_profile_keras.py` in `--keras-python` under TensorFlow's profiler; each
-  TensorFlow op event is `scope/...:OpType` (Conv2DBackpropFilter, FusedBatchNormV3, ...).
+- the reference: `vs_keras/op_profile_keras.py` in `--keras-python` under TensorFlow's
+  profiler; each TensorFlow op event is `scope/...:OpType` (Conv2DBackpropFilter,
+  FusedBatchNormV3, ...).
 
 Both profilers write the same XSpace format, read here with `jax.profiler.ProfileData`.
 The per-category sums are thread time: ops on two threads at once both count, so a column
 can add up to more than the step's wall time; the unprofiled step time is given beside it.
 
-    python benchmarks/op_profile.py --model small_cnn --data synthetic:cifar10 \\
+    python -m benchmarks.micro.op_profile --model small_cnn --data synthetic:cifar10 \\
         --keras-python /opt/tfvenv/bin/python
-    python benchmarks/op_profile.py --smoke          # seconds, jaxgp side only (CI)
+    python -m benchmarks.micro.op_profile --smoke          # seconds, jaxgp side only (CI)
 """
 
 from __future__ import annotations

@@ -19,10 +19,10 @@ shares are a guide to what dominates, not an exact partition; `rest` is what the
 takes beyond the four parts it is made of (the finite-checks, `alive` masking, host
 dispatch).
 
-    python benchmarks/step_profile.py --model small_cnn --data synthetic:cifar10
-    python benchmarks/step_profile.py --model inception_v3 --data synthetic:cifar10 --k 8 \\
+    python -m benchmarks.micro.step_profile --model small_cnn --data synthetic:cifar10
+    python -m benchmarks.micro.step_profile --model inception_v3 --data synthetic:cifar10 --k 8 \\
         --dtype bfloat16                                   # on a GPU
-    python benchmarks/step_profile.py --smoke              # seconds, on a CPU (CI)
+    python -m benchmarks.micro.step_profile --smoke              # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ peak (none for a CPU). Data are synthetic images of the chosen dataset's shape, 
 device. `auto` is what the trainer would choose for 64 candidates
 (`jaxgp.train.batching`: 1 on a CPU, probed on an accelerator).
 
-    python benchmarks/throughput.py                        # small_cnn on cifar10-shaped data
-    python benchmarks/throughput.py --model inception_v3 --data synthetic:cifar10 \\
+    python -m benchmarks.micro.throughput                        # small_cnn on cifar10-shaped data
+    python -m benchmarks.micro.throughput --model inception_v3 --data synthetic:cifar10 \\
         --ks 1,2,4,8,auto --dtypes float32,bfloat16       # the paper setting, on a GPU
-    python benchmarks/throughput.py --smoke                # seconds, on a CPU (CI)
+    python -m benchmarks.micro.throughput --smoke                # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

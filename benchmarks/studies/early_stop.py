@@ -18,8 +18,8 @@ at epochs 2, 4, 8 a candidate continues if it is in the top half of all the cand
 reached that epoch before it, CE's curve among them) over `--orders` random evaluation
 orders: that policy depends on the order, so it is reported as a distribution.
 
-    python benchmarks/early_stop.py [--trees 48] [--seed 0] [--json out.json]
-    python benchmarks/early_stop.py --smoke       # seconds, on a CPU (CI)
+    python -m benchmarks.studies.early_stop [--trees 48] [--seed 0] [--json out.json]
+    python -m benchmarks.studies.early_stop --smoke       # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

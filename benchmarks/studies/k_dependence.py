@@ -13,8 +13,8 @@ generator seed 0, the learnability screen) trained on digits with the tiny recip
   validation-accuracy rankings, and the largest and mean absolute change of validation and
   test accuracy (training amplifies the rounding differences).
 
-    python benchmarks/k_dependence.py [--trees 48] [--ks 1,4,8] [--json out.json]
-    python benchmarks/k_dependence.py --smoke     # seconds, on a CPU (CI)
+    python -m benchmarks.studies.k_dependence [--trees 48] [--ks 1,4,8] [--json out.json]
+    python -m benchmarks.studies.k_dependence --smoke     # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

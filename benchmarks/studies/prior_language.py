@@ -14,9 +14,9 @@ initial weights), no early stopping:
   (and by more than the noise), and the best of them. `--weights` redraws with other leaf
   and operator weights (`prior=2,csum=2`: twice as likely as each other choice).
 
-    python benchmarks/prior_language.py noise --seeds 0,1,2,3,4 --losses ce,cb,la,ngl
-    python benchmarks/prior_language.py draws --trees 96 [--weights prior=2,csum=2]
-    python benchmarks/prior_language.py noise --smoke     # seconds, on a CPU (CI)
+    python -m benchmarks.studies.prior_language noise --seeds 0,1,2,3,4 --losses ce,cb,la,ngl
+    python -m benchmarks.studies.prior_language draws --trees 96 [--weights prior=2,csum=2]
+    python -m benchmarks.studies.prior_language noise --smoke     # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ at least twice chance (0.2 for digits' 10 classes). Also: how many of the thesis
 screen rejects and whether those learn, and the screen's cost per tree (the filter with and
 without the screen on the same trees, after compilation).
 
-    python benchmarks/screen.py [--trees 64] [--json out.json]
-    python benchmarks/screen.py --smoke          # seconds, on a CPU (CI)
+    python -m benchmarks.studies.screen [--trees 64] [--json out.json]
+    python -m benchmarks.studies.screen --smoke          # seconds, on a CPU (CI)
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Benchmark: jaxgp against the thesis's Keras way, on one device, with one setting, in one run.
 
 Two subprocesses, one after the other (so the two frameworks never share the device or a
-backend): a jaxgp worker (this file with ``--worker jaxgp``, `compare_jaxgp.py`) and the
-Keras reference (``benchmarks/reference_keras.py``, run with ``--keras-python``, on
-``--keras-backend``, by `compare_keras.py`). The worker hands the reference its inputs as
+backend): a jaxgp worker (this file with ``--worker jaxgp``, `jaxgp_side.py`) and the
+Keras reference (``benchmarks/vs_keras/reference_keras.py``, run with ``--keras-python``, on
+``--keras-backend``, by `keras_side.py`). The worker hands the reference its inputs as
 files, so the reference needs neither jaxgp nor jax: jaxgp's synthetic images of each
 dataset (the same images, shapes, sizes and seed jaxgp trains on) and the loss (the NGL
 tree) as the module ``jaxgp export --framework keras`` writes. Both train the same model
@@ -22,14 +22,15 @@ Per dataset it reports, for jaxgp at each K and for Keras (one model per candida
   compiled, divided by K; Keras: build + compile + `model.fit` of a fresh model);
 
 and projects the wall time of the thesis's experiments on the real dataset sizes from
-those rates (`compare_projection.py` says how). A dataset that was not measured is
+those rates (`projection.py` says how). A dataset that was not measured is
 projected with the first measured dataset's rates (say
 ``--data cifar10,fashion_mnist,cifar100`` to measure all three shapes). The report, as JSON
-and Markdown (`compare_report.py`), is written after jaxgp's side and again at the end.
+and Markdown (`report.py`), is written after jaxgp's side and again at the end.
 
-    python benchmarks/compare.py --smoke                                # CPU, about a minute
-    python benchmarks/compare.py --model inception_v3 --ks 1,4,8 --train-images 2048 \\
-        --keras-backend jax --json compare.json --markdown compare.md   # on the GPU machine
+    python -m benchmarks.vs_keras.compare --smoke                      # CPU, about a minute
+    python -m benchmarks.vs_keras.compare --model inception_v3 --ks 1,4,8 \\
+        --train-images 2048 --keras-backend jax --json compare.json \\
+        --markdown compare.md                                         # on the GPU machine
 """
 
 from __future__ import annotations

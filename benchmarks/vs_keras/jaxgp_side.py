@@ -73,7 +73,7 @@ def write_loss(inputs: ReferenceInputs, loss: str) -> None:
     from jaxgp.export import export_source
 
     tree = jaxgp.parse(loss)
-    origin = "the loss benchmarks/compare.py measures, handed to the Keras reference"
+    origin = "the loss benchmarks/vs_keras/compare.py measures, handed to the Keras reference"
     inputs.loss_module.write_text(export_source(tree, "keras", origin))
     rng = np.random.default_rng(0)
     probes = {}

@@ -1,4 +1,4 @@
-"""The Keras reference's training step under TensorFlow's profiler (for `op_profile.py`).
+"""The Keras reference's training step under TensorFlow's profiler (for `micro/op_profile.py`).
 
 Runs in the reference's own Python (TensorFlow and Keras, no jax, no jaxgp): builds the
 reference model (`reference_keras.build_model`), compiles it with Adam(1e-3) and categorical

@@ -18,11 +18,11 @@ every result names its backend. What it needs from jaxgp comes as files:
 
 - the loss (``--loss-module``): a module defining ``loss(y_true, y_pred)``, as
   ``jaxgp export LOSS --framework keras -o FILE`` writes it, its protected operators
-  generated from jaxgp's own. The default is ``compare_ngl_keras.py`` next to this file:
+  generated from jaxgp's own. The default is ``ngl_keras.py`` next to this file:
   the NGL loss, exported so (a test checks it is what the export writes today);
 - the data (``--data-npz``): an .npz with ``train_images`` and ``val_images`` (uint8,
   [N, H, W, C]), ``train_labels`` and ``val_labels`` (integers, [N]), ``num_classes`` and
-  ``source`` (a sentence on where the images come from). ``benchmarks/compare.py`` writes
+  ``source`` (a sentence on where the images come from). ``benchmarks/vs_keras/compare.py`` writes
   jaxgp's own synthetic images so, the ones jaxgp trains on. Without it the images are
   generated here with NumPy in the shape of ``--data`` (class templates plus noise, 10% held
   out for validation): a standalone run, not jaxgp's images;
@@ -38,8 +38,8 @@ dataset, its own trace/compile included, since every candidate is a new model), 
 steady-state training and validation images per second from epochs 2..E (the first epoch
 carries the trace/compile warm-up, reported as ``warmup_s``).
 
-    python benchmarks/reference_keras.py --smoke --json -           # seconds, on a CPU
-    python benchmarks/reference_keras.py --model inception_v3 --data cifar10 \\
+    python benchmarks/vs_keras/reference_keras.py --smoke --json -           # seconds, on a CPU
+    python benchmarks/vs_keras/reference_keras.py --model inception_v3 --data cifar10 \\
         --train-images 2048 --epochs 2 --backend jax --json ref.json   # the paper setting
 """
 
@@ -60,7 +60,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_LOSS_MODULE = HERE / "compare_ngl_keras.py"
+DEFAULT_LOSS_MODULE = HERE / "ngl_keras.py"
 MODELS = ("inception_v3", "small")
 BACKENDS = ("tensorflow", "jax", "torch")
 #: (image shape, classes) of the datasets a standalone run generates images like.
@@ -329,7 +329,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", default="small", choices=MODELS)
     parser.add_argument(
         "--data-npz",
-        help="the images to train on, as an .npz (benchmarks/compare.py writes jaxgp's); "
+        help="the images to train on, as an .npz (benchmarks/vs_keras/compare.py writes jaxgp's); "
         "without it, images are generated here in the shape of --data",
     )
     parser.add_argument(
@@ -354,7 +354,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=Path,
         default=DEFAULT_LOSS_MODULE,
         help="the loss: a module written by `jaxgp export LOSS --framework keras` "
-        "(default: the NGL loss, compare_ngl_keras.py)",
+        "(default: the NGL loss, ngl_keras.py)",
     )
     parser.add_argument(
         "--loss-check",

@@ -138,3 +138,12 @@ def test_a_failed_process_is_reported_by_its_last_line_first_then_whole_earlier_
     short = readable_error(1, ["a" * 50 + "\n", "b" * 50 + "\n", "ImportError: x\n"], limit=80)
     assert short.splitlines() == ["exit 1: ImportError: x", "b" * 50]
     assert readable_error(-9, []) == "exit -9: no output"
+
+
+def test_the_files_run_by_path_in_another_python_are_where_their_callers_look():
+    from benchmarks.micro import op_profile
+    from benchmarks.vs_keras import keras_side
+
+    assert _reference_module().DEFAULT_LOSS_MODULE.is_file()
+    assert (keras_side.HERE / "reference_keras.py").is_file()
+    assert (op_profile.KERAS_SIDE / "op_profile_keras.py").is_file()
