@@ -10,12 +10,14 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
 from tests.xla_env import with_suite_flags
 
 os.environ["XLA_FLAGS"] = with_suite_flags(os.environ.get("XLA_FLAGS", ""))
+SMOKE_TESTS = Path(__file__).resolve().parent / "benchmarks" / "test_smoke.py"
 
 SUBPROCESS_CACHE = tempfile.mkdtemp(prefix="jaxgp-test-xla-")
 os.environ["JAXGP_COMPILATION_CACHE"] = SUBPROCESS_CACHE  # inherited by the subprocesses
@@ -30,12 +32,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 def pytest_collection_modifyitems(config, items):
     """The benchmark smoke tests run last, and their benchmark processes start now, in the
-    background, when any of them is selected (tests/benchmark_smoke.py)."""
-    smoke = [item for item in items if item.path.name == "test_benchmarks_smoke.py"]
+    background, when any of them is selected (tests/benchmarks/smoke.py)."""
+    smoke = [item for item in items if item.path == SMOKE_TESTS]
     if not smoke:
         return
     items[:] = [item for item in items if item not in smoke] + smoke
     if not config.option.collectonly:
-        from tests import benchmark_smoke
+        from tests.benchmarks import smoke as benchmark_smoke
 
         benchmark_smoke.start()

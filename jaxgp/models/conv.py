@@ -6,7 +6,7 @@ one; inside a loop body it does not (jax-ml/jax#12868). JAX's gradient of an NHW
 convolution is two convolutions in other layouts (the input gradient with the kernel's
 features swapped, the filter gradient with batch and features swapped), so in a scanned
 epoch they ran a naive loop nest: 65x slower than from Python for one 3x3 convolution
-(benchmarks/conv_in_loop.py), 6x for small_cnn's whole epoch.
+(benchmarks/micro/conv_in_loop.py), 6x for small_cnn's whole epoch.
 
 `canonical_conv` is `lax.conv_general_dilated` with a custom VJP that writes both gradient
 convolutions in that one layout itself, transposing the operands around them:
@@ -60,7 +60,7 @@ def _conv_bwd(strides, pads, residuals, g):
         (k - 1 - low, n + low - (o - 1) * s - 1)
         for n, k, o, s, (low, _) in zip(x.shape[1:3], w.shape[:2], out, strides, pads, strict=True)
     ]
-    with jax.named_scope("input_gradient"):  # names for profiles (benchmarks/op_profile.py)
+    with jax.named_scope("input_gradient"):  # names for profiles (benchmarks.micro.op_profile)
         flipped = jnp.flip(w, (0, 1)).transpose(0, 1, 3, 2)
         dx = lax.conv_general_dilated(g, flipped, (1, 1), input_pads, lhs_dilation=strides,
                                       dimension_numbers=CANONICAL)  # fmt: skip

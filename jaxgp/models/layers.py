@@ -96,7 +96,7 @@ def max_pool(x: jax.Array, window: int, stride: int, form: str = "window") -> ja
     faster (`jaxgp.policy.default_max_pool`, benchmarks/RESULTS.md section 1).
     """
     check_max_pool_form(form)
-    with jax.named_scope("max_pool"):  # a name for profiles (benchmarks/op_profile.py)
+    with jax.named_scope("max_pool"):  # a name for profiles (benchmarks.micro.op_profile)
         if form == "window":
             return nn.max_pool(x, (window, window), strides=(stride, stride), padding="VALID")
         rows = (x.shape[1] - window) // stride + 1

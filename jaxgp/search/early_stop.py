@@ -10,7 +10,7 @@
   resume it is trained in.
 
 Chosen on the learning curves of 200 random trees on digits with the tiny recipe, and
-measured on others (benchmarks/early_stop.py, benchmarks/RESULTS.md): epoch 1 is too noisy
+measured on others (benchmarks/studies/early_stop.py, benchmarks/RESULTS.md): epoch 1 is too noisy
 to rank by, and at epoch 2 slow starters that end near CE are still 30% behind it, hence the
 wider first threshold; successive halving among the run's candidates (ASHA), simulated on
 the same curves, stopped the eventual best in many orders, so it does not ship.

@@ -132,7 +132,7 @@ def _spec(config: TrainConfig | ProgramSpec) -> ProgramSpec:
 def step_parts(
     num_classes: int, image_shape: tuple[int, int, int], config: TrainConfig | ProgramSpec
 ) -> StepParts:
-    """The pieces `build_functions` composes (also timed apart by benchmarks/step_profile)."""
+    """The pieces `build_functions` composes (also timed apart by benchmarks.micro.step_profile)."""
     config = _spec(config)
     dtype = jnp.bfloat16 if config.compute_dtype == "bfloat16" else jnp.float32
     model = build_model(

@@ -1,0 +1,1 @@
+"""Shared by the benchmarks: measuring a training row, FLOPs, traces, provenance, options."""
