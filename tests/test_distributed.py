@@ -21,7 +21,7 @@ from tests.xla_env import devices_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SEARCH = ["evolve", "--scale", "tiny", "--population", "4", "--generations", "2",
-          "--epochs", "3", "--seed", "1", "--confirm-seeds", "2"]  # fmt: skip
+          "--epochs", "1", "--seed", "1", "--confirm-seeds", "2"]  # fmt: skip
 TIMEOUT = 300
 
 
