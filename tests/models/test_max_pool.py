@@ -58,16 +58,17 @@ def test_an_unknown_form_is_refused_and_the_cpu_pools_by_slices():
 
 def test_a_candidate_trained_with_either_form_agrees_within_float32_rounding():
     """Tied maxima after relu are zeros, which get no gradient either way; what differs is
-    XLA's order of float32 sums around the pools, which three epochs amplify a little."""
+    XLA's order of float32 sums around the pools: after one epoch (20 steps) the validation
+    losses differ by about 1e-7 (relative); three epochs amplified that to 2e-3."""
     from jaxgp.data import load_dataset
     from jaxgp.train import TrainConfig, train_candidates
 
     dataset = load_dataset("digits", seed=0)
     results = {
-        form: train_candidates(["ce", "ngl"], dataset, TrainConfig(epochs=3, max_pool=form))
+        form: train_candidates(["ce", "ngl"], dataset, TrainConfig(epochs=1, max_pool=form))
         for form in ("window", "slices")
     }
     for a, b in zip(results["window"].results, results["slices"].results, strict=True):
-        assert a.val_loss == pytest.approx(b.val_loss, rel=1e-3)
+        assert a.val_loss == pytest.approx(b.val_loss, rel=1e-5)
         assert abs(a.val_accuracy - b.val_accuracy) <= 2 / 144  # two validation images
         assert abs(a.test_accuracy - b.test_accuracy) <= 2 / 360
