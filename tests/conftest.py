@@ -3,8 +3,7 @@ smoke runs started in the background and their tests run last, and the
 persistent compilation cache: none in the test process (tests count its compilations; the
 cache's own tests set one), one for the whole session in the `jaxgp` and benchmark
 subprocesses, which compile the same programs again and again (`tests.cli.invoke.run_main`, the
-command run in-process, turns it off again); and LLVM optimisation level 0 for every
-compilation of the suite and its subprocesses (`tests/xla_env.py` says why)."""
+command run in-process, turns it off again)."""
 
 import atexit
 import os
@@ -12,11 +11,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.xla_env import with_suite_flags
+from tests.xla_env import fewer_optimisations
 
-os.environ["XLA_FLAGS"] = with_suite_flags(os.environ.get("XLA_FLAGS", ""))
 SMOKE_TESTS = Path(__file__).resolve().parent / "benchmarks" / "test_smoke.py"
 
 SUBPROCESS_CACHE = tempfile.mkdtemp(prefix="jaxgp-test-xla-")
@@ -28,6 +27,13 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def compiled_with_fewer_optimisations():
+    """For a test that compiles much and runs little (`tests/xla_env.py`)."""
+    with fewer_optimisations():
+        yield
 
 
 def pytest_collection_modifyitems(config, items):

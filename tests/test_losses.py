@@ -16,6 +16,8 @@ from jaxgp.losses import (
     loss_value,
 )
 
+pytestmark = pytest.mark.usefixtures("compiled_with_fewer_optimisations")
+
 
 def _logits(batch=32, classes=10, seed=0):
     rng = np.random.default_rng(seed)

@@ -1,25 +1,39 @@
-"""The XLA flags of the suite, and the environment of a subprocess with virtual devices.
+"""Where the suite compiles with fewer optimisations, and the environment of a subprocess
+with virtual devices.
 
-The suite compiles at LLVM optimisation level 0 (`tests/conftest.py` sets it): nearly every
-test is an XLA compilation on the CPU and a few steps on tiny data, and level 0 halves the
-compilation (the suite's slowest tests 165 s -> 85 s on 2 cores). What a program computes
-is XLA's, not LLVM's; jaxgp's commands and the benchmarks compile at XLA's default level.
+Most of the suite's time is XLA compiling on the CPU. With JAX's
+`jax_disable_most_optimizations` (LLVM level 0, no expensive LLVM passes) the compilation
+takes about half as long and the program runs several times slower: a win where a test
+compiles much and runs little (the trainer's tests: nine of them 165 -> 85 s on 2 cores),
+a loss where it trains a search (the whole suite at level 0 took as long as without). So it
+is on for the trainer's tests (`tests/train/conftest.py`), the loss tests and the
+subprocesses that compile big programs once, and off elsewhere. What a program computes is
+XLA's, not LLVM's; jaxgp's commands and the benchmarks compile with every optimisation.
 """
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-SUITE_XLA_FLAGS = "--xla_backend_optimization_level=0"
+import jax
 
-
-def with_suite_flags(flags: str) -> str:
-    """`flags` with the suite's added, unless they name the optimisation level already."""
-    if "--xla_backend_optimization_level" in flags:
-        return flags
-    return f"{flags} {SUITE_XLA_FLAGS}".strip()
+FAST_COMPILE_ENV = {"JAX_DISABLE_MOST_OPTIMIZATIONS": "1"}
+"""What a subprocess's environment adds to compile with fewer optimisations."""
 
 
-def devices_env(devices: int) -> dict[str, str]:
+@contextmanager
+def fewer_optimisations() -> Iterator[None]:
+    """Compile with fewer optimisations inside the block (a test's fixture)."""
+    before = jax.config.values["jax_disable_most_optimizations"]
+    jax.config.update("jax_disable_most_optimizations", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_disable_most_optimizations", before)
+
+
+def devices_env(devices: int, *, fast: bool = False) -> dict[str, str]:
     """This process's environment for a subprocess that sees `devices` virtual CPU devices
-    (the suite's flags kept)."""
+    (and compiles with fewer optimisations if `fast`)."""
     flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"
-    return dict(os.environ, XLA_FLAGS=flags.strip())
+    return dict(os.environ, XLA_FLAGS=flags.strip(), **(FAST_COMPILE_ENV if fast else {}))

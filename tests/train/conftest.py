@@ -1,9 +1,15 @@
-"""A small slice of the digits data and a quick recipe shared by the trainer tests."""
+"""A small slice of the digits data and a quick recipe shared by the trainer tests, which
+compile much and train little: with fewer optimisations (`tests/xla_env.py`)."""
 
 import pytest
 
 from jaxgp.data import load_dataset
 from jaxgp.train import TrainConfig
+
+
+@pytest.fixture(autouse=True)
+def _fewer_optimisations(compiled_with_fewer_optimisations):
+    """Every trainer test compiles with fewer optimisations."""
 
 
 @pytest.fixture(scope="session")

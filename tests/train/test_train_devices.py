@@ -54,7 +54,7 @@ _SCRIPT = textwrap.dedent(
 
 
 def _run(devices: int, k: int) -> dict:
-    env = devices_env(devices)
+    env = devices_env(devices, fast=True)
     out = subprocess.run(
         [sys.executable, "-c", _SCRIPT, str(k)], env=env, capture_output=True, text=True,
         check=True, timeout=600,
@@ -95,7 +95,7 @@ _REPACK = textwrap.dedent(
 
 @pytest.mark.skipif(sys.platform != "linux", reason="virtual CPU devices")
 def test_over_four_devices_survivors_repacked_from_eight_train_as_before(tmp_path):
-    env = devices_env(4)
+    env = devices_env(4, fast=True)
     out = subprocess.run(
         [sys.executable, "-c", _REPACK], env=env, capture_output=True, text=True, timeout=600
     )
