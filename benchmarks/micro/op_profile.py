@@ -38,7 +38,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from benchmarks.lib.args import script_parser
+from benchmarks.lib.args import add_training_shape, script_parser
 from benchmarks.lib.measure import benchmark_candidates
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset, train_batch_indices
@@ -327,10 +327,7 @@ def markdown(report: dict) -> str:
 
 def main() -> None:
     parser = script_parser(__doc__)
-    parser.add_argument("--model", choices=["small_cnn", "inception_v3"], default="small_cnn")
-    parser.add_argument("--data", default="synthetic:cifar10")
-    parser.add_argument("--input-size", type=int)
-    parser.add_argument("--batch-size", type=int, default=64)
+    add_training_shape(parser, train_images=None)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--conv", choices=["xla", "canonical"], help="default: the backend's")
     parser.add_argument("--max-pool", choices=["window", "slices"], help="default: the backend's")

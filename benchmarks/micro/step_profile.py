@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from benchmarks.lib.args import script_parser
+from benchmarks.lib.args import add_training_shape, script_parser
 from benchmarks.lib.measure import benchmark_candidates
 from benchmarks.lib.measure import median_seconds as timed
 from benchmarks.lib.provenance import device_description, git_commit, write_json
@@ -135,11 +135,7 @@ def markdown(report: dict) -> str:
 
 def main() -> None:
     parser = script_parser(__doc__)
-    parser.add_argument("--model", default="small_cnn")
-    parser.add_argument("--data", default="synthetic:cifar10")
-    parser.add_argument("--train-images", type=int, default=1024)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--input-size", type=int)
+    add_training_shape(parser, train_images=1024)
     parser.add_argument("--k", type=int, default=1)
     parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"])
     parser.add_argument("--model-strategy", choices=["vmap", "map"], help="default: vmap")

@@ -25,7 +25,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.lib.args import script_parser
+from benchmarks.lib.args import add_training_shape, script_parser
 from benchmarks.lib.measure import add_mfu, train_row
 from benchmarks.lib.provenance import device_description, git_commit, write_json
 from jaxgp.data import load_dataset
@@ -83,11 +83,7 @@ def write(report: dict, args: argparse.Namespace) -> str:
 
 def main() -> None:
     parser = script_parser(__doc__)
-    parser.add_argument("--model", default="small_cnn")
-    parser.add_argument("--data", default="synthetic:cifar10")
-    parser.add_argument("--train-images", type=int, default=2048)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--input-size", type=int)
+    add_training_shape(parser, train_images=2048)
     parser.add_argument("--ks", default="1,2,4,8,auto")
     parser.add_argument("--dtypes", default="float32")
     parser.add_argument("--epochs", type=int, default=2)
