@@ -79,3 +79,13 @@ def test_with_a_policy_the_cheapest_dataset_trains_first():
     assert names == ["fashion_mnist", "cifar10", "cifar100"]  # equal costs keep suite order
     assert [d.name for d in StopPolicy.NONE.order(suite)] == ["cifar10", "fashion_mnist",
                                                                "cifar100"]  # fmt: skip
+
+
+def test_the_rule_holds_ces_value_after_every_epoch_it_recorded():
+    assert StopPolicy.BASELINE.rule(ce_scores(), Metric.ACCURACY, 10).baseline == CE_CURVE
+
+
+def test_a_rung_at_ces_last_recorded_epoch_is_judged_and_one_after_it_is_not():
+    rule = BaselineRule(CE_CURVE[:4], Metric.ACCURACY, 10)
+    assert rule(4, record(4, 0.0))
+    assert not BaselineRule(CE_CURVE[:3], Metric.ACCURACY, 10)(4, record(4, 0.0))
