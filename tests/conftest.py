@@ -11,10 +11,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import jax
 import pytest
 from hypothesis import HealthCheck, settings
-
-from tests.xla_env import fewer_optimisations
 
 SMOKE_TESTS = Path(__file__).resolve().parent / "benchmarks" / "test_smoke.py"
 
@@ -32,8 +31,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture
 def compiled_with_fewer_optimisations():
     """For a test that compiles much and runs little (`tests/xla_env.py`)."""
-    with fewer_optimisations():
-        yield
+    before = jax.config.values["jax_disable_most_optimizations"]
+    jax.config.update("jax_disable_most_optimizations", True)
+    yield
+    jax.config.update("jax_disable_most_optimizations", before)
 
 
 def pytest_collection_modifyitems(config, items):
