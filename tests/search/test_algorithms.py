@@ -3,17 +3,19 @@ determinism, and the ask/tell contract every registered algorithm keeps (the sta
 
 import dataclasses
 import hashlib
+import importlib
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from jaxgp.expr.generate import random_trees
+from jaxgp.expr.generate import TreeConfig, random_trees
 from jaxgp.expr.tree import Tree
 from jaxgp.expr.validity import check_validity_batch
 from jaxgp.fitness import Metric, Scores, compute_fitness
 from jaxgp.search import ALGORITHMS, SearchConfig, generation_rng, ranked
 from jaxgp.search.ngl import archived
+from jaxgp.search.population import make_children
 from jaxgp.search.tournament import sample_tournament
 from jaxgp.status import Status
 from tests.search.individuals import individual as scored_individual
@@ -135,6 +137,54 @@ def test_the_ngl_archive_keeps_the_first_tree_of_an_expression_in_the_order_remo
     assert archived((), removed) == (b, a) and archived((), removed)[1] is a
     grown = archived((c, a_again), removed)
     assert grown == (c, a, b) and grown[1] is a_again
+
+
+def _clones_of_members(name, make_children):
+    """Over 20 small populations where a child equal to a member is likely (height-2 trees,
+    crossover with another member, no mutation): how many ask a child whose text is that of
+    a member, with `make_children` as the algorithm's module sees it."""
+    tree = TreeConfig(min_height=1, max_height=2)
+    config = SearchConfig(population=8, generations=1, crossover_rate=1.0, subtree_rate=0.0,
+                          point_rate=0.0, tree=tree)  # fmt: skip
+    module = importlib.import_module(f"jaxgp.search.{name}")
+    found = 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "make_children", make_children)
+        for seed in range(20):
+            members = random_trees(np.random.default_rng(seed), 8, config=tree)
+            search = ALGORITHMS[name].search(config, seed)
+            children = search.ask(search.init([individual(t) for t in members]))
+            found += bool({str(c) for c in children} & {str(m) for m in members})
+    return found
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_no_child_is_a_clone_of_any_member_of_the_population_not_only_of_its_parents(name):
+    def parents_only(parents, rng, config, members=()):
+        return make_children(parents, rng, config)
+
+    assert _clones_of_members(name, parents_only) > 0  # the population's trees matter here
+    assert _clones_of_members(name, make_children) == 0
+
+
+def test_ngl_crosses_each_individual_with_an_archived_tree_when_not_with_another_one(initial):
+    """With Cr = 0 and no mutation, every child is its parent with one subtree replaced by
+    a subtree of a tree of the archive (not of a fresh random tree)."""
+    config = SearchConfig(population=8, generations=1, crossover_rate=0.0, subtree_rate=0.0,
+                          point_rate=0.0)  # fmt: skip
+    for seed in range(3):
+        archive = tuple(random_trees(np.random.default_rng(100 + seed), 2))
+        search = ALGORITHMS["ngl"].search(config, seed)
+        state = dataclasses.replace(search.init(initial), archive=archive)
+        children = search.ask(state)
+        crossings = [
+            {str(parent.tree.replace(at, donor.subtree(source)))
+             for donor in archive for at in range(len(parent.tree))
+             for source in range(len(donor))}
+            for parent in state.population
+        ]  # fmt: skip
+        assert len(children) == 8
+        assert all(str(c) in made for c, made in zip(children, crossings, strict=True))
 
 
 @pytest.mark.parametrize("name", list(ALGORITHMS))
