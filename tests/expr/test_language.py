@@ -104,8 +104,12 @@ def test_the_rank_one_reverse_pass_equals_jax_grad_of_the_closure(text):
         np.testing.assert_allclose(grad_true, want_true, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.usefixtures("compiled_with_fewer_optimisations")
 @settings(
-    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(seeds)
 def test_random_priors_trees_interpreted_equal_the_closure_in_value_and_gradient(seed):
