@@ -7,9 +7,9 @@ takes about half as long and the program runs several times slower: a win where 
 compiles much and runs little (InceptionV3's training step 52 -> 34 s, the H200 compile
 60 -> 47 s on 2 cores), a loss where it trains a search (the whole suite at LLVM level 0
 took 1,062 s against 1,004 s). So it is on for the trainer's tests (`tests/train/conftest.py`),
-the loss tests and the subprocesses that compile big programs once (the fixture
-`compiled_with_fewer_optimisations` of `tests/conftest.py`, `FAST_COMPILE_ENV`), and off
-elsewhere. What a program computes is
+the loss tests, the subprocesses that compile big programs once and the benchmark smoke
+runs (the fixture `compiled_with_fewer_optimisations` of `tests/conftest.py`,
+`FAST_COMPILE_ENV`), and off elsewhere. What a program computes is
 XLA's, not LLVM's; jaxgp's commands and the benchmarks compile with every optimisation.
 """
 

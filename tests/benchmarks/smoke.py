@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.xla_env import FAST_COMPILE_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 GPU_RUN = ROOT / "benchmarks" / "gpu_run.py"
 """Run by its path, as the standing order runs it; the others run as modules in the checkout."""
@@ -32,8 +34,11 @@ _started: dict | None = None
 
 
 def env() -> dict[str, str]:
-    """The environment of a benchmark process: Keras on jax unless told otherwise."""
-    environment = dict(os.environ)
+    """The environment of a benchmark process: Keras on jax unless told otherwise, and XLA
+    compiling with fewer optimisations (`tests/xla_env.py`): a smoke run proves the script
+    works, its figures mean nothing, and its compilations cost the suite's CPU (the smoke
+    runs took 370 CPU-seconds, 263 with fewer optimisations, on 2 cores)."""
+    environment = {**os.environ, **FAST_COMPILE_ENV}
     environment.setdefault("KERAS_BACKEND", "jax")
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return environment
