@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jaxgp import ConfigError, ExpressionError, TreeConfig, lower, lower_batch, parse
 from jaxgp.expr.generate import random_tree, random_trees
 from jaxgp.expr.interpreter import program_loss
-from jaxgp.expr.language import LANGUAGES, get_language, smallest_language
+from jaxgp.expr.language import LANGUAGES, Language, get_language, smallest_language
 from jaxgp.expr.program import CODE, Program, encode, encode_batch
 from jaxgp.expr.validity import check_validity, long_tail_prior
 from jaxgp.expr.variation import crossover, point_mutation, subtree_mutation
@@ -194,6 +194,17 @@ def test_a_tree_outside_a_language_is_named_as_such():
         get_language("greek")
     with pytest.raises(ConfigError, match="unknown language"):
         TreeConfig(language="greek")
+
+
+def test_a_language_whose_weights_do_not_match_its_choices_is_refused():
+    thesis = get_language("thesis")
+    fields = {"name": "odd", "leaves": thesis.leaves, "operators": thesis.operators}
+    Language(**fields, leaf_weights=(1.0,) * len(thesis.leaf_kinds))  # as many: accepted
+    with pytest.raises(ValueError, match="odd: 2 weights for 3 choices"):
+        Language(**fields, leaf_weights=(1.0, 2.0))
+    count = len(thesis.operators)
+    with pytest.raises(ValueError, match=f"odd: {count + 1} weights for {count} choices"):
+        Language(**fields, operator_weights=(1.0,) * (count + 1))
 
 
 @pytest.mark.parametrize(

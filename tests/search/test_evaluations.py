@@ -43,6 +43,7 @@ def test_an_identical_tree_is_never_trained_twice():
         [(str(A), "trained"), (str(B), "trained"), (str(A), "cached"), (str(A), "cached")]
     )
     assert statuses[-1] == (str(A), "cached")
+    assert [line["seconds"] for line in lines if line["status"] == "cached"] == [0.0, 0.0]
 
 
 def test_ledger_lines_hold_both_metrics_and_every_dataset():

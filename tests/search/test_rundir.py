@@ -129,6 +129,31 @@ def test_snapshots_are_read_back_per_algorithm_and_generation(tmp_path):
     snapshots = run.read_snapshots(warnings)
     assert snapshots == {"ngl": {2: Snapshot("ngl", 2, (member,), ("y_true",))}}
     assert len(warnings) == 1 and "tournament_1.json" in warnings[0]
+    assert "unreadable population snapshot, skipped" in warnings[0]
+
+
+def test_neither_a_stray_file_nor_an_unreadable_snapshot_hides_the_snapshots_after_them(
+    tmp_path,
+):
+    run = RunDir.create(tmp_path / "run", {})
+    (run.path / "generations" / "a-note.txt").write_text("not a snapshot")
+    (run.path / "generations" / "ngl_1.json").write_text("{")
+    snapshot = Snapshot("ngl", 2, (Member("y_pred", "trained", 1, 2.5, False),))
+    run.write_snapshot(snapshot)
+    warnings = []
+    assert run.read_snapshots(warnings) == {"ngl": {2: snapshot}}
+    assert len(warnings) == 1 and "ngl_1.json" in warnings[0]
+
+
+def test_a_member_of_each_status_survives_its_json_round_trip_with_its_flags():
+    members = (
+        Member("y_pred", Status.TRAINED, 0, 2.5, False),
+        Member("y_true", Status.STOPPED, 0, -1.0, False, stopped=True),
+        Member("y_pred * y_true", Status.FAILED, 0, None, True),
+        Member("y_pred + y_true", Status.CACHED, 2, 0.5, False),
+    )
+    for member in members:
+        assert Member.from_dict(json.loads(dumps(member.to_dict()))) == member
 
 
 def test_every_record_survives_its_json_round_trip():
