@@ -2,6 +2,7 @@
 second parent passes the filter too; runs made before these rules keep theirs."""
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from jaxgp.expr.generate import TreeConfig, random_trees
 from jaxgp.expr.parse import parse
 from jaxgp.expr.validity import check_validity_batch
+from jaxgp.search import population
 from jaxgp.search.population import fresh_tree, make_children, vary
 from jaxgp.search.scales import SearchConfig
 
@@ -105,3 +107,27 @@ def test_without_the_rule_children_that_train_like_members_do_occur():
     prints = set(fingerprints(members, "priors"))
     twins = [t for t in tries if str(t) not in {str(m) for m in members}]
     assert any(p in prints for p in fingerprints(twins, "priors"))
+
+
+@pytest.mark.parametrize("language", ["thesis", "priors"])
+def test_a_child_rejected_in_every_round_is_a_fresh_valid_tree_no_member_has(language, monkeypatch):
+    """After `MAX_ATTEMPTS` rounds, a fresh random tree of the run's tree settings: valid,
+    drawn from the run's generator, and never the text of a member (drawing it again)."""
+    tree = TreeConfig(screen="thesis", language=language, max_height=3)
+    config = SearchConfig(population=8, generations=1, tree=tree)
+    parents = random_trees(np.random.default_rng(3), 4, config=tree)
+
+    def children(members):
+        with monkeypatch.context() as patch:  # every variation rejected, in every round
+            patch.setattr(population, "check_validity_batch",
+                          lambda trees, **_: [SimpleNamespace(ok=False)] * len(trees))  # fmt: skip
+            return _children(config, 0, members, parents)
+
+    fresh = children(parents)
+    assert len(fresh) == 4 and fresh == children(parents)
+    assert all(child.height <= 3 for child in fresh)
+    assert all(v.ok for v in check_validity_batch(fresh, language=language))
+    assert not {str(c) for c in fresh} & {str(p) for p in parents}
+    # The same draws, now that the first children are members: each is drawn again.
+    members = [*parents, *fresh]
+    assert not {str(c) for c in children(members)} & {str(m) for m in members}
