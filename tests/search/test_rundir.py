@@ -88,15 +88,22 @@ def test_evaluations_are_appended_and_read_back_as_they_were(tmp_path):
         ("trainings.jsonl", "append_training", "read_trainings", training),
     ],
 )
-def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired(
+def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired_only_when_asked(
     tmp_path, name, append, read, make
 ):
     run = RunDir.create(tmp_path / "run", {})
     getattr(run, append)(make(0))
     with open(run.path / name, "a") as handle:
         handle.write('{"algorithm": "ngl", "expre')
+    torn = (run.path / name).read_bytes()
     records, warnings = getattr(run, read)()
     assert records == [make(0)] and len(warnings) == 1 and "truncated" in warnings[0]
+    kind = "evaluation" if name == "ledger.jsonl" else "training"
+    assert f"that {kind} will be redone" in warnings[0]
+    assert (run.path / name).read_bytes() == torn  # a reader leaves the file as it was
+    RunDir.open(run.path, writer=False).read_trainings(repair=True)
+    RunDir.open(run.path, writer=False).read_evaluations(repair=True)
+    assert (run.path / name).read_bytes() == torn  # and so does a run opened to read
     getattr(run, read)(repair=True)
     getattr(run, append)(make(2))
     assert getattr(run, read)() == ([make(0), make(2)], [])
