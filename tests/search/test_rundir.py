@@ -118,6 +118,17 @@ def test_an_unreadable_middle_line_or_a_line_of_another_kind_is_skipped_with_a_w
     assert ["line 2" in warnings[0], "line 3" in warnings[1]] == [True, True]
 
 
+def test_a_training_line_with_fewer_results_than_expressions_is_skipped_with_a_warning(tmp_path):
+    line = training(0).to_dict()
+    line["results"] = line["results"][:1]
+    with pytest.raises(ValueError, match="as many results as expressions expected"):
+        Training.from_dict(line)
+    run = RunDir.create(tmp_path / "run", {})
+    (run.path / "trainings.jsonl").write_text(json.dumps(line) + "\n")
+    trainings, warnings = run.read_trainings()
+    assert trainings == [] and len(warnings) == 1 and "unreadable line 1" in warnings[0]
+
+
 def test_rewritten_files_are_atomic_strict_json(tmp_path):
     run = RunDir.create(tmp_path / "run", {})
     run.write_baselines(Baselines("key", {"digits": Scores(math.inf, 0.5, math.nan, 0.5)}))
