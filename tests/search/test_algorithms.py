@@ -71,6 +71,7 @@ def test_children_per_generation_are_evaluated_in_one_call(name, initial):
         (name, 2, expected),
     ]
     assert algorithm.evaluations(config) == 8 + 2 * expected
+    assert algorithm.expected(config) == 2 * expected
     assert len(result.population) == config.population
     children = [tree for _, _, trees in recorder.calls for tree in trees]
     assert all(verdict.ok for verdict in check_validity_batch(children))

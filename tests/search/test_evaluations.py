@@ -5,7 +5,7 @@ import pytest
 from jaxgp.expr import parse
 from jaxgp.fitness import Metric, Scores
 from jaxgp.search import Evaluations
-from jaxgp.search.evaluations import Scoring, TrainerCalls
+from jaxgp.search.evaluations import FITNESS_SEED_OFFSET, Scoring, TrainerCalls, fitness_seeds
 from jaxgp.train import batching
 from jaxgp.train.config import TrainConfig
 from tests.search.fake_trainer import CE_ACCURACY, CE_LOSS, FakeTrainer, fake_load
@@ -138,3 +138,9 @@ def test_results_do_not_depend_on_chunking(k):
     assert [i.fitness for i in evaluator(trees, "x", 1)] == [
         i.fitness for i in reference(trees, "x", 1)
     ]
+
+
+def test_a_runs_fitness_seeds_are_its_seed_then_offset_ones_and_none_for_one_seed():
+    assert fitness_seeds(7, 1) is None  # trains as runs always did
+    assert fitness_seeds(7, 2) == (7, 7 + FITNESS_SEED_OFFSET + 1)
+    assert fitness_seeds(7, 3) == (7, 7 + FITNESS_SEED_OFFSET + 1, 7 + FITNESS_SEED_OFFSET + 2)
