@@ -121,7 +121,9 @@ def test_a_child_rejected_in_every_round_is_a_fresh_valid_tree_no_member_has(lan
         with monkeypatch.context() as patch:  # every variation rejected, in every round
             patch.setattr(population, "check_validity_batch",
                           lambda trees, **_: [SimpleNamespace(ok=False)] * len(trees))  # fmt: skip
-            return _children(config, 0, members, parents)
+            patch.setattr(population, "MAX_ATTEMPTS", 10)
+            pairs = [(parent, lambda rng: parents[0]) for parent in parents]
+            return make_children(pairs, np.random.default_rng(0), config, members)
 
     fresh = children(parents)
     assert len(fresh) == 4 and fresh == children(parents)
