@@ -28,3 +28,13 @@ def test_a_changed_added_or_removed_setting_is_named():
 @pytest.mark.parametrize("sealed", [None, "abc", ["search.population"], {"search.population": 8}])
 def test_a_seal_that_is_not_a_fingerprint_is_named_as_the_edited_setting(sealed):
     assert edited(SETTINGS, sealed) == ["fingerprint"]
+
+
+def test_the_digests_stay_those_that_runs_on_disk_were_sealed_with():
+    """Pinned: a change of the digest's text (its JSON separators, key order, length) would
+    report every earlier run as edited on resume."""
+    settings = {"search": {"population": 8}, "datasets": ["digits", "cifar10"],
+                "split": [{"b": 1, "a": 2}]}  # fmt: skip
+    assert fingerprint(settings) == {
+        "datasets": "9558f08bd1d1", "search.population": "2c624232cdd2", "split": "82c9656ed6aa",
+    }  # fmt: skip
