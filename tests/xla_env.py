@@ -10,7 +10,8 @@ took 1,062 s against 1,004 s). So it is on for the trainer's tests (`tests/train
 the loss tests, the subprocesses that compile big programs once and the benchmark smoke
 runs (the fixture `compiled_with_fewer_optimisations` of `tests/conftest.py`,
 `FAST_COMPILE_ENV`), and off elsewhere. What a program computes is
-XLA's, not LLVM's; jaxgp's commands and the benchmarks compile with every optimisation.
+XLA's, not LLVM's; jaxgp's commands and the benchmarks' measuring runs compile with every
+optimisation.
 """
 
 import os

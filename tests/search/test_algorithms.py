@@ -147,7 +147,7 @@ def _clones_of_members(name, make_children):
     tree = TreeConfig(min_height=1, max_height=2)
     config = SearchConfig(population=8, generations=1, crossover_rate=1.0, subtree_rate=0.0,
                           point_rate=0.0, tree=tree)  # fmt: skip
-    module = importlib.import_module(f"jaxgp.search.{name}")
+    module = importlib.import_module(ALGORITHMS[name].search.__module__)
     found = 0
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "make_children", make_children)

@@ -82,14 +82,14 @@ def test_evaluations_are_appended_and_read_back_as_they_were(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "append", "read", "make"),
+    ("name", "append", "read", "make", "kind"),
     [
-        ("ledger.jsonl", "append_evaluation", "read_evaluations", evaluation),
-        ("trainings.jsonl", "append_training", "read_trainings", training),
+        ("ledger.jsonl", "append_evaluation", "read_evaluations", evaluation, "evaluation"),
+        ("trainings.jsonl", "append_training", "read_trainings", training, "training"),
     ],
 )
 def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired_only_when_asked(
-    tmp_path, name, append, read, make
+    tmp_path, name, append, read, make, kind
 ):
     run = RunDir.create(tmp_path / "run", {})
     getattr(run, append)(make(0))
@@ -98,11 +98,9 @@ def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired_only_when_
     torn = (run.path / name).read_bytes()
     records, warnings = getattr(run, read)()
     assert records == [make(0)] and len(warnings) == 1 and "truncated" in warnings[0]
-    kind = "evaluation" if name == "ledger.jsonl" else "training"
     assert f"that {kind} will be redone" in warnings[0]
     assert (run.path / name).read_bytes() == torn  # a reader leaves the file as it was
-    RunDir.open(run.path, writer=False).read_trainings(repair=True)
-    RunDir.open(run.path, writer=False).read_evaluations(repair=True)
+    getattr(RunDir.open(run.path, writer=False), read)(repair=True)
     assert (run.path / name).read_bytes() == torn  # and so does a run opened to read
     getattr(run, read)(repair=True)
     getattr(run, append)(make(2))
