@@ -1,6 +1,8 @@
 """Confirmation: the best few of the final population and CE trained again on more seeds, the
 confirmed best chosen on validation alone, recorded in the summary and resumable."""
 
+from contextlib import nullcontext
+
 import pytest
 
 from jaxgp.errors import ConfigError
@@ -9,8 +11,10 @@ from jaxgp.fitness import Fitness, Metric, Scores
 from jaxgp.search import run_search
 from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
 from jaxgp.search.options import RunOptions
+from jaxgp.search.progress import Progress
 from jaxgp.search.records import Summary
 from jaxgp.search.run_settings import RunSettings, build_settings
+from jaxgp.search.rundir import RunDir
 from jaxgp.verify import verification_seeds
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -92,10 +96,19 @@ def test_confirmation_seeds_are_neither_the_search_seed_nor_verifications():
     assert 4 not in seeds and not set(seeds) & set(verification_seeds(4, 5))
 
 
+class Phases(Progress):
+    def __init__(self):
+        self.seen = []
+
+    def phase(self, name, generations):
+        self.seen.append((name, generations))
+
+
 def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_path):
-    trainer = FakeTrainer()
+    trainer, phases = FakeTrainer(), Phases()
     options = RunOptions(out=str(tmp_path / "run"), **OPTIONS)
-    summary = run_search("evolve", options, trainer=trainer, load_fn=fake_load)
+    summary = run_search("evolve", options, trainer=trainer, load_fn=fake_load,
+                         watch=lambda *_: nullcontext(phases))  # fmt: skip
     confirmation = summary.confirmation
     chosen = [c.expression for c in confirmation.candidates]
     finals = summary.algorithms["tournament"].final_population
@@ -111,6 +124,11 @@ def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_
     assert data["best"] == confirmation.best.expression and "compilations" in data
     assert Summary.from_dict(summary.to_dict()).confirmation == confirmation
     assert any("confirmed best on 3 more seeds" in line for line in confirmation.describe_best())
+    assert confirmation.ce.expression == "ce" and phases.seen[-1] == ("confirm", 0)
+    trainings, _ = RunDir.existing(tmp_path / "run").read_trainings()
+    confirming = [t for t in trainings if t.algorithm == "confirm"]
+    # at generation 0, where earlier runs recorded it: a run cut while confirming resumes
+    assert [(t.generation, t.expressions[-1]) for t in confirming] == [(0, "ce")]
 
 
 def test_a_run_killed_during_its_confirmation_resumes_without_training_a_dataset_again(tmp_path):
