@@ -133,9 +133,10 @@ class RunDir:
         return run
 
     @classmethod
-    def existing(cls, path: str | os.PathLike, writer: bool = True) -> RunDir:
-        """An existing run directory, to read (nothing is written); else `ConfigError`."""
-        run = cls(path, writer)
+    def existing(cls, path: str | os.PathLike) -> RunDir:
+        """An existing run directory, to read: this process writes nothing to it (`open`
+        continues one); else `ConfigError`."""
+        run = cls(path, writer=False)
         try:
             config = read_json(run.path / CONFIG)
         except (OSError, ValueError):
@@ -147,8 +148,9 @@ class RunDir:
 
     @classmethod
     def open(cls, path: str | os.PathLike, writer: bool = True) -> RunDir:
-        """An existing run directory, to continue (resume) it."""
-        run = cls.existing(path, writer)
+        """An existing run directory, to continue (resume) it; `writer=False` for a process
+        other than 0 of a run spread over several (see the module's docstring)."""
+        run = cls(cls.existing(path).path, writer)
         if writer:
             run.make_directories()
         return run

@@ -102,7 +102,10 @@ def test_a_truncated_last_line_is_skipped_with_a_warning_and_repaired_only_when_
     assert (run.path / name).read_bytes() == torn  # a reader leaves the file as it was
     getattr(RunDir.open(run.path, writer=False), read)(repair=True)
     assert (run.path / name).read_bytes() == torn  # and so does a run opened to read
-    getattr(run, read)(repair=True)
+    getattr(RunDir.existing(run.path), read)(repair=True)
+    assert (run.path / name).read_bytes() == torn  # and an existing run, only ever read
+    getattr(RunDir.open(run.path), read)(repair=True)
+    assert (run.path / name).read_bytes() != torn  # a run opened to continue writes
     getattr(run, append)(make(2))
     assert getattr(run, read)() == ([make(0), make(2)], [])
 

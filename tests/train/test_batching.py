@@ -144,6 +144,7 @@ def test_without_a_strategy_k_above_one_is_probed_under_both_and_one_is_measured
 
 def test_an_accelerator_whose_grouped_convolutions_are_slow_trains_under_map(digits, monkeypatch):
     monkeypatch.setattr(batching, "batching_pays", lambda: True)
+    monkeypatch.setattr(batching, "decisions_path", lambda: None)  # nothing remembered
     rates = {("vmap", 1): 10.0, ("vmap", 2): 9.0, ("map", 2): 30.0}
     monkeypatch.setattr(
         batching, "_rate",
@@ -171,6 +172,7 @@ def test_an_accelerator_whose_grouped_convolutions_are_slow_trains_under_map(dig
 
 def test_an_accelerator_probes_once_then_remembers_on_disk(digits, monkeypatch, tmp_path):
     monkeypatch.setattr(batching, "batching_pays", lambda: True)
+    before = jax.config.jax_compilation_cache_dir
     jax.config.update("jax_compilation_cache_dir", str(tmp_path))
     try:
         data = DeviceDataset.from_dataset(digits)
@@ -194,11 +196,12 @@ def test_an_accelerator_probes_once_then_remembers_on_disk(digits, monkeypatch, 
         other = dataclasses.replace(config, compute_dtype="bfloat16")
         assert batching.probe_key(data, other) != batching.probe_key(data, config)
     finally:
-        jax.config.update("jax_compilation_cache_dir", None)
+        jax.config.update("jax_compilation_cache_dir", before)
 
 
 def test_a_trainer_call_reports_its_decision(digits, monkeypatch):
     monkeypatch.setattr(batching, "batching_pays", lambda: True)
+    monkeypatch.setattr(batching, "decisions_path", lambda: None)  # nothing remembered
     config = TrainConfig(epochs=1, max_auto_candidates=2)
     report = train_candidates(LOSSES, digits, config)
     assert report.batching.source == "probed"
