@@ -68,6 +68,15 @@ def test_positive_improvement_means_better_under_both_metrics():
     assert Metric.ACCURACY.beats(0.6, 0.5) and not Metric.ACCURACY.beats(0.5, 0.5)
 
 
+def test_any_gain_over_ce_beats_it_and_wins_the_dataset_however_small():
+    assert Metric.ACCURACY.improvement(0.502, 0.5) == pytest.approx(0.4)  # percent
+    assert Metric.ACCURACY.beats(0.502, 0.5) and Metric.LOSS.beats(0.499, 0.5)
+    assert not Metric.LOSS.beats(0.5, 0.5)
+    scores, baselines = table([Scores(1.0, 0.502, 1.0, 0.5)], [Scores(1.0, 0.5, 1.0, 0.5)])
+    fitness = compute_fitness(scores, baselines, Metric.ACCURACY)
+    assert fitness.wins == 1 and fitness.average_improvement == pytest.approx(0.4)
+
+
 def test_both_metrics_can_disagree():
     scores, baselines = table([Scores(0.01, 0.1, 0.01, 0.1)], [Scores(1.0, 0.5, 1.0, 0.5)])
     assert compute_fitness(scores, baselines, Metric.LOSS).wins == 1
