@@ -48,6 +48,19 @@ def test_protected_values_match_the_documented_semantics():
     np.testing.assert_allclose(exp(1000.0), np.exp(np.float32(80.0)), rtol=1e-6)
 
 
+def test_at_each_threshold_itself_the_guard_holds_and_just_past_it_the_plain_operator_runs():
+    div, sqrt = GUARDS["/"].fn, GUARDS["sqrt"].fn
+    eps, above = primitives.DIV_EPS, np.nextafter(primitives.DIV_EPS, 1.0)
+    assert div(np, 3.0, eps) == 1.0 and div(np, 3.0, -eps) == 1.0
+    assert div(np, 3.0, above) == 3.0 / above
+    eps, above = primitives.SQRT_EPS, np.nextafter(primitives.SQRT_EPS, 1.0)
+    assert sqrt(np, eps) == 0.0 and sqrt(np, -above) == np.sqrt(above)
+    assert jax.grad(PRIMITIVES["log"].fn)(jnp.float32(primitives.LOG_EPS)) == 0.0
+    assert jax.grad(PRIMITIVES["exp"].fn)(jnp.float32(primitives.EXP_MAX)) == 0.0
+    below = np.nextafter(np.float32(primitives.EXP_MAX), np.float32(0.0))
+    np.testing.assert_allclose(jax.grad(PRIMITIVES["exp"].fn)(below), np.exp(below), rtol=1e-6)
+
+
 def test_single_where_would_give_nan_gradient_but_protected_log_does_not():
     naive = lambda x: jnp.where(x > 0, jnp.log(x), 0.0)  # noqa: E731
     assert np.isnan(jax.grad(naive)(0.0))
