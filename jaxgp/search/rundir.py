@@ -137,23 +137,28 @@ class RunDir:
         """An existing run directory, to read: this process writes nothing to it (`open`
         continues one); else `ConfigError`."""
         run = cls(path, writer=False)
-        try:
-            config = read_json(run.path / CONFIG)
-        except (OSError, ValueError):
-            config = None
-        valid = isinstance(config, dict) and isinstance(config.get("settings"), dict)
-        if not valid or config.get("format") != FORMAT:
-            raise ConfigError(f"{run.path} is not a jaxgp run directory (no valid {CONFIG})")
+        run._require_run()
         return run
 
     @classmethod
     def open(cls, path: str | os.PathLike, writer: bool = True) -> RunDir:
         """An existing run directory, to continue (resume) it; `writer=False` for a process
         other than 0 of a run spread over several (see the module's docstring)."""
-        run = cls(cls.existing(path).path, writer)
+        run = cls(path, writer)
+        run._require_run()
         if writer:
             run.make_directories()
         return run
+
+    def _require_run(self) -> None:
+        """`ConfigError` unless this directory holds a valid `config.json` of this format."""
+        try:
+            config = read_json(self.path / CONFIG)
+        except (OSError, ValueError):
+            config = None
+        valid = isinstance(config, dict) and isinstance(config.get("settings"), dict)
+        if not valid or config.get("format") != FORMAT:
+            raise ConfigError(f"{self.path} is not a jaxgp run directory (no valid {CONFIG})")
 
     def make_directories(self) -> None:
         """The run directory and its `generations/` (`StorageError` if the machine refuses)."""
