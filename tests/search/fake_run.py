@@ -19,16 +19,16 @@ OPTIONS = dict(population=8, generations=3, datasets=["digits"], candidates_per_
 
 
 def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, progress=None):
-    options = RunOptions(resume=str(out)) if resume else RunOptions(out=str(out), **OPTIONS)
-    watch = None if progress is None else (lambda *_: nullcontext(progress))
-    return run_search("evolve", options, trainer=trainer or FakeTrainer(), load_fn=fake_load,
-                      watch=watch)  # fmt: skip
+    """A fake-data run of the resume tests' `OPTIONS`."""
+    return run_with(out, trainer or FakeTrainer(), OPTIONS, resume=resume, progress=progress)
 
 
-def run_with(out: Path, trainer, options: dict, *, resume: bool = False):
-    """A fake-data run of `options` with `trainer` (resumed from `out` if `resume`)."""
+def run_with(out: Path, trainer, options: dict, *, resume: bool = False, progress=None):
+    """A fake-data run of `options` with `trainer` (resumed from `out` if `resume`), its
+    progress reported to `progress` when given."""
     given = RunOptions(resume=str(out)) if resume else RunOptions(out=str(out), **options)
-    return run_search("evolve", given, trainer=trainer, load_fn=fake_load)
+    watch = None if progress is None else (lambda *_: nullcontext(progress))
+    return run_search("evolve", given, trainer=trainer, load_fn=fake_load, watch=watch)
 
 
 def main() -> None:

@@ -1,14 +1,11 @@
 """Confirmation: the best few of the final population and CE trained again on more seeds, the
 confirmed best chosen on validation alone, recorded in the summary and resumable."""
 
-from contextlib import nullcontext
-
 import pytest
 
 from jaxgp.errors import ConfigError
 from jaxgp.expr import parse
 from jaxgp.fitness import Fitness, Metric, Scores
-from jaxgp.search import run_search
 from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
 from jaxgp.search.options import RunOptions
 from jaxgp.search.progress import Progress
@@ -17,7 +14,7 @@ from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.search.rundir import RunDir
 from jaxgp.verify import verification_seeds
 from tests.search import fake_run
-from tests.search.fake_trainer import FakeTrainer, fake_load
+from tests.search.fake_trainer import FakeTrainer
 from tests.search.individuals import individual
 from tests.search.test_store import DATASETS, Crash, CrashingTrainer
 
@@ -106,9 +103,7 @@ class Phases(Progress):
 
 def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_path):
     trainer, phases = FakeTrainer(), Phases()
-    options = RunOptions(out=str(tmp_path / "run"), **OPTIONS)
-    summary = run_search("evolve", options, trainer=trainer, load_fn=fake_load,
-                         watch=lambda *_: nullcontext(phases))  # fmt: skip
+    summary = fake_run.run_with(tmp_path / "run", trainer, OPTIONS, progress=phases)
     confirmation = summary.confirmation
     chosen = [c.expression for c in confirmation.candidates]
     finals = summary.algorithms["tournament"].final_population
