@@ -187,8 +187,29 @@ def _float(value) -> float:
     return float("nan") if value is None else float(value)
 
 
+class Ranked:
+    """How an evaluated loss ranks under one metric, whichever record holds it (`Fitness`,
+    a candidate, a snapshot's member): its wins against CE, its average improvement (None
+    when it failed) and whether it failed or stopped early."""
+
+    wins: int
+    average_improvement: float | None
+    failed: bool
+    stopped: bool
+
+    @property
+    def sort_key(self) -> tuple[int, int, float]:
+        """Larger is better: (2 completed, 1 stopped early, 0 failed; wins; average
+        improvement)."""
+        if self.failed or self.average_improvement is None:
+            return (0, 0, 0.0)
+        if self.stopped:
+            return (1, 0, self.average_improvement)
+        return (2, self.wins, self.average_improvement)
+
+
 @dataclass(frozen=True)
-class Fitness:
+class Fitness(Ranked):
     """Wins against CE and average improvement under one metric.
 
     `average_improvement` is None for a failed candidate. `improvements` holds the
@@ -201,10 +222,6 @@ class Fitness:
     improvements: tuple[tuple[str, float], ...] = json_field(default=(), write=dict)
     failed: bool = False
     stopped: bool = json_field(default=False, omit=unless_true)
-
-    @property
-    def sort_key(self) -> tuple[int, int, float]:
-        return ranking_key(self.wins, self.average_improvement, self.failed, self.stopped)
 
     def to_dict(self) -> dict:
         return record_dict(self)
@@ -222,18 +239,6 @@ class Fitness:
             failed=bool(data.get("failed")) or average is None,
             stopped=bool(data.get("stopped")),
         )
-
-
-def ranking_key(
-    wins: int, average_improvement: float | None, failed: bool, stopped: bool
-) -> tuple[int, int, float]:
-    """Larger is better: (2 completed, 1 stopped early, 0 failed; wins; average
-    improvement)."""
-    if failed or average_improvement is None:
-        return (0, 0, 0.0)
-    if stopped:
-        return (1, 0, average_improvement)
-    return (2, wins, average_improvement)
 
 
 def failed_fitness(metric: Metric) -> Fitness:

@@ -13,7 +13,7 @@ Every writer builds these records and every reader (resume, report, export, the 
 them, so a field's meaning and a file's layout live here only. `from_dict` accepts what
 earlier versions wrote: a field they did not write reads as None (or empty), and an
 evaluation's ranking fitness falls back to its top-level `wins` and `average_improvement`.
-Ranking is `Fitness.sort_key`'s rule for every record.
+Every record ranks by one rule, `Ranked.sort_key`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from jaxgp.fitness import METRICS, Fitness, Metric, Scores, compute_fitness, ranking_key
+from jaxgp.fitness import METRICS, Fitness, Metric, Ranked, Scores, compute_fitness
 from jaxgp.record_fields import json_field, number, record_dict, record_from, unless_true
 from jaxgp.search.confirmation import Confirmation
 from jaxgp.status import Status
@@ -48,7 +48,7 @@ def _scores_json(scores: Mapping[str, Scores]) -> dict:
 
 
 @dataclass(frozen=True)
-class Member:
+class Member(Ranked):
     """A member of a population, as snapshots and the summary list it."""
 
     expression: str
@@ -58,10 +58,6 @@ class Member:
     failed: bool
     stopped: bool = json_field(default=False, omit=unless_true)
     """Stopped early (written only when true; a cached copy keeps it)."""
-
-    @property
-    def sort_key(self) -> tuple[int, int, float]:
-        return ranking_key(self.wins, self.average_improvement, self.failed, self.stopped)
 
     def to_dict(self) -> dict:
         return record_dict(self)
@@ -79,7 +75,7 @@ class Member:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class Candidate(Ranked):
     """An evaluated loss: its scores on every dataset and its fitness under every metric;
     `metric` is the one that ranks it (the run's `--fitness`)."""
 
@@ -116,10 +112,6 @@ class Candidate:
     @property
     def failed(self) -> bool:
         return self.status == Status.FAILED or self.ranking.sort_key[0] == 0
-
-    @property
-    def sort_key(self) -> tuple[int, int, float]:
-        return (0, 0, 0.0) if self.failed else self.ranking.sort_key
 
     @property
     def stopped(self) -> bool:
