@@ -140,7 +140,7 @@ def test_a_candidate_stopped_on_its_first_dataset_needs_no_scores_on_the_others(
     stopped = {"b": stopped_scores(0.1, 1)}
     fitness = compute_fitness(stopped, baselines, Metric.ACCURACY)
     assert fitness.stopped and fitness.average_improvement == pytest.approx(-50.0)
-    with pytest.raises(ValueError, match="no scores for datasets"):
+    with pytest.raises(ValueError, match=r"no scores for datasets \['a'\]"):
         compute_fitness({"b": Scores(1.0, 0.1, 1.0, 0.1)}, baselines, Metric.ACCURACY)
 
 
@@ -185,7 +185,33 @@ def test_scores_over_seeds_are_the_mean_stopped_at_the_first_stop_with_each_epoc
     assert mean.test_accuracy == pytest.approx((0.7 + 0.2) / 2)
     assert mean.stopped_epoch == 2 and mean.status == "stopped" and mean.epochs_trained == 6
     assert [r.val_accuracy for r in mean.history] == pytest.approx([0.15, 0.35, 0.6, 0.8])
+    assert [r.epoch for r in mean.history] == [1, 2, 3, 4]
     assert mean.value_at(2, Metric.ACCURACY) == pytest.approx(0.35)  # both seeds' epoch 2
     assert Scores.mean_over_seeds([full, run([0.5], failed=True)]).status == "failed"
     assert Scores.mean_over_seeds([full]) is full
     assert Scores.from_dict(mean.to_dict()) == mean and mean.to_dict()["epochs_trained"] == 6
+
+
+def test_the_value_at_the_last_recorded_epoch_comes_from_the_history_not_the_final_metrics():
+    history = (EpochRecord(1, 1.0, 0.2, 1.0, 0.2, 1e-3), EpochRecord(2, 1.0, 0.4, 0.9, 0.4, 1e-3))
+    scores = Scores(0.5, 0.9, 0.5, 0.9, history=history)  # final metrics after a restore
+    assert scores.value_at(2, Metric.ACCURACY) == 0.4
+    assert scores.value_at(2, Metric.LOSS) == 0.9
+    assert scores.value_at(3, Metric.ACCURACY) == scores.value_at(None, Metric.ACCURACY) == 0.9
+
+
+def test_scores_of_a_trainer_result_keep_its_status_stop_epoch_and_history():
+    from jaxgp.train.results import CandidateResult
+
+    history = [EpochRecord(1, 1.0, 0.2, 1.0, 0.2, 1e-3), EpochRecord(2, 0.8, 0.3, 0.9, 0.3, 1e-3)]
+    result = CandidateResult("c", "digits", Status.STOPPED, 0.9, 0.3, 0.95, 0.28, 1.5,
+                             history=history, stopped_epoch=2)  # fmt: skip
+    scores = Scores.from_result(result)
+    assert scores.history == tuple(history) and scores.stopped_epoch == 2 and scores.stopped
+    assert (scores.val_loss, scores.val_accuracy, scores.test_loss, scores.test_accuracy) == (
+        0.9, 0.3, 0.95, 0.28)  # fmt: skip
+
+
+def test_scores_with_a_stop_epoch_but_trained_to_the_end_are_refused():
+    with pytest.raises(ValueError, match="stop epoch .* stopped"):
+        Scores(1.0, 0.5, 1.0, 0.5, Status.TRAINED, stopped_epoch=2)
