@@ -213,5 +213,6 @@ def test_scores_of_a_trainer_result_keep_its_status_stop_epoch_and_history():
 
 
 def test_scores_with_a_stop_epoch_but_trained_to_the_end_are_refused():
-    with pytest.raises(ValueError, match="stop epoch .* stopped"):
+    refusal = r"^scores with a stop epoch are of a stopped \(or failed\) training$"
+    with pytest.raises(ValueError, match=refusal):
         Scores(1.0, 0.5, 1.0, 0.5, Status.TRAINED, stopped_epoch=2)
