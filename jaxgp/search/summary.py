@@ -87,8 +87,9 @@ def batching_record(plans: Sequence[tuple[str, int, BatchPlan]]) -> dict[str, di
     for dataset, candidates, plan in plans:
         entry = record.setdefault(dataset, {"k_by_candidates": {}})
         entry["k_by_candidates"][str(candidates)] = plan.k
-        if candidates > 1 or "source" not in entry:
-            entry.update({k: v for k, v in plan.to_dict().items() if k != "k"})
+        if candidates > 1 or "source" not in entry:  # this plan's fields replace the last's
+            described = {k: v for k, v in plan.to_dict().items() if k != "k"}
+            record[dataset] = {"k_by_candidates": entry["k_by_candidates"], **described}
     return record
 
 
