@@ -1,0 +1,175 @@
+"""Stage two of the mutation run: every mutant that survived `mutmut run` run again against
+its module's own slower tests, the ones mutmut's selection leaves out.
+
+mutmut's selection (`[tool.mutmut]` in pyproject.toml) holds the fast unit tests, so that
+each of its 6,600 mutants costs seconds; the whole runs with the fake trainer, the
+reliability runs, the compiled interpreters' and the trainer's tests would make it hours
+more. Most survivors of that selection live in code those tests check, so this stage runs
+only the survivors against them (`TESTS_BY_MODULE`, fastest first, stopping at the first
+failure). A mutant that survives both is one no test catches.
+
+    python tests/mutation_stage_two.py                 # every module with survivors
+    python tests/mutation_stage_two.py jaxgp/search/summary.py ...
+    python tests/mutation_stage_two.py --table         # counts so far, per module
+
+It reads mutmut's verdicts (`mutants/**/*.meta`) and runs from a copy of mutmut's mutated
+package and of tests/ (in `mutants/stage-two/`), selecting a mutant by `MUTANT_UNDER_TEST`
+as mutmut does. Verdicts are appended to `mutants/stage-two.jsonl`, one line per mutant, so
+an interrupted stage resumes where it stopped; a module whose tests fail without a mutant is
+skipped with a message. Run it with the environment of `mutmut run` (tests/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "mutants"
+RESULTS = MUTANTS / "stage-two.jsonl"
+COPY = MUTANTS / "stage-two"
+SURVIVED = 0
+"""mutmut's exit code of a surviving mutant (its tests passed)."""
+
+RELIABILITY = [
+    f"tests/reliability/{name}.py"
+    for name in (
+        "test_failed_start",
+        "test_finished_run",
+        "test_full_disk",
+        "test_unwritable",
+        "test_sealed_settings",
+        "test_bad_values",
+        "test_arguments",
+        "test_command_line",
+    )  # fmt: skip
+]
+WHOLE_RUNS = ["tests/search/test_summary.py", "tests/search/test_session.py"]
+EXPR = [f"tests/expr/test_{name}.py" for name in ("primitives", "language", "lower", "validity")]
+TESTS_BY_MODULE = {
+    "jaxgp/search/summary.py": WHOLE_RUNS,
+    "jaxgp/search/session.py": [*WHOLE_RUNS, "tests/search/test_kill_resume.py", *RELIABILITY],
+    "jaxgp/search/claim.py": RELIABILITY,
+    "jaxgp/search/run_lock.py": RELIABILITY,
+    "jaxgp/search/records.py": [*WHOLE_RUNS, "tests/report", *RELIABILITY],
+    "jaxgp/search/rundir.py": [*WHOLE_RUNS, "tests/report", *RELIABILITY],
+    "jaxgp/search/run_settings.py": [*WHOLE_RUNS, *RELIABILITY, "tests/cli/test_config_file.py"],
+    "jaxgp/search/confirmation.py": [*WHOLE_RUNS, "tests/report", "tests/cli/test_verify_cli.py"],
+    "jaxgp/search/confirm.py": [*WHOLE_RUNS, "tests/report"],
+    "jaxgp/search/population.py": [*WHOLE_RUNS, "tests/expr/test_validity.py"],
+    "jaxgp/train/loop.py": [
+        "tests/train/test_loop.py",
+        "tests/train/test_step_progress.py",
+        "tests/train/test_train.py",
+    ],  # fmt: skip
+}
+"""A module's own tests outside mutmut's selection; expr/ modules: `EXPR`; others: the whole
+runs and the report."""
+
+
+def tests_for(module: str) -> list[str]:
+    if module in TESTS_BY_MODULE:
+        return TESTS_BY_MODULE[module]
+    if module.startswith("jaxgp/expr/"):
+        return EXPR
+    return [*WHOLE_RUNS, "tests/report"]
+
+
+def survivors(module: str) -> list[str]:
+    """The mutants of `module` (a path under jaxgp/) that survived mutmut's selection."""
+    verdicts = json.loads((MUTANTS / f"{module}.meta").read_text())["exit_code_by_key"]
+    return sorted(name for name, code in verdicts.items() if code == SURVIVED)
+
+
+def modules_with_survivors() -> list[str]:
+    metas = sorted(MUTANTS.glob("jaxgp/**/*.py.meta"))
+    modules = [str(meta.relative_to(MUTANTS))[: -len(".meta")] for meta in metas]
+    return [module for module in modules if survivors(module)]
+
+
+def prepare_copy() -> None:
+    """mutmut's mutated package beside today's tests, so new tests count in this stage."""
+    shutil.rmtree(COPY, ignore_errors=True)
+    COPY.mkdir(parents=True)
+    shutil.copytree(MUTANTS / "jaxgp", COPY / "jaxgp")
+    shutil.copytree(ROOT / "tests", COPY / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", COPY / "pyproject.toml")
+
+
+def run_tests(tests: list[str], mutant: str, timeout: float) -> tuple[str, float]:
+    """`killed`, `survived` or `timeout`, and the seconds it took (`tests` may hold pytest
+    options)."""
+    env = {**os.environ, "MUTANT_UNDER_TEST": mutant, "PYTHONPATH": str(COPY)}
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    start = time.monotonic()
+    try:
+        done = subprocess.run(command, cwd=COPY, env=env, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return "timeout", time.monotonic() - start
+    return ("killed" if done.returncode else "survived"), time.monotonic() - start
+
+
+def decided() -> dict[str, dict]:
+    if not RESULTS.exists():
+        return {}
+    return {row["mutant"]: row for row in map(json.loads, RESULTS.read_text().splitlines())}
+
+
+def table() -> None:
+    rows = decided().values()
+    counts: dict[str, Counter] = {}
+    for row in rows:
+        counts.setdefault(row["module"], Counter())[row["verdict"]] += 1
+    print("| module | survivors of mutmut | killed here | survived both | timed out | not run |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for module in modules_with_survivors():
+        c, total = counts.get(module, Counter()), len(survivors(module))
+        cells = (total, c["killed"], c["survived"], c["timeout"], total - sum(c.values()))
+        print(f"| `{module}` | " + " | ".join(map(str, cells)) + " |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="paths under jaxgp/ (default: all)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
+    parser.add_argument("--table", action="store_true", help="print the counts and stop")
+    parser.add_argument(
+        "--deselect", action="append", default=[], metavar="NODEID",
+        help="leave out a test (one that checks a source newer than the mutants)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    if not MUTANTS.is_dir():
+        sys.exit("no mutants/ directory: run `mutmut run` first (tests/README.md)")
+    if args.table:
+        table()
+        return
+    prepare_copy()
+    done = decided()
+    with RESULTS.open("a", encoding="utf-8") as out:
+        for module in args.modules or modules_with_survivors():
+            pending = [m for m in survivors(module) if m not in done]
+            if not pending:
+                continue
+            tests = [*tests_for(module), *(f"--deselect={node}" for node in args.deselect)]
+            verdict, _ = run_tests(tests, "", args.timeout)
+            if verdict != "survived":
+                print(f"{module}: its tests do not pass without a mutant ({verdict}); skipped")
+                continue
+            for number, mutant in enumerate(pending, start=1):
+                verdict, seconds = run_tests(tests, mutant, args.timeout)
+                row = {"mutant": mutant, "module": module, "verdict": verdict,
+                       "seconds": round(seconds, 1)}  # fmt: skip
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+                print(f"{module} {number}/{len(pending)} {verdict:8} {mutant}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
