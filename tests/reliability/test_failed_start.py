@@ -3,10 +3,14 @@ made is removed (an `--out` that existed is left as it was found), whatever stop
 full disk at config.json, a CE baseline that does not train, Ctrl-C."""
 
 import dataclasses
+import json
 
 import pytest
 
+from jaxgp.fitness import Scores
 from jaxgp.search import rundir, session
+from jaxgp.search.claim import recorded
+from jaxgp.search.records import Trained, Training
 from tests.cli.invoke import run_main
 from tests.reliability.test_full_disk import SimulatedDisk
 from tests.search.fake_trainer import FakeTrainer
@@ -61,3 +65,32 @@ def test_ctrl_c_before_anything_is_recorded_leaves_nothing(monkeypatch, capsys, 
     assert (code, stdout) == (130, "")
     assert err.splitlines()[-1] == "interrupted before the run started: nothing was written"
     assert not out.exists()
+
+
+def test_a_resume_stopped_before_it_recorded_anything_keeps_the_runs_settings(
+    monkeypatch, capsys, tmp_path
+):
+    out = tmp_path / "run"
+    monkeypatch.setattr(session, "DeviceTrainer", lambda: FakeTrainer())
+    assert run_main(monkeypatch, capsys, *SEARCH, "--out", str(out))[0] == 0
+    for path in out.rglob("*"):  # as a start killed before its first record leaves it
+        if path.is_file() and path.name != "config.json":
+            path.unlink()
+    settings = (out / "config.json").read_bytes()
+    monkeypatch.setattr(session, "DeviceTrainer", lambda: Interrupted())
+    code, _, _ = run_main(monkeypatch, capsys, "evolve", "--resume", str(out))
+    assert code == 130
+    assert (out / "config.json").read_bytes() == settings
+
+
+def test_a_snapshot_alone_is_a_record_a_resume_can_use_and_a_failed_training_is_not(tmp_path):
+    nan = float("nan")
+    failed = Training(
+        None, "baseline", 0, "digits", ("ce",), (Trained(Scores(nan, 0.1, nan, 0.1), 1.0),)
+    )
+    (tmp_path / "trainings.jsonl").write_text(json.dumps(failed.to_dict()) + "\n")
+    generations = tmp_path / "generations"
+    generations.mkdir()
+    assert not recorded(tmp_path)
+    (generations / "initial_0.json").write_text("{}")
+    assert recorded(tmp_path)
