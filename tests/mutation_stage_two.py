@@ -13,10 +13,11 @@ failure). A mutant that survives both is one no test catches.
     python tests/mutation_stage_two.py --table         # counts so far, per module
 
 It reads mutmut's verdicts (`mutants/**/*.meta`) and runs from a copy of mutmut's mutated
-package and of tests/ (in `mutants/stage-two/`), selecting a mutant by `MUTANT_UNDER_TEST`
-as mutmut does. Verdicts are appended to `mutants/stage-two.jsonl`, one line per mutant, so
-an interrupted stage resumes where it stopped; a module whose tests fail without a mutant is
-skipped with a message. Run it with the environment of `mutmut run` (tests/README.md).
+package and of tests/ (`mutants/stage-two.PID/`, removed at the end), selecting a mutant by
+`MUTANT_UNDER_TEST` as mutmut does. Verdicts are appended to `mutants/stage-two.jsonl`, one
+line per mutant, so an interrupted stage resumes where it stopped; a module whose tests fail
+without a mutant is skipped with a message. Run it with the environment of `mutmut run`
+(tests/README.md).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 RESULTS = MUTANTS / "stage-two.jsonl"
-COPY = MUTANTS / "stage-two"
+COPY = MUTANTS / f"stage-two.{os.getpid()}"
+"""This process's copy (one per process: two may run at once, on other modules)."""
 SURVIVED = 0
 """mutmut's exit code of a surviving mutant (its tests passed)."""
 
@@ -151,19 +153,26 @@ def main() -> None:
         table()
         return
     prepare_copy()
+    try:
+        judge(args.modules or modules_with_survivors(), args.deselect, args.timeout)
+    finally:
+        shutil.rmtree(COPY, ignore_errors=True)
+
+
+def judge(modules: list[str], deselect: list[str], timeout: float) -> None:
     done = decided()
     with RESULTS.open("a", encoding="utf-8") as out:
-        for module in args.modules or modules_with_survivors():
+        for module in modules:
             pending = [m for m in survivors(module) if m not in done]
             if not pending:
                 continue
-            tests = [*tests_for(module), *(f"--deselect={node}" for node in args.deselect)]
-            verdict, _ = run_tests(tests, "", args.timeout)
+            tests = [*tests_for(module), *(f"--deselect={node}" for node in deselect)]
+            verdict, _ = run_tests(tests, "", timeout)
             if verdict != "survived":
                 print(f"{module}: its tests do not pass without a mutant ({verdict}); skipped")
                 continue
             for number, mutant in enumerate(pending, start=1):
-                verdict, seconds = run_tests(tests, mutant, args.timeout)
+                verdict, seconds = run_tests(tests, mutant, timeout)
                 row = {"mutant": mutant, "module": module, "verdict": verdict,
                        "seconds": round(seconds, 1)}  # fmt: skip
                 out.write(json.dumps(row) + "\n")
