@@ -129,3 +129,12 @@ def test_the_batch_record_keeps_k_per_call_size_and_the_latest_plan_for_several_
     }  # fmt: skip
     assert batching_record(plans[:1])["a"]["probe"] == PROBE.to_dict()
     assert batching_record([]) == {}
+
+
+def test_an_algorithm_of_no_generations_counts_nothing(tmp_path):
+    summary = compare(tmp_path / "run", **{**SETTINGS, "generations": 0})
+    for phase in summary.algorithms.values():
+        counts = (phase.evaluations, phase.trained, phase.cached, phase.failed, phase.stopped,
+                  phase.candidate_epochs_trained, phase.candidate_epochs_saved)  # fmt: skip
+        assert counts == (0,) * 7 and phase.expected_evaluations == 0
+    assert summary.initial.evaluations == 8
