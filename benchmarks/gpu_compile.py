@@ -13,4 +13,4 @@ import sys
 from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
-runpy.run_module("benchmarks.gpu.compile", run_name="__main__", alter_sys=True)
+runpy.run_module("benchmarks.gpu.compile", run_name="__main__")  # argv[0] stays this file

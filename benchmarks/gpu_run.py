@@ -14,4 +14,4 @@ import sys
 from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
-runpy.run_module("benchmarks.gpu.run", run_name="__main__", alter_sys=True)
+runpy.run_module("benchmarks.gpu.run", run_name="__main__")  # argv[0] stays this file

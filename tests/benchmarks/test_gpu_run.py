@@ -1,6 +1,9 @@
 """The GPU run's orchestration (benchmarks/gpu/run.py), its parts faked: nothing is measured."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -90,3 +93,11 @@ def test_the_run_refuses_a_directory_that_holds_results(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         gpu_run.main(["--smoke", "--out", str(tmp_path)])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("launcher", ["gpu_run.py", "gpu_compile.py"])
+def test_a_launchers_help_names_the_file_the_user_ran(launcher, tmp_path):
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / launcher
+    done = subprocess.run([sys.executable, str(script), "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stdout.startswith(f"usage: {launcher} ")
