@@ -5,7 +5,9 @@ import json
 
 import pytest
 
+from jaxgp.errors import RunFinished
 from jaxgp.search import session
+from jaxgp.search.claim import Claim, finished_message
 from tests.cli.invoke import run_main
 from tests.reliability.runs import copy_of, files_of, finished_run
 from tests.search.fake_trainer import FakeTrainer
@@ -42,3 +44,16 @@ def test_a_finished_run_keeps_its_settings(monkeypatch, capsys, finished, tmp_pa
         "5); start a new run with --out\n"
     )
     assert files_of(run) == before
+
+
+def test_a_run_that_finished_while_its_resume_waited_for_the_lock_is_reported_finished(
+    finished, tmp_path
+):
+    run = copy_of(finished, tmp_path)  # its summary.json written after the resume's planning
+    claim = Claim(run, resumed=True)
+    with pytest.raises(RunFinished) as raised:
+        claim.acquire()
+    assert str(raised.value) == finished_message(run)
+    assert str(run) in str(raised.value)
+    claim.release(failed=True)
+    assert files_of(run) == files_of(finished)
