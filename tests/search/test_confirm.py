@@ -120,6 +120,8 @@ def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_
     assert Summary.from_dict(summary.to_dict()).confirmation == confirmation
     assert any("confirmed best on 3 more seeds" in line for line in confirmation.describe_best())
     assert confirmation.ce.expression == "ce" and phases.seen[-1] == ("confirm", 0)
+    seeds = [s for c in (*confirmation.candidates, confirmation.ce) for s in c.scores["digits"]]
+    assert len(seeds) == 4 * 3 and all(s.history == () for s in seeds)  # trainings.jsonl has them
     trainings, _ = RunDir.existing(tmp_path / "run").read_trainings()
     confirming = [t for t in trainings if t.algorithm == "confirm"]
     # at generation 0, where earlier runs recorded it: a run cut while confirming resumes
