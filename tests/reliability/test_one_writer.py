@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from jaxgp.search import session
-from jaxgp.search.run_lock import HOLDER, RunBusyError, RunLock
+from jaxgp.search.run_lock import HOLDER, RunBusyError, RunLock, holder
 from tests.cli.invoke import run_main
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer
@@ -71,6 +71,13 @@ def test_two_locks_on_one_directory_in_one_process_exclude_each_other(tmp_path):
     first.release()
     second.acquire()
     second.release()
+
+
+@pytest.mark.parametrize("recorded", [None, "{}", "not json", '{"pid": "x"}'])
+def test_a_holder_that_has_not_recorded_its_pid_is_named_so(tmp_path, recorded):
+    if recorded is not None:
+        (tmp_path / HOLDER).write_text(recorded)
+    assert holder(tmp_path) == "its pid is not recorded yet"
 
 
 def _final(out: Path) -> tuple:
