@@ -128,6 +128,7 @@ def test_tiny_lt_is_digits_long_tailed_at_ratio_20_with_five_confirmation_seeds(
     assert settings.train_split == TrainSplit(imbalance=20)
     assert settings.confirm_seeds == 5
     assert settings.fitness_seeds == 2 and settings.language == "priors"
+    assert RunSettings.from_dict(settings.to_dict()) == settings  # both seed counts kept
     assert build_settings("evolve", RunOptions(scale="tiny")).fitness_seeds == 1
     with pytest.raises(ConfigError, match="fitness seeds must be between 1 and 16, got 0"):
         build_settings("evolve", RunOptions(fitness_seeds=0))
