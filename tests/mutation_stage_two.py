@@ -66,14 +66,21 @@ TESTS_BY_MODULE = {
     "jaxgp/search/confirmation.py": [*WHOLE_RUNS, "tests/report", "tests/cli/test_verify_cli.py"],
     "jaxgp/search/confirm.py": [*WHOLE_RUNS, "tests/report"],
     "jaxgp/search/population.py": [*WHOLE_RUNS, "tests/expr/test_validity.py"],
+    "jaxgp/expr/primitives.py": ["tests/expr/test_primitives.py", "tests/test_export_formula.py"],
+    "jaxgp/expr/language.py": ["tests/expr/test_language.py"],
+    "jaxgp/expr/learnability.py": ["tests/expr/test_validity.py"],
+    "jaxgp/expr/validity.py": ["tests/expr/test_validity.py", "tests/expr/test_language.py"],
+    "jaxgp/expr/program.py": ["tests/expr/test_language.py", "tests/expr/test_lower.py"],
+    "jaxgp/expr/lower.py": ["tests/expr/test_lower.py"],
+    "jaxgp/expr/interpreter.py": ["tests/expr/test_lower.py", "tests/expr/test_language.py"],
     "jaxgp/train/loop.py": [
         "tests/train/test_loop.py",
         "tests/train/test_step_progress.py",
         "tests/train/test_train.py",
     ],  # fmt: skip
 }
-"""A module's own tests outside mutmut's selection; expr/ modules: `EXPR`; others: the whole
-runs and the report."""
+"""A module's own tests outside mutmut's selection; other expr/ modules: `EXPR`; others: the
+whole runs and the report."""
 
 
 def tests_for(module: str) -> list[str]:
