@@ -204,3 +204,29 @@ def test_a_ledger_line_without_the_fitness_of_every_metric_ranks_by_its_top_leve
     record = Evaluation.from_dict(line, metric="accuracy")
     assert record.ranking == Fitness("accuracy", 1, 3.0)
     assert record.sort_key == (2, 1, 3.0)
+
+
+@pytest.mark.parametrize(
+    "data, failed, stopped",
+    [
+        ({"status": "stopped", "wins": 0, "average_improvement": 2.0}, False, True),
+        ({"status": "failed", "wins": 0, "average_improvement": None}, True, False),
+        ({"status": "cached", "wins": 0, "average_improvement": None}, True, False),
+        ({"status": "cached", "wins": 0, "average_improvement": 2.0, "stopped": True}, False, True),
+        ({"wins": 2, "average_improvement": 1.0}, False, False),
+    ],
+    ids=[
+        "stopped, before the flags",
+        "failed, before the flags",
+        "cached copy of a failed one",
+        "cached copy of a stopped one",
+        "before statuses",
+    ],
+)
+def test_a_snapshot_member_ends_as_its_flags_its_status_or_its_missing_average_say(
+    data, failed, stopped
+):
+    member = Member.from_dict({"expression": "x", **data})
+    assert (member.failed, member.stopped) == (failed, stopped)
+    assert member.status == data.get("status", Status.TRAINED)
+    assert Member.from_dict(member.to_dict()) == member
