@@ -71,6 +71,15 @@ def test_each_phases_counts_are_its_ledger_lines_and_the_totals_their_sums(run):
     )
 
 
+def test_the_summary_names_its_command_and_language_and_holds_the_runs_baselines(run):
+    out, summary = run
+    settings = json.loads((out / "config.json").read_text())["settings"]
+    language = settings["search"]["tree"]["language"]
+    assert (summary.command, summary.language) == ("compare", language)
+    baselines = json.loads((out / "baselines.json").read_text())["datasets"]
+    assert {name: s.to_dict() for name, s in summary.baselines.items()} == baselines
+
+
 def test_each_algorithms_phase_holds_its_last_populations_members_and_its_best(run):
     out, summary = run
     for name, phase in summary.algorithms.items():
