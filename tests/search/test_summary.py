@@ -30,6 +30,17 @@ def epochs_of(out):
     return json.loads((out / "config.json").read_text())["settings"]["train"]["epochs"]
 
 
+def cut_copy(out, directory, kept):
+    """A copy of the run in `out` as if cut after its ledger's first `kept` lines."""
+    cut = directory / "cut"
+    cut.mkdir()
+    for name in ("config.json", "baselines.json"):
+        cut.joinpath(name).write_text(out.joinpath(name).read_text())
+    lines = out.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
+    cut.joinpath("ledger.jsonl").write_text("".join(lines[:kept]))
+    return cut
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("summary") / "run"
@@ -80,6 +91,30 @@ def test_the_summary_names_its_command_and_language_and_holds_the_runs_baselines
     assert {name: s.to_dict() for name, s in summary.baselines.items()} == baselines
 
 
+def test_the_summary_records_where_and_under_which_key_the_run_trained_and_its_session(run):
+    out, summary = run
+    (key,) = {line["eval_key"] for line in ledger_of(out)}
+    assert (summary.run_dir, summary.eval_key, summary.resumed) == (str(out), key, False)
+    assert summary.wall_seconds > 0 and summary.wall_seconds >= summary.compile_seconds >= 0
+    assert summary.compilations >= 0 and summary.compilation_cache_hits >= 0
+    assert summary.candidates_per_batch == {}  # the fake trainer makes no batch plans
+
+
+def test_a_run_resumed_with_settings_that_change_training_counts_only_the_new_trainings(
+    run, tmp_path
+):
+    out, summary = run
+    cut = cut_copy(out, tmp_path, kept=12)
+    given = RunOptions(resume=str(cut), force=True, epochs=epochs_of(out) + 1)
+    resumed = run_search("compare", given, trainer=FakeTrainer(), load_fn=fake_load)
+    ledger = ledger_of(cut)
+    new = [line for line in ledger if line["eval_key"] == resumed.eval_key]
+    assert resumed.resumed and resumed.eval_key != summary.eval_key
+    assert resumed.evaluations == len(new) == len(ledger) - 12
+    assert {label: p.replayed for label, p in phases(resumed).items()} == dict.fromkeys(
+        ("initial", "ngl", "tournament"), 0)  # fmt: skip
+
+
 def test_each_algorithms_phase_holds_its_last_populations_members_and_its_best(run):
     out, summary = run
     for name, phase in summary.algorithms.items():
@@ -98,15 +133,10 @@ def test_an_uninterrupted_run_replayed_nothing_and_a_resumed_one_each_phases_kep
     out, summary = run
     assert {label: phase.replayed for label, phase in phases(summary).items()} == {
         "initial": 0, "ngl": 0, "tournament": 0}  # fmt: skip
-    cut = tmp_path / "run"
-    cut.mkdir()
-    for name in ("config.json", "baselines.json"):
-        cut.joinpath(name).write_text(out.joinpath(name).read_text())
-    lines = out.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
     kept = 12
-    cut.joinpath("ledger.jsonl").write_text("".join(lines[:kept]))
+    cut = cut_copy(out, tmp_path, kept)
     resumed = compare(cut, resume=True)
-    labels = Counter(json.loads(line)["algorithm"] for line in lines[:kept])
+    labels = Counter(line["algorithm"] for line in ledger_of(out)[:kept])
     assert labels["ngl"] > 0  # the cut falls inside the first algorithm's phase
     assert {label: phase.replayed for label, phase in phases(resumed).items()} == {
         "initial": labels["initial"], "ngl": labels["ngl"], "tournament": 0}  # fmt: skip
