@@ -230,3 +230,22 @@ def test_a_snapshot_member_ends_as_its_flags_its_status_or_its_missing_average_s
     assert (member.failed, member.stopped) == (failed, stopped)
     assert member.status == data.get("status", Status.TRAINED)
     assert Member.from_dict(member.to_dict()) == member
+
+
+def test_records_written_before_each_held_its_metric_rank_under_the_summarys():
+    old = {"expression": "y_pred", "status": "trained", "wins": 1, "average_improvement": 3.0}
+    data = {"fitness_metric": "loss", "best": {"algorithm": "ngl", **old},
+            "initial": {"best": old}, "algorithms": {"ngl": {"best": old}}}  # fmt: skip
+    summary = Summary.from_dict(data)
+    bests = (summary.best, summary.initial.best, summary.algorithms["ngl"].best)
+    assert [best.metric for best in bests] == ["loss"] * 3
+    assert all(best.ranking == Fitness("loss", 1, 3.0) for best in bests)
+    assert Candidate.from_dict(old, "loss").metric == "loss"
+    assert Candidate.from_dict(old).metric == "accuracy"
+
+
+def test_a_training_line_written_before_its_results_held_their_seconds_reads_them_as_zero():
+    data = training(1).to_dict()
+    for result in data["results"]:
+        del result["seconds"]
+    assert [seconds for _, seconds in Training.from_dict(data).results] == [0.0, 0.0]
