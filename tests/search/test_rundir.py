@@ -249,3 +249,26 @@ def test_a_training_line_written_before_its_results_held_their_seconds_reads_the
     for result in data["results"]:
         del result["seconds"]
     assert [seconds for _, seconds in Training.from_dict(data).results] == [0.0, 0.0]
+
+
+def test_an_unreadable_baselines_file_reads_as_none_with_or_without_a_warnings_list(tmp_path):
+    run = RunDir.create(tmp_path / "run", {})
+    (run.path / "baselines.json").write_text("{")
+    assert run.read_baselines() is None
+    warnings = []
+    assert run.read_baselines(warnings) is None
+    assert len(warnings) == 1 and warnings[0].startswith(f"{run.path}/baselines.json: unreadable")
+    run.write_baselines(Baselines("k", BASE))
+    assert run.read_baselines() == Baselines("k", BASE)
+
+
+def test_a_directory_without_a_generations_folder_has_no_snapshots(tmp_path):
+    assert RunDir(tmp_path, writer=False).read_snapshots([]) == {}
+
+
+def test_a_finished_runs_summary_is_written_once(tmp_path):
+    run = RunDir.create(tmp_path / "run", {})
+    run.write_summary(Summary())
+    with pytest.raises(ConfigError) as refused:
+        run.write_summary(Summary())
+    assert str(refused.value) == f"{run.path} is finished: its summary.json is kept as it is"
