@@ -31,6 +31,19 @@ def run_with(out: Path, trainer, options: dict, *, resume: bool = False, progres
     return run_search("evolve", given, trainer=trainer, load_fn=fake_load, watch=watch)
 
 
+def cut_copy(out: Path, directory: Path, kept: int, torn: str = "") -> Path:
+    """A copy of the run in `out` (in `directory`/cut) as a run cut after its ledger's first
+    `kept` lines would leave it, with `torn` (the start of a line left unfinished) after
+    them."""
+    cut = directory / "cut"
+    cut.mkdir()
+    for name in ("config.json", "baselines.json"):
+        cut.joinpath(name).write_text(out.joinpath(name).read_text())
+    lines = out.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
+    cut.joinpath("ledger.jsonl").write_text("".join(lines[:kept]) + torn)
+    return cut
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)

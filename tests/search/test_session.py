@@ -106,12 +106,8 @@ def test_resuming_a_finished_run_trains_and_writes_nothing_and_gives_its_summary
 
 @pytest.mark.parametrize("keep", [3, 9, 12])
 def test_a_cut_ledger_resumes_to_the_same_result(reference, tmp_path, keep):
-    out = tmp_path / "run"
-    out.mkdir()
-    for name in ("config.json", "baselines.json"):
-        out.joinpath(name).write_text(reference.joinpath(name).read_text())
     lines = reference.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
-    out.joinpath("ledger.jsonl").write_text("".join(lines[:keep]) + lines[keep][:25])
+    out = fake_run.cut_copy(reference, tmp_path, keep, torn=lines[keep][:25])
     warnings = []
 
     class Collect(Progress):

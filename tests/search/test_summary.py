@@ -10,6 +10,7 @@ import pytest
 from jaxgp.search import RunOptions, run_search
 from jaxgp.search.summary import batching_record
 from jaxgp.train.batch_plan import BatchPlan, PlanSource, Probe
+from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
 SETTINGS = dict(population=8, generations=2, datasets=["digits"], early_stop="baseline",
@@ -28,17 +29,6 @@ def ledger_of(out):
 
 def epochs_of(out):
     return json.loads((out / "config.json").read_text())["settings"]["train"]["epochs"]
-
-
-def cut_copy(out, directory, kept):
-    """A copy of the run in `out` as if cut after its ledger's first `kept` lines."""
-    cut = directory / "cut"
-    cut.mkdir()
-    for name in ("config.json", "baselines.json"):
-        cut.joinpath(name).write_text(out.joinpath(name).read_text())
-    lines = out.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)
-    cut.joinpath("ledger.jsonl").write_text("".join(lines[:kept]))
-    return cut
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +94,7 @@ def test_a_run_resumed_with_settings_that_change_training_counts_only_the_new_tr
     run, tmp_path
 ):
     out, summary = run
-    cut = cut_copy(out, tmp_path, kept=12)
+    cut = fake_run.cut_copy(out, tmp_path, kept=12)
     given = RunOptions(resume=str(cut), force=True, epochs=epochs_of(out) + 1)
     resumed = run_search("compare", given, trainer=FakeTrainer(), load_fn=fake_load)
     ledger = ledger_of(cut)
@@ -134,7 +124,7 @@ def test_an_uninterrupted_run_replayed_nothing_and_a_resumed_one_each_phases_kep
     assert {label: phase.replayed for label, phase in phases(summary).items()} == {
         "initial": 0, "ngl": 0, "tournament": 0}  # fmt: skip
     kept = 12
-    cut = cut_copy(out, tmp_path, kept)
+    cut = fake_run.cut_copy(out, tmp_path, kept)
     resumed = compare(cut, resume=True)
     labels = Counter(line["algorithm"] for line in ledger_of(out)[:kept])
     assert labels["ngl"] > 0  # the cut falls inside the first algorithm's phase
