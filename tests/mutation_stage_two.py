@@ -11,6 +11,7 @@ failure). A mutant that survives both is one no test catches.
     python tests/mutation_stage_two.py                 # every module with survivors
     python tests/mutation_stage_two.py jaxgp/search/summary.py ...
     python tests/mutation_stage_two.py --table         # counts so far, per module
+    python tests/mutation_stage_two.py --again MODULE  # its survivors again, after new tests
 
 It reads mutmut's verdicts (`mutants/**/*.meta`) and runs from a copy of mutmut's mutated
 package and of tests/ (`mutants/stage-two.PID/`, removed at the end), selecting a mutant by
@@ -150,6 +151,10 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per mutant")
     parser.add_argument("--table", action="store_true", help="print the counts and stop")
     parser.add_argument(
+        "--again", action="store_true",
+        help="judge again the mutants an earlier stage two let survive (after new tests)",
+    )  # fmt: skip
+    parser.add_argument(
         "--deselect", action="append", default=[], metavar="NODEID",
         help="leave out a test (one that checks a source newer than the mutants)",
     )  # fmt: skip
@@ -161,13 +166,15 @@ def main() -> None:
         return
     prepare_copy()
     try:
-        judge(args.modules or modules_with_survivors(), args.deselect, args.timeout)
+        judge(args.modules or modules_with_survivors(), args.deselect, args.timeout, args.again)
     finally:
         shutil.rmtree(COPY, ignore_errors=True)
 
 
-def judge(modules: list[str], deselect: list[str], timeout: float) -> None:
-    done = decided()
+def judge(modules: list[str], deselect: list[str], timeout: float, again: bool) -> None:
+    """Append a verdict for each survivor of `modules` not judged yet (`again`: or judged to
+    survive); the last line of a mutant is its verdict."""
+    done = {m: row for m, row in decided().items() if not (again and row["verdict"] == "survived")}
     with RESULTS.open("a", encoding="utf-8") as out:
         for module in modules:
             pending = [m for m in survivors(module) if m not in done]
