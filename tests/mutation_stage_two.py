@@ -56,17 +56,29 @@ RELIABILITY = [
 ]
 WHOLE_RUNS = ["tests/search/test_summary.py", "tests/search/test_session.py"]
 EXPR = [f"tests/expr/test_{name}.py" for name in ("primitives", "language", "lower", "validity")]
+RUNDIR, CONFIRM = "tests/search/test_rundir.py", "tests/search/test_confirm.py"
 TESTS_BY_MODULE = {
     "jaxgp/search/summary.py": WHOLE_RUNS,
     "jaxgp/search/session.py": [*WHOLE_RUNS, "tests/search/test_kill_resume.py", *RELIABILITY],
     "jaxgp/search/claim.py": RELIABILITY,
-    "jaxgp/search/run_lock.py": RELIABILITY,
-    "jaxgp/search/records.py": [*WHOLE_RUNS, "tests/report", *RELIABILITY],
-    "jaxgp/search/rundir.py": [*WHOLE_RUNS, "tests/report", *RELIABILITY],
-    "jaxgp/search/run_settings.py": [*WHOLE_RUNS, *RELIABILITY, "tests/cli/test_config_file.py"],
-    "jaxgp/search/confirmation.py": [*WHOLE_RUNS, "tests/report", "tests/cli/test_verify_cli.py"],
-    "jaxgp/search/confirm.py": [*WHOLE_RUNS, "tests/report"],
+    "jaxgp/search/run_lock.py": ["tests/reliability/test_one_writer.py", *RELIABILITY],
+    "jaxgp/search/records.py": [RUNDIR, *WHOLE_RUNS, "tests/report", *RELIABILITY],
+    "jaxgp/search/rundir.py": [RUNDIR, *WHOLE_RUNS, "tests/report", *RELIABILITY],
+    "jaxgp/search/run_settings.py": [
+        "tests/search/test_settings.py",
+        *WHOLE_RUNS,
+        *RELIABILITY,
+        "tests/cli/test_config_file.py",
+    ],
+    "jaxgp/search/confirmation.py": [
+        CONFIRM,
+        *WHOLE_RUNS,
+        "tests/report",
+        "tests/cli/test_verify_cli.py",
+    ],
+    "jaxgp/search/confirm.py": [CONFIRM, *WHOLE_RUNS, "tests/report"],
     "jaxgp/search/population.py": [*WHOLE_RUNS, "tests/expr/test_validity.py"],
+    "jaxgp/fitness.py": ["tests/test_fitness.py", *WHOLE_RUNS, "tests/report"],
     "jaxgp/expr/primitives.py": ["tests/expr/test_primitives.py", "tests/test_export_formula.py"],
     "jaxgp/expr/language.py": ["tests/expr/test_language.py"],
     "jaxgp/expr/learnability.py": ["tests/expr/test_validity.py"],
@@ -80,8 +92,9 @@ TESTS_BY_MODULE = {
         "tests/train/test_train.py",
     ],  # fmt: skip
 }
-"""A module's own tests outside mutmut's selection; other expr/ modules: `EXPR`; others: the
-whole runs and the report."""
+"""A module's own tests outside mutmut's selection (with its unit tests of the selection
+first, where `--again` judges mutants after new tests there); other expr/ modules: `EXPR`;
+others: the whole runs and the report."""
 
 
 def tests_for(module: str) -> list[str]:
