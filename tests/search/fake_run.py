@@ -10,6 +10,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from jaxgp.search.options import RunOptions
+from jaxgp.search.progress import Progress
 from jaxgp.search.session import run_search
 from tests.search.fake_trainer import FakeTrainer, fake_load
 
@@ -31,12 +32,22 @@ def run_with(out: Path, trainer, options: dict, *, resume: bool = False, progres
     return run_search("evolve", given, trainer=trainer, load_fn=fake_load, watch=watch)
 
 
+class Phases(Progress):
+    """A progress that keeps the phases it is told of, as (name, generations)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int]] = []
+
+    def phase(self, name: str, generations: int) -> None:
+        self.seen.append((name, generations))
+
+
 def cut_copy(out: Path, directory: Path, kept: int, torn: str = "") -> Path:
     """A copy of the run in `out` (in `directory`/cut) as a run cut after its ledger's first
     `kept` lines would leave it, with `torn` (the start of a line left unfinished) after
     them."""
     cut = directory / "cut"
-    cut.mkdir()
+    cut.mkdir(parents=True)
     for name in ("config.json", "baselines.json"):
         cut.joinpath(name).write_text(out.joinpath(name).read_text())
     lines = out.joinpath("ledger.jsonl").read_text().splitlines(keepends=True)

@@ -8,7 +8,6 @@ from jaxgp.expr import parse
 from jaxgp.fitness import Fitness, Metric, Scores
 from jaxgp.search.confirm import Confirmation, Confirmed, choose, confirmation_seeds
 from jaxgp.search.options import RunOptions
-from jaxgp.search.progress import Progress
 from jaxgp.search.records import Summary
 from jaxgp.search.run_settings import RunSettings, build_settings
 from jaxgp.search.rundir import RunDir
@@ -93,16 +92,8 @@ def test_confirmation_seeds_are_neither_the_search_seed_nor_verifications():
     assert 4 not in seeds and not set(seeds) & set(verification_seeds(4, 5))
 
 
-class Phases(Progress):
-    def __init__(self):
-        self.seen = []
-
-    def phase(self, name, generations):
-        self.seen.append((name, generations))
-
-
 def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_path):
-    trainer, phases = FakeTrainer(), Phases()
+    trainer, phases = FakeTrainer(), fake_run.Phases()
     summary = fake_run.run_with(tmp_path / "run", trainer, OPTIONS, progress=phases)
     confirmation = summary.confirmation
     chosen = [c.expression for c in confirmation.candidates]

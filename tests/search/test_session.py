@@ -123,6 +123,25 @@ def test_a_cut_ledger_resumes_to_the_same_result(reference, tmp_path, keep):
     assert len(RunDir.open(out).read_evaluations()[0]) == len(lines)
 
 
+def test_a_resume_takes_ce_from_baselines_json_and_trains_it_again_only_for_new_training(
+    reference, tmp_path
+):
+    phases = fake_run.Phases()
+    fake_run.run_with(tmp_path / "fresh", FakeTrainer(), fake_run.OPTIONS, progress=phases)
+    assert phases.seen[0] == ("baselines", 0)
+    trainer, phases = FakeTrainer(), fake_run.Phases()
+    fake_run.run(fake_run.cut_copy(reference, tmp_path, 9), resume=True, trainer=trainer,
+                 progress=phases)  # fmt: skip
+    assert "ce" not in trainer.calls and "baselines" not in dict(phases.seen)
+    forced = fake_run.cut_copy(reference, tmp_path / "forced", 9)
+    epochs = json.loads((reference / "config.json").read_text())["settings"]["train"]["epochs"]
+    trainer = FakeTrainer()
+    given = RunOptions(resume=str(forced), force=True, epochs=epochs + 1)
+    summary = run_search("evolve", given, trainer=trainer, load_fn=fake_load)
+    assert trainer.calls.count("ce") == 1  # digits, under the new evaluation key
+    assert json.loads((forced / "baselines.json").read_text())["eval_key"] == summary.eval_key
+
+
 def files_of(directory):
     return {p.relative_to(directory): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
 
