@@ -142,6 +142,17 @@ def test_a_resume_takes_ce_from_baselines_json_and_trains_it_again_only_for_new_
     assert json.loads((forced / "baselines.json").read_text())["eval_key"] == summary.eval_key
 
 
+def test_out_and_resume_together_must_name_the_same_run(reference, tmp_path):
+    cut = fake_run.cut_copy(reference, tmp_path, 9)
+    with pytest.raises(ConfigError) as refused:
+        plan_run("evolve", RunOptions(out=str(tmp_path / "other"), resume=str(cut)))
+    assert str(refused.value) == (
+        "give either --out (a new run) or --resume (an existing one), not both"
+    )
+    same = RunOptions(out=str(tmp_path / "." / "cut"), resume=str(cut))
+    assert plan_run("evolve", same)[1:] == (cut, True)
+
+
 def files_of(directory):
     return {p.relative_to(directory): p.read_bytes() for p in directory.rglob("*") if p.is_file()}
 
