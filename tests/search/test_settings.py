@@ -241,3 +241,11 @@ def test_config_json_keeps_the_form_runs_have_always_written():
         old["fitness" if spec.name == "metric" else spec.name] = value
     assert json.dumps(settings.to_dict()) == json.dumps(old)
     assert RunSettings.from_dict(json.loads(json.dumps(old))) == settings
+
+
+def test_a_configuration_without_a_key_every_run_wrote_is_refused_naming_the_first_missing():
+    data = build_settings("evolve", RunOptions()).to_dict()
+    del data["search"], data["seed"]
+    with pytest.raises(ConfigError) as refused:
+        RunSettings.from_dict(data)
+    assert str(refused.value) == "config.json is not a jaxgp run configuration ('search')"
