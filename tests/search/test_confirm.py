@@ -1,6 +1,9 @@
 """Confirmation: the best few of the final population and CE trained again on more seeds, the
 confirmed best chosen on validation alone, recorded in the summary and resumable."""
 
+import re
+
+import numpy as np
 import pytest
 
 from jaxgp.errors import ConfigError
@@ -109,7 +112,21 @@ def test_a_run_confirms_its_best_on_more_seeds_and_names_the_confirmed_best(tmp_
     data = summary.to_dict()["confirmation"]
     assert data["best"] == confirmation.best.expression and "compilations" in data
     assert Summary.from_dict(summary.to_dict()).confirmation == confirmation
-    assert any("confirmed best on 3 more seeds" in line for line in confirmation.describe_best())
+    described = confirmation.describe_best()
+    best, fitness = confirmation.best, confirmation.fitness(confirmation.best)
+    head = re.fullmatch(
+        rf"confirmed best on 3 more seeds: {re.escape(best.expression)} \(wins {fitness.wins}, "
+        r"average improvement ([+-]\d+\.\d\d) % in seed-averaged validation accuracy\)",
+        described[0],
+    )
+    assert head and float(head[1]) == pytest.approx(fitness.average_improvement or 0, abs=0.005)
+    line = re.fullmatch(r"  digits: test acc (\d\.\d{4}) \(CE (\d\.\d{4})\), loss - CE "
+                        r"[+-]\d\.\d{4}, 95 % CI \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]: .+",
+                        described[1])  # fmt: skip
+    means = [np.mean([s.test_accuracy for s in c.scores["digits"]])
+             for c in (best, confirmation.ce)]  # fmt: skip
+    assert line and [float(line[1]), float(line[2])] == pytest.approx(means, abs=5e-5)
+    assert len(described) == 2
     assert confirmation.ce.expression == "ce" and phases.seen[-1] == ("confirm", 0)
     seeds = [s for c in (*confirmation.candidates, confirmation.ce) for s in c.scores["digits"]]
     assert len(seeds) == 4 * 3 and all(s.history == () for s in seeds)  # trainings.jsonl has them
@@ -138,6 +155,19 @@ def test_a_run_killed_during_its_confirmation_resumes_without_training_a_dataset
     assert {seed for _, seed in resumed.reseeded} == {104, 105, 106}
     ranking = summary.confirmation.to_dict()["ranking"]
     assert ranking == uninterrupted.confirmation.to_dict()["ranking"]
+
+
+def test_a_confirmation_without_a_fully_trained_candidate_says_so():
+    empty = Confirmation((104, 105), Metric.ACCURACY, (), Confirmed("ce", (), {}))
+    assert empty.describe_best() == ["confirmation: no candidate trained fully"]
+    nan, ce = float("nan"), Scores(1.0, 0.5, 1.0, 0.5)
+    diverged = Confirmed("y_pred", ("tournament",), {"digits": (Scores(nan, 0.1, nan, 0.1),) * 2})
+    baseline = Confirmed("ce", (), {"digits": (ce, ce)})
+    failed = Confirmation((104, 105), Metric.ACCURACY, (diverged,), baseline)
+    assert failed.describe_best()[0] == (
+        "confirmed best on 2 more seeds: y_pred (wins 0, average improvement +0.00 % in "
+        "seed-averaged validation accuracy)"
+    )
 
 
 def test_confirm_seeds_are_zero_or_at_least_two_and_old_runs_read_as_none():
