@@ -133,3 +133,20 @@ def test_a_child_rejected_in_every_round_is_a_fresh_valid_tree_no_member_has(lan
     # The same draws, now that the first children are members: each is drawn again.
     members = [*parents, *fresh]
     assert not {str(c) for c in children(members)} & {str(m) for m in members}
+
+
+def test_in_the_priors_language_a_fresh_child_that_trains_like_a_member_is_drawn_again(
+    monkeypatch,
+):
+    config = SearchConfig(population=8, generations=1,
+                          tree=TreeConfig(screen="thesis", language="priors"))  # fmt: skip
+    members = [parse("y_true * log(y_pred)"), parse("y_true * y_pred")]
+    texts = ["log(y_pred) * y_true", "y_true * exp(y_pred)", "exp(y_pred) * y_true", "y_pred"]
+    draws = iter(map(parse, texts))  # a twin of a member, A, a twin of A, B
+    monkeypatch.setattr(population, "random_tree", lambda rng, config: next(draws))
+    monkeypatch.setattr(population, "check_validity_batch",
+                        lambda trees, **_: [SimpleNamespace(ok=False)] * len(trees))  # fmt: skip
+    monkeypatch.setattr(population, "MAX_ATTEMPTS", 2)
+    pairs = [(members[0], lambda rng: members[1])] * 2
+    children = make_children(pairs, np.random.default_rng(0), config, members)
+    assert [str(child) for child in children] == ["y_true * exp(y_pred)", "y_pred"]
