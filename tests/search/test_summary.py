@@ -117,6 +117,15 @@ def test_each_algorithms_phase_holds_its_last_populations_members_and_its_best(r
     assert summary.best == summary.algorithms[leader].best
 
 
+def test_ngls_snapshots_hold_its_archive_of_removed_trees(run):
+    out, _ = run
+    evaluated = {line["expression"] for line in ledger_of(out)}
+    for generation in (1, 2):
+        snapshot = json.loads((out / "generations" / f"ngl_{generation}.json").read_text())
+        archive, members = snapshot["archive"], {m["expression"] for m in snapshot["population"]}
+        assert archive and set(archive) <= evaluated and not set(archive) & members
+
+
 def test_an_uninterrupted_run_replayed_nothing_and_a_resumed_one_each_phases_kept_lines(
     run, tmp_path
 ):
@@ -133,13 +142,14 @@ def test_an_uninterrupted_run_replayed_nothing_and_a_resumed_one_each_phases_kep
     assert resumed.best == summary.best
 
 
-def test_with_two_model_seeds_the_epochs_saved_count_both_seeds_of_each_training(tmp_path):
+def test_with_two_model_seeds_the_epochs_saved_count_both_seeds_on_every_dataset(tmp_path):
     out = tmp_path / "run"
-    summary = compare(out, **{**SETTINGS, "generations": 1}, fitness_seeds=2)
+    two = {**SETTINGS, "generations": 1, "datasets": ["digits", "synthetic"]}
+    summary = compare(out, **two, fitness_seeds=2)
     trained = [line for line in ledger_of(out) if line["status"] != "cached"]
     ran = sum(d["epochs_trained"] for line in trained for d in line["datasets"].values())
     assert summary.candidate_epochs_trained == ran
-    assert summary.candidate_epochs_saved == epochs_of(out) * 2 * len(trained) - ran > 0
+    assert summary.candidate_epochs_saved == epochs_of(out) * 2 * 2 * len(trained) - ran > 0
 
 
 PROBE = Probe({"vmap": {1: 10.0, 4: 30.0}}, {"vmap": "slower"}, 1.5, 8)
