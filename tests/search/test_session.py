@@ -10,6 +10,7 @@ import pytest
 from jaxgp import distributed
 from jaxgp.errors import ConfigError, RunFinished
 from jaxgp.search import ALGORITHMS, Progress, RunOptions, plan_run, run_search, session
+from jaxgp.search.run_settings import build_settings
 from jaxgp.search.rundir import RunDir
 from tests.search import fake_run
 from tests.search.fake_trainer import FakeTrainer, fake_load
@@ -284,3 +285,18 @@ def test_in_compare_a_child_both_algorithms_ask_for_is_trained_by_each_with_its_
     assert set(lines) == {("ngl", str(shared)), ("tournament", str(shared))}
     assert "cached" not in lines.values()
     assert trainer.trained().count(str(shared)) == 2
+
+
+def test_each_dataset_is_loaded_from_the_runs_data_directory_with_its_seed():
+    calls = []
+
+    def load(name, **kwargs):
+        calls.append((name, kwargs))
+        return fake_load(name)
+
+    options = RunOptions(datasets=["digits", "synthetic"], data_dir="/data/tfds", seed=7)
+    loaded = session.load_datasets(build_settings("evolve", options), FakeTrainer(), load)
+    assert [d.name for d in loaded] == ["digits", "synthetic"]
+    assert calls == [
+        (name, {"data_dir": "/data/tfds", "seed": 7}) for name in ("digits", "synthetic")
+    ]
