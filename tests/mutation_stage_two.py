@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -177,6 +178,7 @@ def main() -> None:
     if args.table:
         table()
         return
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `finally` removes the copy
     prepare_copy()
     try:
         judge(args.modules or modules_with_survivors(), args.deselect, args.timeout, args.again)
