@@ -24,6 +24,7 @@ without a mutant is skipped with a message. Run it with the environment of `mutm
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -106,10 +107,23 @@ def tests_for(module: str) -> list[str]:
     return [*WHOLE_RUNS, "tests/report"]
 
 
+@functools.cache
+def meta(module: str) -> dict:
+    """mutmut's record of `module` (a path under jaxgp/): its verdicts and function hashes."""
+    return json.loads((MUTANTS / f"{module}.meta").read_text())
+
+
 def survivors(module: str) -> list[str]:
-    """The mutants of `module` (a path under jaxgp/) that survived mutmut's selection."""
-    verdicts = json.loads((MUTANTS / f"{module}.meta").read_text())["exit_code_by_key"]
+    """The mutants of `module` that survived mutmut's selection."""
+    verdicts = meta(module)["exit_code_by_key"]
     return sorted(name for name, code in verdicts.items() if code == SURVIVED)
+
+
+def source_hash(module: str, mutant: str) -> str | None:
+    """mutmut's hash of the source of the function `mutant` changes: a verdict judged on
+    another source no longer counts."""
+    function = mutant.rsplit(".", 1)[-1].rsplit("__mutmut_", 1)[0]
+    return meta(module)["hash_by_function_name"].get(function)
 
 
 def modules_with_survivors() -> list[str]:
@@ -141,16 +155,19 @@ def run_tests(tests: list[str], mutant: str, timeout: float) -> tuple[str, float
 
 
 def decided() -> dict[str, dict]:
+    """The last verdict of each mutant whose function's source is the one it judged."""
     if not RESULTS.exists():
         return {}
-    return {row["mutant"]: row for row in map(json.loads, RESULTS.read_text().splitlines())}
+    rows = {row["mutant"]: row for row in map(json.loads, RESULTS.read_text().splitlines())}
+    return {m: row for m, row in rows.items() if row["hash"] == source_hash(row["module"], m)}
 
 
 def table() -> None:
     rows = decided().values()
     counts: dict[str, Counter] = {}
     for row in rows:
-        counts.setdefault(row["module"], Counter())[row["verdict"]] += 1
+        if row["mutant"] in survivors(row["module"]):
+            counts.setdefault(row["module"], Counter())[row["verdict"]] += 1
     print("| module | survivors of mutmut | killed here | survived both | timed out | not run |")
     print("|---|---:|---:|---:|---:|---:|")
     for module in modules_with_survivors():
@@ -202,8 +219,13 @@ def judge(modules: list[str], deselect: list[str], timeout: float, again: bool) 
                 continue
             for number, mutant in enumerate(pending, start=1):
                 verdict, seconds = run_tests(tests, mutant, timeout)
-                row = {"mutant": mutant, "module": module, "verdict": verdict,
-                       "seconds": round(seconds, 1)}  # fmt: skip
+                row = {
+                    "mutant": mutant,
+                    "module": module,
+                    "verdict": verdict,
+                    "seconds": round(seconds, 1),
+                    "hash": source_hash(module, mutant),
+                }
                 out.write(json.dumps(row) + "\n")
                 out.flush()
                 print(f"{module} {number}/{len(pending)} {verdict:8} {mutant}", flush=True)
