@@ -54,7 +54,7 @@ RELIABILITY = [
         "test_bad_values",
         "test_arguments",
         "test_command_line",
-    )  # fmt: skip
+    )
 ]
 WHOLE_RUNS = ["tests/search/test_summary.py", "tests/search/test_session.py"]
 EXPR = [f"tests/expr/test_{name}.py" for name in ("primitives", "language", "lower", "validity")]
@@ -92,7 +92,7 @@ TESTS_BY_MODULE = {
         "tests/train/test_loop.py",
         "tests/train/test_step_progress.py",
         "tests/train/test_train.py",
-    ],  # fmt: skip
+    ],
 }
 """A module's own tests outside mutmut's selection (with its unit tests of the selection
 first, where `--again` judges mutants after new tests there); other expr/ modules: `EXPR`;
@@ -163,16 +163,13 @@ def decided() -> dict[str, dict]:
 
 
 def table() -> None:
-    rows = decided().values()
-    counts: dict[str, Counter] = {}
-    for row in rows:
-        if row["mutant"] in survivors(row["module"]):
-            counts.setdefault(row["module"], Counter())[row["verdict"]] += 1
+    verdicts = decided()
     print("| module | survivors of mutmut | killed here | survived both | timed out | not run |")
     print("|---|---:|---:|---:|---:|---:|")
     for module in modules_with_survivors():
-        c, total = counts.get(module, Counter()), len(survivors(module))
-        cells = (total, c["killed"], c["survived"], c["timeout"], total - sum(c.values()))
+        mine = survivors(module)
+        c = Counter(verdicts[m]["verdict"] for m in mine if m in verdicts)
+        cells = (len(mine), c["killed"], c["survived"], c["timeout"], len(mine) - c.total())
         print(f"| `{module}` | " + " | ".join(map(str, cells)) + " |")
 
 

@@ -6,6 +6,7 @@ python -m tests.search.fake_run OUT [--resume] [--sleep S] [--log FILE]
 from __future__ import annotations
 
 import argparse
+import json
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -24,12 +25,20 @@ def run(out: Path, *, resume: bool = False, trainer: FakeTrainer | None = None, 
     return run_with(out, trainer or FakeTrainer(), OPTIONS, resume=resume, progress=progress)
 
 
-def run_with(out: Path, trainer, options: dict, *, resume: bool = False, progress=None):
-    """A fake-data run of `options` with `trainer` (resumed from `out` if `resume`), its
-    progress reported to `progress` when given."""
+def run_with(
+    out: Path, trainer, options: dict, *, resume: bool = False, progress=None,
+    command: str = "evolve",
+):  # fmt: skip
+    """A fake-data `command` run of `options` with `trainer` (resumed from `out` if
+    `resume`), its progress reported to `progress` when given."""
     given = RunOptions(resume=str(out)) if resume else RunOptions(out=str(out), **options)
     watch = None if progress is None else (lambda *_: nullcontext(progress))
-    return run_search("evolve", given, trainer=trainer, load_fn=fake_load, watch=watch)
+    return run_search(command, given, trainer=trainer, load_fn=fake_load, watch=watch)
+
+
+def epochs_of(out: Path) -> int:
+    """The epochs the run in `out` trains each model for, as its config.json says."""
+    return json.loads((out / "config.json").read_text())["settings"]["train"]["epochs"]
 
 
 class Phases(Progress):

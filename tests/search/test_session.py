@@ -135,9 +135,8 @@ def test_a_resume_takes_ce_from_baselines_json_and_trains_it_again_only_for_new_
                  progress=phases)  # fmt: skip
     assert "ce" not in trainer.calls and "baselines" not in dict(phases.seen)
     forced = fake_run.cut_copy(reference, tmp_path / "forced", 9)
-    epochs = json.loads((reference / "config.json").read_text())["settings"]["train"]["epochs"]
     trainer = FakeTrainer()
-    given = RunOptions(resume=str(forced), force=True, epochs=epochs + 1)
+    given = RunOptions(resume=str(forced), force=True, epochs=fake_run.epochs_of(reference) + 1)
     summary = run_search("evolve", given, trainer=trainer, load_fn=fake_load)
     assert trainer.calls.count("ce") == 1  # digits, under the new evaluation key
     assert json.loads((forced / "baselines.json").read_text())["eval_key"] == summary.eval_key

@@ -19,16 +19,11 @@ SETTINGS = dict(population=8, generations=2, datasets=["digits"], early_stop="ba
 
 
 def compare(out, *, resume=False, **options):
-    given = RunOptions(resume=str(out)) if resume else RunOptions(out=str(out), **options)
-    return run_search("compare", given, trainer=FakeTrainer(), load_fn=fake_load)
+    return fake_run.run_with(out, FakeTrainer(), options, resume=resume, command="compare")
 
 
 def ledger_of(out):
     return [json.loads(line) for line in (out / "ledger.jsonl").read_text().splitlines()]
-
-
-def epochs_of(out):
-    return json.loads((out / "config.json").read_text())["settings"]["train"]["epochs"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +54,7 @@ def test_each_phases_counts_are_its_ledger_lines_and_the_totals_their_sums(run):
             len(lines), statuses["trained"], statuses["cached"], statuses["failed"],
             statuses["stopped"])  # fmt: skip
         assert phase.candidate_epochs_trained == ran
-        assert phase.candidate_epochs_saved == epochs_of(out) * len(trained) - ran
+        assert phase.candidate_epochs_saved == fake_run.epochs_of(out) * len(trained) - ran
     statuses = Counter(line["status"] for line in ledger)
     assert (summary.evaluations, summary.trained, summary.cache_hits, summary.failed,
             summary.stopped) == (len(ledger), statuses["trained"], statuses["cached"],
@@ -95,7 +90,7 @@ def test_a_run_resumed_with_settings_that_change_training_counts_only_the_new_tr
 ):
     out, summary = run
     cut = fake_run.cut_copy(out, tmp_path, kept=12)
-    given = RunOptions(resume=str(cut), force=True, epochs=epochs_of(out) + 1)
+    given = RunOptions(resume=str(cut), force=True, epochs=fake_run.epochs_of(out) + 1)
     resumed = run_search("compare", given, trainer=FakeTrainer(), load_fn=fake_load)
     ledger = ledger_of(cut)
     new = [line for line in ledger if line["eval_key"] == resumed.eval_key]
@@ -149,7 +144,8 @@ def test_with_two_model_seeds_the_epochs_saved_count_both_seeds_on_every_dataset
     trained = [line for line in ledger_of(out) if line["status"] != "cached"]
     ran = sum(d["epochs_trained"] for line in trained for d in line["datasets"].values())
     assert summary.candidate_epochs_trained == ran
-    assert summary.candidate_epochs_saved == epochs_of(out) * 2 * 2 * len(trained) - ran > 0
+    models = 2 * 2 * len(trained)  # two seeds on two datasets
+    assert summary.candidate_epochs_saved == fake_run.epochs_of(out) * models - ran > 0
 
 
 PROBE = Probe({"vmap": {1: 10.0, 4: 30.0}}, {"vmap": "slower"}, 1.5, 8)
